@@ -1,0 +1,60 @@
+/* gather-error.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#if !defined (GATHER_INSIDE) && !defined (GATHER_COMPILATION)
+# error "Only <libgather.h> can be included directly."
+#endif
+
+#include <glib.h>
+
+#include "gather-version-macros.h"
+
+G_BEGIN_DECLS
+
+/**
+ * GATHER_ERROR:
+ *
+ * The error domain of libgather. Errors in this domain are from the
+ * [error@Gather.Error] enumeration.
+ *
+ * Cancellation is reported with `G_IO_ERROR_CANCELLED` in the `G_IO_ERROR`
+ * domain, as everywhere else in GIO.
+ *
+ * Since: 1.0
+ */
+#define GATHER_ERROR (gather_error_quark ())
+
+/**
+ * GatherError:
+ * @GATHER_ERROR_FAILED: a generic failure, for errors with no code of their own
+ * @GATHER_ERROR_TIMED_OUT: a task did not finish within its own timeout;
+ *   this is the error of a [enum@Gather.Status.TIMEOUT] outcome
+ * @GATHER_ERROR_DEADLINE_EXCEEDED: the group's deadline expired before the task
+ *   finished; also the error of a [enum@Gather.Status.TIMEOUT] outcome
+ * @GATHER_ERROR_INVALID_RESULT: a task body returned neither a result nor an
+ *   error
+ * @GATHER_ERROR_ALREADY_STARTED: [method@Gather.Group.run_async] was called on
+ *   a group that is running or has already run; a group runs once
+ *
+ * Error codes in the [const@Gather.ERROR] domain. New codes are only ever
+ * appended.
+ *
+ * Since: 1.0
+ */
+typedef enum
+{
+  GATHER_ERROR_FAILED,
+  GATHER_ERROR_TIMED_OUT,
+  GATHER_ERROR_DEADLINE_EXCEEDED,
+  GATHER_ERROR_INVALID_RESULT,
+  GATHER_ERROR_ALREADY_STARTED,
+} GatherError;
+
+GATHER_AVAILABLE_IN_1_0
+GQuark gather_error_quark (void);
+
+G_END_DECLS

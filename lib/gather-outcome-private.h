@@ -1,0 +1,22 @@
+/* gather-outcome-private.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "gather-outcome.h"
+
+G_BEGIN_DECLS
+
+GatherOutcome *gather_outcome_new (guint         index,
+                                   char         *label,
+                                   GatherStatus  status,
+                                   GVariant     *result,
+                                   GError       *error,
+                                   gboolean      abandoned,
+                                   gint64        queued_time,
+                                   gint64        start_time,
+                                   gint64        finish_time);
+
+G_END_DECLS

@@ -1,0 +1,318 @@
+/* gather-outcome.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <gio/gio.h>
+
+#include "gather-outcome-private.h"
+
+/**
+ * GatherOutcome:
+ *
+ * How one task of a [class@Gather.Group] ended: its
+ * [enum@Gather.Status], its result or its error, and when it was queued,
+ * started and finished.
+ *
+ * Outcomes are immutable and reference counted; they are thread-safe to
+ * read and to pass between threads. [signal@Gather.Group::task-finished]
+ * hands out each outcome as it is recorded, and
+ * [signal@Gather.Group::finished] and [method@Gather.Group.run_finish] all
+ * of them, in the order the tasks were added.
+ *
+ * Since: 1.0
+ */
+struct _GatherOutcome
+{
+  gint          ref_count;     /* atomic */
+  guint         index;
+  GatherStatus  status;
+  gboolean      abandoned;
+  char         *label;
+  GVariant     *result;
+  GError       *error;
+  gint64        queued_time;
+  gint64        start_time;
+  gint64        finish_time;
+};
+
+G_DEFINE_BOXED_TYPE (GatherOutcome, gather_outcome, gather_outcome_ref, gather_outcome_unref)
+
+/* Takes @label, @result and @error. */
+GatherOutcome *
+gather_outcome_new (guint         index,
+                    char         *label,
+                    GatherStatus  status,
+                    GVariant     *result,
+                    GError       *error,
+                    gboolean      abandoned,
+                    gint64        queued_time,
+                    gint64        start_time,
+                    gint64        finish_time)
+{
+  GatherOutcome *self = g_new (GatherOutcome, 1);
+
+  g_assert ((status == GATHER_STATUS_OK) == (result != NULL));
+  g_assert ((status == GATHER_STATUS_OK) == (error == NULL));
+
+  self->ref_count = 1;
+  self->index = index;
+  self->status = status;
+  self->abandoned = abandoned;
+  self->label = label;
+  self->result = result;
+  self->error = error;
+  self->queued_time = queued_time;
+  self->start_time = start_time;
+  self->finish_time = finish_time;
+
+  return self;
+}
+
+/**
+ * gather_outcome_ref:
+ * @self: a [struct@Gather.Outcome]
+ *
+ * Takes a reference on @self. Thread-safe.
+ *
+ * Returns: (transfer full): @self
+ *
+ * Since: 1.0
+ */
+GatherOutcome *
+gather_outcome_ref (GatherOutcome *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  g_atomic_int_inc (&self->ref_count);
+
+  return self;
+}
+
+/**
+ * gather_outcome_unref:
+ * @self: (transfer full): a [struct@Gather.Outcome]
+ *
+ * Drops a reference on @self, freeing it when it was the last. Thread-safe.
+ *
+ * Since: 1.0
+ */
+void
+gather_outcome_unref (GatherOutcome *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (!g_atomic_int_dec_and_test (&self->ref_count))
+    return;
+
+  g_clear_pointer (&self->result, g_variant_unref);
+  g_clear_error (&self->error);
+  g_free (self->label);
+  g_free (self);
+}
+
+/**
+ * gather_outcome_get_index:
+ * @self: a [struct@Gather.Outcome]
+ *
+ * Gets the position of the task in its group, counting from 0 in the order
+ * the tasks were added: the value [method@Gather.Group.add_task] returned.
+ *
+ * Returns: the task's index
+ *
+ * Since: 1.0
+ */
+guint
+gather_outcome_get_index (GatherOutcome *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return self->index;
+}
+
+/**
+ * gather_outcome_get_label:
+ * @self: a [struct@Gather.Outcome]
+ *
+ * Gets the label the task was added with.
+ *
+ * Returns: (nullable): the task's label
+ *
+ * Since: 1.0
+ */
+const char *
+gather_outcome_get_label (GatherOutcome *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return self->label;
+}
+
+/**
+ * gather_outcome_get_status:
+ * @self: a [struct@Gather.Outcome]
+ *
+ * Gets how the task ended.
+ *
+ * Returns: the task's status
+ *
+ * Since: 1.0
+ */
+GatherStatus
+gather_outcome_get_status (GatherOutcome *self)
+{
+  g_return_val_if_fail (self != NULL, GATHER_STATUS_ERROR);
+
+  return self->status;
+}
+
+/**
+ * gather_outcome_get_result:
+ * @self: a [struct@Gather.Outcome]
+ *
+ * Gets the task's result. Only [enum@Gather.Status.OK] outcomes have one.
+ *
+ * Returns: (transfer none) (nullable): the result, or `NULL` if the task
+ *   did not succeed
+ *
+ * Since: 1.0
+ */
+GVariant *
+gather_outcome_get_result (GatherOutcome *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return self->result;
+}
+
+/**
+ * gather_outcome_get_error:
+ * @self: a [struct@Gather.Outcome]
+ *
+ * Gets the error of a task that did not succeed: the task's own error for
+ * [enum@Gather.Status.ERROR], [error@Gather.Error.TIMED_OUT] or
+ * [error@Gather.Error.DEADLINE_EXCEEDED] for [enum@Gather.Status.TIMEOUT],
+ * and `G_IO_ERROR_CANCELLED` for [enum@Gather.Status.CANCELLED]. The error
+ * belongs to @self: do not modify or free it.
+ *
+ * Returns: (transfer none) (nullable): the error, or `NULL` if the task
+ *   succeeded
+ *
+ * Since: 1.0
+ */
+GError *
+gather_outcome_get_error (GatherOutcome *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return self->error;
+}
+
+/**
+ * gather_outcome_propagate_result:
+ * @self: a [struct@Gather.Outcome]
+ * @error: return location for the task's error
+ *
+ * Gets the task's result, or its error the way functions that can fail
+ * return one: in C through @error, in bindings as an exception.
+ *
+ * Returns: (transfer full): the result, or `NULL` with @error set to a copy
+ *   of the task's error
+ *
+ * Since: 1.0
+ */
+GVariant *
+gather_outcome_propagate_result (GatherOutcome  *self,
+                                 GError        **error)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  if (self->error != NULL)
+    {
+      g_propagate_error (error, g_error_copy (self->error));
+      return NULL;
+    }
+
+  return g_variant_ref (self->result);
+}
+
+/**
+ * gather_outcome_get_abandoned:
+ * @self: a [struct@Gather.Outcome]
+ *
+ * Gets whether the group had to abandon the task: it was cancelled (by its
+ * timeout, the deadline, the run's cancellable or the policy) and its body
+ * did not return within [property@Gather.Group:grace-period]. The group
+ * recorded this outcome without waiting for it; whatever the body returns
+ * later is freed and dropped. A well-behaved task is never abandoned.
+ *
+ * Returns: `TRUE` if the task ignored its cancellation
+ *
+ * Since: 1.0
+ */
+gboolean
+gather_outcome_get_abandoned (GatherOutcome *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  return self->abandoned;
+}
+
+/**
+ * gather_outcome_get_queued_time:
+ * @self: a [struct@Gather.Outcome]
+ *
+ * Gets when the task was queued: when the group's run started.
+ *
+ * Returns: a time from [func@GLib.get_monotonic_time], in microseconds
+ *
+ * Since: 1.0
+ */
+gint64
+gather_outcome_get_queued_time (GatherOutcome *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return self->queued_time;
+}
+
+/**
+ * gather_outcome_get_start_time:
+ * @self: a [struct@Gather.Outcome]
+ *
+ * Gets when a worker thread started the task's body. The task's own
+ * timeout is counted from this time.
+ *
+ * Returns: a time from [func@GLib.get_monotonic_time] in microseconds, or 0
+ *   if the task never started
+ *
+ * Since: 1.0
+ */
+gint64
+gather_outcome_get_start_time (GatherOutcome *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return self->start_time;
+}
+
+/**
+ * gather_outcome_get_finish_time:
+ * @self: a [struct@Gather.Outcome]
+ *
+ * Gets when the outcome was recorded on the group's main context.
+ *
+ * Returns: a time from [func@GLib.get_monotonic_time], in microseconds
+ *
+ * Since: 1.0
+ */
+gint64
+gather_outcome_get_finish_time (GatherOutcome *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return self->finish_time;
+}

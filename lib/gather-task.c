@@ -1,0 +1,219 @@
+/* gather-task.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "gather-task-private.h"
+
+GatherTaskRecord *
+gather_task_record_new (guint           index,
+                        const char     *label,
+                        guint           timeout_msec,
+                        GatherTaskFunc  func,
+                        gpointer        user_data,
+                        GDestroyNotify  user_data_destroy)
+{
+  GatherTaskRecord *record = g_new0 (GatherTaskRecord, 1);
+
+  record->ref_count = 1;
+  record->state = GATHER_PHASE_QUEUED;
+  record->index = index;
+  record->label = g_strdup (label);
+  record->timeout_msec = timeout_msec;
+  record->func = func;
+  record->user_data = user_data;
+  record->user_data_destroy = user_data_destroy;
+
+  return record;
+}
+
+GatherTaskRecord *
+gather_task_record_ref (GatherTaskRecord *record)
+{
+  g_atomic_int_inc (&record->ref_count);
+  return record;
+}
+
+/* Any thread. The user's data was destroyed on the owner's context when the
+ * record was released; what is left here is ours and thread-safe to free. */
+void
+gather_task_record_unref (GatherTaskRecord *record)
+{
+  if (!g_atomic_int_dec_and_test (&record->ref_count))
+    return;
+
+  g_assert (record->timer.heap_index == 0);
+  g_assert (record->task == NULL);
+  g_assert (record->user_data_destroy == NULL);
+
+  g_clear_object (&record->cancellable);
+  g_clear_pointer (&record->result, g_variant_unref);
+  g_clear_error (&record->error);
+  g_free (record->label);
+  g_free (record);
+}
+
+/* Timer thread: the grace period after cancellation is over. */
+static void
+gather_task_record_grace_expired (gpointer data)
+{
+  GatherTaskRecord *record = data;
+  gint state = g_atomic_int_get (&record->state);
+
+  if (GATHER_STATE_PHASE (state) == GATHER_PHASE_STOPPING)
+    gather_inbox_post_if (record->inbox, record, GATHER_EVENT_ABANDONED, state,
+                          GATHER_PHASE_ABANDONED | GATHER_STATE_REASON (state));
+
+  gather_task_record_unref (record);
+}
+
+/*
+ * Moves a running task to STOPPING, cancels its cancellable and gives it
+ * the grace period to return. Any thread. The cancellable exists: the worker
+ * creates it before it publishes RUNNING.
+ */
+static gboolean
+gather_task_record_begin_stopping (GatherTaskRecord *record,
+                                   gint              running_state,
+                                   GatherStopReason  reason)
+{
+  if (!g_atomic_int_compare_and_exchange (&record->state, running_state,
+                                          GATHER_PHASE_STOPPING | reason))
+    return FALSE;
+
+  g_cancellable_cancel (record->cancellable);
+
+  if (gather_timer_schedule (&record->timer,
+                             g_get_monotonic_time () + (gint64) record->grace_msec * 1000,
+                             gather_task_record_grace_expired, record))
+    gather_task_record_ref (record);
+
+  return TRUE;
+}
+
+/* Timer thread: the task's own timeout expired. */
+static void
+gather_task_record_timeout_expired (gpointer data)
+{
+  GatherTaskRecord *record = data;
+
+  gather_task_record_begin_stopping (record, GATHER_PHASE_RUNNING, GATHER_STOP_TIMEOUT);
+  gather_task_record_unref (record);
+}
+
+/*
+ * gather_task_record_drop:
+ * Makes sure a task that has not started never does. Any thread.
+ *
+ * Returns: TRUE if the task was queued and is now DROPPED: the caller records
+ *   its outcome. FALSE if it had started (or ended) already.
+ */
+gboolean
+gather_task_record_drop (GatherTaskRecord *record,
+                         GatherStopReason  reason)
+{
+  return g_atomic_int_compare_and_exchange (&record->state, GATHER_PHASE_QUEUED,
+                                            GATHER_PHASE_DROPPED | reason);
+}
+
+/*
+ * gather_task_record_cancel:
+ * Cancels a running task for @reason; its outcome comes through the inbox
+ * when it returns or when its grace period is over. Does nothing to a task
+ * that is not running. Any thread.
+ */
+void
+gather_task_record_cancel (GatherTaskRecord *record,
+                           GatherStopReason  reason)
+{
+  gather_task_record_begin_stopping (record, GATHER_PHASE_RUNNING, reason);
+}
+
+/*
+ * gather_task_record_run:
+ * Runs the task body. Worker thread, called by the pool.
+ *
+ * The worker never frees the record and never touches the user's objects:
+ * the result goes back through the inbox, and the owner releases everything
+ * on its own context. After the post, the record may be gone.
+ */
+void
+gather_task_record_run (GatherTaskRecord *record)
+{
+  GError *error = NULL;
+  GVariant *result;
+  GatherEventKind kind;
+  gint64 start_time;
+  gint state;
+
+  /* Published by the compare-and-exchange below: whoever stops a RUNNING
+   * task finds its cancellable. */
+  record->cancellable = g_cancellable_new ();
+
+  if (!g_atomic_int_compare_and_exchange (&record->state, GATHER_PHASE_QUEUED,
+                                          GATHER_PHASE_RUNNING))
+    {
+      /* Stopped while it waited in the pool's queue. */
+      gather_inbox_post (record->inbox, record, GATHER_EVENT_SKIPPED);
+      return;
+    }
+
+  start_time = g_get_monotonic_time ();
+  record->start_time = start_time;
+
+  if (record->timeout_msec > 0 &&
+      gather_timer_schedule (&record->timer,
+                             start_time + (gint64) record->timeout_msec * 1000,
+                             gather_task_record_timeout_expired, record))
+    gather_task_record_ref (record);
+
+  result = record->func (record->cancellable, record->user_data, &error);
+  if (result != NULL)
+    g_variant_ref_sink (result);
+
+  record->result = result;
+  record->error = error;
+
+  for (;;)
+    {
+      GatherPhase next;
+
+      state = g_atomic_int_get (&record->state);
+
+      switch (GATHER_STATE_PHASE (state))
+        {
+        case GATHER_PHASE_RUNNING:
+        case GATHER_PHASE_STOPPING:
+          next = GATHER_PHASE_RETURNED;
+          kind = GATHER_EVENT_RETURNED;
+          break;
+
+        case GATHER_PHASE_ABANDONED:
+          next = GATHER_PHASE_LATE;
+          kind = GATHER_EVENT_LATE;
+          break;
+
+        case GATHER_PHASE_QUEUED:
+        case GATHER_PHASE_RETURNED:
+        case GATHER_PHASE_LATE:
+        case GATHER_PHASE_DROPPED:
+        case GATHER_PHASE_MASK:
+        default:
+          g_assert_not_reached ();
+        }
+
+      if (g_atomic_int_compare_and_exchange (&record->state, state,
+                                             next | GATHER_STATE_REASON (state)))
+        break;
+    }
+
+  /* A timer can only be armed if the task has a timeout or was stopped.
+   * Nobody arms one once the state left RUNNING and STOPPING. */
+  if ((record->timeout_msec > 0 || GATHER_STATE_PHASE (state) != GATHER_PHASE_RUNNING) &&
+      gather_timer_cancel (&record->timer))
+    gather_task_record_unref (record);
+
+  gather_inbox_post (record->inbox, record, kind);
+}

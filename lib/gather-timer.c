@@ -1,0 +1,235 @@
+/* gather-timer.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "gather-timer-private.h"
+
+/*
+ * One process-wide timer thread and one min-heap of GatherTimer pointers,
+ * ordered by deadline. The thread sleeps on a condition variable until the
+ * earliest deadline (g_cond_wait_until() uses the monotonic clock with
+ * microsecond resolution), pops every expired timer and calls its function
+ * with the lock released.
+ *
+ * Ownership: the heap does not own the data of its timers. The contract is
+ * stated at gather_timer_schedule() and gather_timer_cancel(): whoever arms a
+ * timer that was not armed hands the heap one reference, which the fired
+ * function or the successful cancel gives back.
+ *
+ * Why a thread and not a GSource: the owner's main context can be busy, and
+ * GLib rounds poll timeouts up to whole milliseconds. Cancellation must reach
+ * a task within half a millisecond of its deadline whatever the owner does;
+ * the outcome itself is still recorded on the owner's context.
+ */
+
+static GMutex        timer_lock;
+static GCond         timer_cond;
+static GatherTimer **heap;        /* guarded by timer_lock; heap[0] unused */
+static guint         heap_len;    /* guarded by timer_lock */
+static guint         heap_size;   /* guarded by timer_lock */
+static gboolean      timer_wake;  /* guarded by timer_lock: the top changed */
+
+static inline void
+heap_set (guint        i,
+          GatherTimer *timer)
+{
+  heap[i] = timer;
+  timer->heap_index = i;
+}
+
+static void
+heap_sift_up (guint i)
+{
+  GatherTimer *timer = heap[i];
+
+  while (i > 1 && heap[i / 2]->when > timer->when)
+    {
+      heap_set (i, heap[i / 2]);
+      i /= 2;
+    }
+
+  heap_set (i, timer);
+}
+
+static void
+heap_sift_down (guint i)
+{
+  GatherTimer *timer = heap[i];
+
+  for (;;)
+    {
+      guint child = 2 * i;
+
+      if (child > heap_len)
+        break;
+      if (child < heap_len && heap[child + 1]->when < heap[child]->when)
+        child++;
+      if (heap[child]->when >= timer->when)
+        break;
+
+      heap_set (i, heap[child]);
+      i = child;
+    }
+
+  heap_set (i, timer);
+}
+
+static void
+heap_remove (GatherTimer *timer)
+{
+  guint i = timer->heap_index;
+  GatherTimer *last;
+
+  g_assert (i >= 1 && i <= heap_len && heap[i] == timer);
+
+  last = heap[heap_len];
+  heap[heap_len] = NULL;
+  heap_len--;
+  timer->heap_index = 0;
+
+  if (i <= heap_len)
+    {
+      heap_set (i, last);
+      heap_sift_up (i);
+      heap_sift_down (last->heap_index);
+    }
+}
+
+static gpointer
+gather_timer_thread (gpointer unused)
+{
+  g_mutex_lock (&timer_lock);
+
+  for (;;)
+    {
+      GatherTimer *top;
+      GatherTimerFunc func;
+      gpointer data;
+
+      timer_wake = FALSE;
+
+      if (heap_len == 0)
+        {
+          g_cond_wait (&timer_cond, &timer_lock);
+          continue;
+        }
+
+      top = heap[1];
+
+      if (top->when > g_get_monotonic_time ())
+        {
+          /* Spurious and early wake-ups just go round the loop again. */
+          g_cond_wait_until (&timer_cond, &timer_lock, top->when);
+          continue;
+        }
+
+      func = top->func;
+      data = top->data;
+      heap_remove (top);
+
+      g_mutex_unlock (&timer_lock);
+      func (data);
+      g_mutex_lock (&timer_lock);
+    }
+
+  g_assert_not_reached ();
+  return NULL;
+}
+
+static void
+gather_timer_ensure_thread (void)
+{
+  static gsize started = 0;
+
+  if (g_once_init_enter (&started))
+    {
+      g_thread_unref (g_thread_new ("gather-timer", gather_timer_thread, NULL));
+      g_once_init_leave (&started, 1);
+    }
+}
+
+/*
+ * gather_timer_schedule:
+ * Arms @timer to call @func (@data) on the timer thread at @when, or moves it
+ * there if it is armed already (it then calls the new @func). Thread-safe.
+ *
+ * Returns: TRUE if @timer was not armed: the heap now holds a reference on
+ *   @data that @func must drop. FALSE if it was armed (no new reference).
+ *
+ * A timer that has just fired may still have its old function running on
+ * the timer thread: that call keeps the reference it was given.
+ */
+gboolean
+gather_timer_schedule (GatherTimer     *timer,
+                       gint64           when,
+                       GatherTimerFunc  func,
+                       gpointer         data)
+{
+  gboolean inserted = FALSE;
+
+  gather_timer_ensure_thread ();
+
+  g_mutex_lock (&timer_lock);
+
+  timer->when = when;
+  timer->func = func;
+  timer->data = data;
+
+  if (timer->heap_index == 0)
+    {
+      if (heap_len + 1 >= heap_size)
+        {
+          heap_size = MAX (64, heap_size * 2);
+          heap = g_renew (GatherTimer *, heap, heap_size);
+        }
+
+      heap_len++;
+      heap_set (heap_len, timer);
+      heap_sift_up (heap_len);
+      inserted = TRUE;
+    }
+  else
+    {
+      heap_sift_up (timer->heap_index);
+      heap_sift_down (timer->heap_index);
+    }
+
+  if (timer->heap_index == 1 && !timer_wake)
+    {
+      timer_wake = TRUE;
+      g_cond_signal (&timer_cond);
+    }
+
+  g_mutex_unlock (&timer_lock);
+
+  return inserted;
+}
+
+/*
+ * gather_timer_cancel:
+ * Disarms @timer. Thread-safe.
+ *
+ * Returns: TRUE if it was armed: the caller takes back the heap's reference.
+ *   FALSE if it was not armed or is firing now (its function drops the
+ *   reference).
+ */
+gboolean
+gather_timer_cancel (GatherTimer *timer)
+{
+  gboolean removed = FALSE;
+
+  g_mutex_lock (&timer_lock);
+
+  if (timer->heap_index != 0)
+    {
+      heap_remove (timer);
+      removed = TRUE;
+    }
+
+  g_mutex_unlock (&timer_lock);
+
+  return removed;
+}

@@ -1,0 +1,19 @@
+/* libgather.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <gio/gio.h>
+
+#define GATHER_INSIDE
+# include "gather-version.h"
+# include "gather-version-macros.h"
+# include "gather-enums.h"
+# include "gather-error.h"
+# include "gather-task.h"
+# include "gather-outcome.h"
+# include "gather-pool.h"
+# include "gather-group.h"
+#undef GATHER_INSIDE

@@ -1,0 +1,1337 @@
+/* test-group.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <libglib-testing/signal-logger.h>
+
+#include "test-util.h"
+
+#define assert_status(outcome, expected) \
+  g_assert_cmpint (gather_outcome_get_status (outcome), ==, (expected))
+
+static GatherPool *
+new_pool (guint max_threads)
+{
+  return gather_pool_new (max_threads);
+}
+
+static TestTask *
+sleeper (guint       msec,
+         const char *value)
+{
+  TestTask *task = test_task_new ();
+
+  task->sleep_msec = msec;
+  task->value = value;
+
+  return task;
+}
+
+/* ---- The seed scenario ---- */
+
+static void
+add_seed_tasks (GatherGroup *group)
+{
+  static const char *values[] = { "user_1", "user_2", "user_3", "user_4" };
+
+  for (guint id = 1; id <= 4; id++)
+    {
+      g_autofree char *label = g_strdup_printf ("fetch user %u", id);
+
+      test_add (group, label, 3000, sleeper (id == 3 ? 5000 : 2000, values[id - 1]));
+    }
+}
+
+static void
+assert_seed_outcomes (GPtrArray *outcomes,
+                      gint64     elapsed)
+{
+  GatherOutcome *timed_out;
+
+  g_assert_cmpuint (outcomes->len, ==, 4);
+
+  for (guint i = 0; i < 4; i++)
+    {
+      GatherOutcome *outcome = test_outcome (outcomes, i);
+      g_autofree char *label = g_strdup_printf ("fetch user %u", i + 1);
+      g_autofree char *value = g_strdup_printf ("user_%u", i + 1);
+
+      g_assert_cmpuint (gather_outcome_get_index (outcome), ==, i);
+      g_assert_cmpstr (gather_outcome_get_label (outcome), ==, label);
+      if (i == 2)
+        continue;
+
+      assert_status (outcome, GATHER_STATUS_OK);
+      g_assert_cmpstr (g_variant_get_string (gather_outcome_get_result (outcome), NULL), ==, value);
+      g_assert_null (gather_outcome_get_error (outcome));
+    }
+
+  timed_out = test_outcome (outcomes, 2);
+  assert_status (timed_out, GATHER_STATUS_TIMEOUT);
+  g_assert_null (gather_outcome_get_result (timed_out));
+  g_assert_error (gather_outcome_get_error (timed_out), GATHER_ERROR, GATHER_ERROR_TIMED_OUT);
+  g_assert_false (gather_outcome_get_abandoned (timed_out));
+  /* Its timeout counted from when it started, and it was cut off there. */
+  g_assert_cmpint (gather_outcome_get_finish_time (timed_out) -
+                   gather_outcome_get_start_time (timed_out), >=, 3000 * 1000);
+
+  /* About 3 s: well under the 5 s the slow task wanted. */
+  g_assert_cmpint (elapsed, >=, 3000 * 1000);
+  g_assert_cmpint (elapsed, <, 4500 * 1000);
+}
+
+static void
+test_group_seed_blocking (void)
+{
+  g_autoptr(GatherPool) pool = new_pool (4);
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 start;
+
+  g_test_summary ("The seed scenario with the blocking run: user 3 times out "
+                  "at 3 s, the other three users are fetched, in order");
+
+  gather_group_set_pool (group, pool);
+  add_seed_tasks (group);
+
+  start = g_get_monotonic_time ();
+  outcomes = gather_group_run (group, NULL, &error);
+  g_assert_no_error (error);
+
+  assert_seed_outcomes (outcomes, g_get_monotonic_time () - start);
+}
+
+static void
+test_group_seed_async (void)
+{
+  g_autoptr(GatherPool) pool = new_pool (4);
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 start;
+
+  g_test_summary ("The seed scenario with run_async()");
+
+  gather_group_set_pool (group, pool);
+  add_seed_tasks (group);
+
+  start = g_get_monotonic_time ();
+  outcomes = test_run_and_wait (group, NULL, 10000, &error);
+  g_assert_no_error (error);
+
+  assert_seed_outcomes (outcomes, g_get_monotonic_time () - start);
+}
+
+/* ---- Ordering ---- */
+
+static void
+collect_index (GatherGroup   *group,
+               GatherOutcome *outcome,
+               gpointer       user_data)
+{
+  g_array_append_val ((GArray *) user_data, (guint) { gather_outcome_get_index (outcome) });
+}
+
+static void
+test_group_order (void)
+{
+  static const guint sleeps[] = { 400, 100, 300, 0, 200 };
+  g_autoptr(GatherPool) pool = new_pool (G_N_ELEMENTS (sleeps));
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GArray) completion = g_array_new (FALSE, FALSE, sizeof (guint));
+  static const guint expected_completion[] = { 3, 1, 4, 2, 0 };
+
+  g_test_summary ("Outcomes come in submission order; task-finished comes in "
+                  "completion order");
+
+  gather_group_set_pool (group, pool);
+  for (guint i = 0; i < G_N_ELEMENTS (sleeps); i++)
+    {
+      g_autofree char *value = g_strdup_printf ("value %u", i);
+
+      g_assert_cmpuint (test_add (group, NULL, 0, sleeper (sleeps[i], g_intern_string (value))), ==, i);
+    }
+
+  g_signal_connect (group, "task-finished", G_CALLBACK (collect_index), completion);
+  outcomes = test_run_and_wait (group, NULL, 10000, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (outcomes->len, ==, G_N_ELEMENTS (sleeps));
+  for (guint i = 0; i < outcomes->len; i++)
+    {
+      GatherOutcome *outcome = test_outcome (outcomes, i);
+      g_autofree char *value = g_strdup_printf ("value %u", i);
+
+      g_assert_cmpuint (gather_outcome_get_index (outcome), ==, i);
+      g_assert_null (gather_outcome_get_label (outcome));
+      assert_status (outcome, GATHER_STATUS_OK);
+      g_assert_cmpstr (g_variant_get_string (gather_outcome_get_result (outcome), NULL), ==, value);
+      g_assert_cmpint (gather_outcome_get_queued_time (outcome), >, 0);
+      g_assert_cmpint (gather_outcome_get_start_time (outcome), >=, gather_outcome_get_queued_time (outcome));
+      g_assert_cmpint (gather_outcome_get_finish_time (outcome), >=,
+                       gather_outcome_get_start_time (outcome) + sleeps[i] * 1000);
+    }
+
+  /* The sleeps are 100 ms apart: completion order follows them. */
+  g_assert_cmpuint (completion->len, ==, G_N_ELEMENTS (expected_completion));
+  for (guint i = 0; i < completion->len; i++)
+    g_assert_cmpuint (g_array_index (completion, guint, i), ==, expected_completion[i]);
+}
+
+/* ---- Errors ---- */
+
+static void
+test_group_errors (void)
+{
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GError) propagated = NULL;
+  g_autoptr(GVariant) value = NULL;
+  TestTask *failing = test_task_new ();
+  TestTask *nothing = test_task_new ();
+  TestTask *both = test_task_new ();
+
+  g_test_summary ("Errors are collected as outcomes, next to results; a body "
+                  "returning nothing, or both a result and an error, is an error");
+
+  failing->value = NULL;
+  failing->error_domain = G_IO_ERROR;
+  failing->error_code = G_IO_ERROR_NOT_FOUND;
+  nothing->return_nothing = TRUE;
+  both->return_both = TRUE;
+  both->error_domain = G_IO_ERROR;
+  both->error_code = G_IO_ERROR_PERMISSION_DENIED;
+
+  test_add (group, "fine", 0, test_task_new ());
+  test_add (group, "failing", 0, failing);
+  test_add (group, "nothing", 0, nothing);
+  test_add (group, "both", 0, both);
+  test_add (group, NULL, 0, test_task_new ());
+
+  outcomes = test_run_and_wait (group, NULL, 5000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (outcomes->len, ==, 5);
+
+  assert_status (test_outcome (outcomes, 0), GATHER_STATUS_OK);
+  assert_status (test_outcome (outcomes, 4), GATHER_STATUS_OK);
+
+  assert_status (test_outcome (outcomes, 1), GATHER_STATUS_ERROR);
+  g_assert_error (gather_outcome_get_error (test_outcome (outcomes, 1)),
+                  G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_cmpstr (gather_outcome_get_error (test_outcome (outcomes, 1))->message, ==,
+                   "Task failed on purpose");
+  g_assert_null (gather_outcome_get_result (test_outcome (outcomes, 1)));
+
+  assert_status (test_outcome (outcomes, 2), GATHER_STATUS_ERROR);
+  g_assert_error (gather_outcome_get_error (test_outcome (outcomes, 2)),
+                  GATHER_ERROR, GATHER_ERROR_INVALID_RESULT);
+  g_assert_cmpstr (gather_outcome_get_error (test_outcome (outcomes, 2))->message, ==,
+                   "Task “nothing” returned neither a result nor an error");
+
+  assert_status (test_outcome (outcomes, 3), GATHER_STATUS_ERROR);
+  g_assert_error (gather_outcome_get_error (test_outcome (outcomes, 3)),
+                  G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+  g_assert_null (gather_outcome_get_result (test_outcome (outcomes, 3)));
+
+  /* propagate_result(): the value, or a copy of the error. */
+  value = gather_outcome_propagate_result (test_outcome (outcomes, 0), &propagated);
+  g_assert_no_error (propagated);
+  g_assert_cmpstr (g_variant_get_string (value, NULL), ==, "ok");
+  g_assert_null (gather_outcome_propagate_result (test_outcome (outcomes, 1), &propagated));
+  g_assert_error (propagated, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_true (propagated != gather_outcome_get_error (test_outcome (outcomes, 1)));
+}
+
+/* ---- Policies ---- */
+
+static GPtrArray *
+run_policy (GatherPolicy policy,
+            guint        quorum,
+            TestTask    *tasks[],
+            guint        n_tasks,
+            guint        pool_size)
+{
+  g_autoptr(GatherPool) pool = new_pool (pool_size);
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GError) error = NULL;
+  GPtrArray *outcomes;
+
+  gather_group_set_pool (group, pool);
+  gather_group_set_policy (group, policy);
+  gather_group_set_quorum (group, quorum);
+  g_assert_cmpint (gather_group_get_policy (group), ==, policy);
+  g_assert_cmpuint (gather_group_get_quorum (group), ==, quorum);
+
+  for (guint i = 0; i < n_tasks; i++)
+    test_add (group, NULL, 0, tasks[i]);
+
+  outcomes = test_run_and_wait (group, NULL, 10000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (outcomes->len, ==, n_tasks);
+
+  return outcomes;
+}
+
+static void
+assert_cancelled_by_policy (GatherOutcome *outcome,
+                            const char    *because)
+{
+  assert_status (outcome, GATHER_STATUS_CANCELLED);
+  g_assert_error (gather_outcome_get_error (outcome), G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_nonnull (strstr (gather_outcome_get_error (outcome)->message, because));
+  g_assert_false (gather_outcome_get_abandoned (outcome));
+}
+
+static void
+test_group_policy_all (void)
+{
+  TestTask *tasks[] = { sleeper (50, NULL), sleeper (200, "late"), sleeper (0, "early") };
+  g_autoptr(GPtrArray) outcomes = NULL;
+
+  g_test_summary ("ALL waits for every task, errors included");
+
+  outcomes = run_policy (GATHER_POLICY_ALL, 1, tasks, G_N_ELEMENTS (tasks), 3);
+  assert_status (test_outcome (outcomes, 0), GATHER_STATUS_ERROR);
+  assert_status (test_outcome (outcomes, 1), GATHER_STATUS_OK);
+  assert_status (test_outcome (outcomes, 2), GATHER_STATUS_OK);
+}
+
+static void
+test_group_policy_first_error (void)
+{
+  TestTask *tasks[] = {
+    sleeper (0, "quick"),
+    sleeper (100, NULL),
+    sleeper (20000, "slow"),   /* running when the error comes */
+    sleeper (0, "queued"),     /* never starts: the pool has 3 threads */
+  };
+  g_autoptr(GPtrArray) outcomes = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  g_test_summary ("FIRST_ERROR cancels running and queued tasks at the first error");
+
+  outcomes = run_policy (GATHER_POLICY_FIRST_ERROR, 1, tasks, G_N_ELEMENTS (tasks), 3);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5000 * 1000);
+
+  assert_status (test_outcome (outcomes, 0), GATHER_STATUS_OK);
+  assert_status (test_outcome (outcomes, 1), GATHER_STATUS_ERROR);
+  assert_cancelled_by_policy (test_outcome (outcomes, 2), "because task #1 failed");
+  g_assert_cmpint (gather_outcome_get_start_time (test_outcome (outcomes, 2)), >, 0);
+  /* The fourth task may have been picked up by the quick task's thread
+   * before the error; if not, it never started. Either way it ends. */
+  g_assert_cmpint (gather_outcome_get_status (test_outcome (outcomes, 3)), !=, GATHER_STATUS_ERROR);
+}
+
+static void
+test_group_policy_first_error_ignores_timeouts (void)
+{
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GatherPool) pool = new_pool (2);
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("Under FIRST_ERROR a timeout is an outcome, not an error");
+
+  gather_group_set_pool (group, pool);
+  gather_group_set_policy (group, GATHER_POLICY_FIRST_ERROR);
+  test_add (group, "times out", 50, sleeper (10000, "never"));
+  test_add (group, "carries on", 0, sleeper (300, "done"));
+
+  outcomes = test_run_and_wait (group, NULL, 10000, &error);
+  g_assert_no_error (error);
+  assert_status (test_outcome (outcomes, 0), GATHER_STATUS_TIMEOUT);
+  assert_status (test_outcome (outcomes, 1), GATHER_STATUS_OK);
+}
+
+static void
+test_group_policy_first_success (void)
+{
+  TestTask *tasks[] = {
+    sleeper (0, NULL),
+    sleeper (100, "winner"),
+    sleeper (20000, "slow"),
+  };
+  g_autoptr(GPtrArray) outcomes = NULL;
+  gint64 start = g_get_monotonic_time ();
+
+  g_test_summary ("FIRST_SUCCESS cancels the rest at the first success; "
+                  "earlier errors stay errors");
+
+  outcomes = run_policy (GATHER_POLICY_FIRST_SUCCESS, 1, tasks, G_N_ELEMENTS (tasks), 3);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5000 * 1000);
+
+  assert_status (test_outcome (outcomes, 0), GATHER_STATUS_ERROR);
+  assert_status (test_outcome (outcomes, 1), GATHER_STATUS_OK);
+  assert_cancelled_by_policy (test_outcome (outcomes, 2), "because task #1 succeeded first");
+}
+
+static void
+test_group_policy_quorum (void)
+{
+  TestTask *tasks[] = {
+    sleeper (0, "a"),
+    sleeper (0, NULL),
+    sleeper (100, "b"),
+    sleeper (20000, "slow"),
+    sleeper (20000, "slower"),
+  };
+  g_autoptr(GPtrArray) outcomes = NULL;
+  guint n_ok = 0, n_cancelled = 0;
+
+  g_test_summary ("QUORUM cancels the rest once K tasks succeeded");
+
+  outcomes = run_policy (GATHER_POLICY_QUORUM, 2, tasks, G_N_ELEMENTS (tasks), 5);
+
+  for (guint i = 0; i < outcomes->len; i++)
+    {
+      GatherOutcome *outcome = test_outcome (outcomes, i);
+
+      if (gather_outcome_get_status (outcome) == GATHER_STATUS_OK)
+        n_ok++;
+      else if (gather_outcome_get_status (outcome) == GATHER_STATUS_CANCELLED)
+        {
+          assert_cancelled_by_policy (outcome, "because a quorum of 2 tasks succeeded");
+          n_cancelled++;
+        }
+    }
+
+  g_assert_cmpuint (n_ok, ==, 2);
+  g_assert_cmpuint (n_cancelled, ==, 2);
+  assert_status (test_outcome (outcomes, 1), GATHER_STATUS_ERROR);
+  assert_status (test_outcome (outcomes, 3), GATHER_STATUS_CANCELLED);
+  assert_status (test_outcome (outcomes, 4), GATHER_STATUS_CANCELLED);
+}
+
+static void
+test_group_policy_quorum_unreachable (void)
+{
+  TestTask *tasks[] = { sleeper (0, NULL), sleeper (0, "only one"), sleeper (50, NULL) };
+  g_autoptr(GPtrArray) outcomes = NULL;
+
+  g_test_summary ("When the quorum cannot be reached, every task still ends");
+
+  outcomes = run_policy (GATHER_POLICY_QUORUM, 2, tasks, G_N_ELEMENTS (tasks), 3);
+  assert_status (test_outcome (outcomes, 0), GATHER_STATUS_ERROR);
+  assert_status (test_outcome (outcomes, 1), GATHER_STATUS_OK);
+  assert_status (test_outcome (outcomes, 2), GATHER_STATUS_ERROR);
+}
+
+/* ---- Deadline and cancellation ---- */
+
+static void
+test_group_deadline (void)
+{
+  g_autoptr(GatherPool) pool = new_pool (2);
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 start;
+
+  g_test_summary ("The group deadline counts from the run's start and stops "
+                  "running and queued tasks, keeping finished results");
+
+  gather_group_set_pool (group, pool);
+  gather_group_set_deadline (group, 300);
+  g_assert_cmpuint (gather_group_get_deadline (group), ==, 300);
+  test_add (group, "quick", 0, sleeper (10, "done"));
+  test_add (group, "slow", 0, sleeper (20000, "never"));
+  test_add (group, "slower", 0, sleeper (30000, "never"));
+  test_add (group, "queued", 0, sleeper (0, "never"));
+
+  start = g_get_monotonic_time ();
+  outcomes = test_run_and_wait (group, NULL, 10000, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 300 * 1000);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 3000 * 1000);
+
+  assert_status (test_outcome (outcomes, 0), GATHER_STATUS_OK);
+  for (guint i = 2; i < 4; i++)
+    {
+      GatherOutcome *outcome = test_outcome (outcomes, i);
+
+      assert_status (outcome, GATHER_STATUS_TIMEOUT);
+      g_assert_error (gather_outcome_get_error (outcome), GATHER_ERROR, GATHER_ERROR_DEADLINE_EXCEEDED);
+      g_assert_false (gather_outcome_get_abandoned (outcome));
+    }
+  /* "slow" started on the thread "quick" freed, or never did; both count. */
+  assert_status (test_outcome (outcomes, 1), GATHER_STATUS_TIMEOUT);
+  g_assert_cmpint (gather_outcome_get_start_time (test_outcome (outcomes, 2)), >, 0);
+  g_assert_cmpint (gather_outcome_get_start_time (test_outcome (outcomes, 3)), ==, 0);
+}
+
+static gboolean
+cancel_later (gpointer data)
+{
+  g_cancellable_cancel (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+test_group_cancel (void)
+{
+  g_autoptr(GatherPool) pool = new_pool (1);
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 start;
+
+  g_test_summary ("Cancelling the run's cancellable cancels every unfinished task, "
+                  "running or queued; the run still completes with every outcome");
+
+  /* One thread: "quick" ends, "running" holds the thread, the rest wait. */
+  gather_group_set_pool (group, pool);
+  test_add (group, "quick", 0, sleeper (0, "done"));
+  test_add (group, "running", 0, sleeper (20000, "never"));
+  test_add (group, "queued", 0, sleeper (0, "never"));
+  test_add (group, "queued too", 0, sleeper (0, "never"));
+  g_timeout_add (200, cancel_later, cancellable);
+
+  start = g_get_monotonic_time ();
+  outcomes = test_run_and_wait (group, cancellable, 10000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 3000 * 1000);
+
+  assert_status (test_outcome (outcomes, 0), GATHER_STATUS_OK);
+  for (guint i = 1; i < outcomes->len; i++)
+    {
+      GatherOutcome *outcome = test_outcome (outcomes, i);
+
+      assert_status (outcome, GATHER_STATUS_CANCELLED);
+      g_assert_error (gather_outcome_get_error (outcome), G_IO_ERROR, G_IO_ERROR_CANCELLED);
+      g_assert_null (gather_outcome_get_result (outcome));
+      g_assert_false (gather_outcome_get_abandoned (outcome));
+    }
+  g_assert_cmpint (gather_outcome_get_start_time (test_outcome (outcomes, 1)), >, 0);
+  g_assert_cmpint (gather_outcome_get_start_time (test_outcome (outcomes, 2)), ==, 0);
+  g_assert_cmpint (gather_outcome_get_start_time (test_outcome (outcomes, 3)), ==, 0);
+}
+
+static void
+test_group_cancel_before_run (void)
+{
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  gint n_returned = 0;
+
+  g_test_summary ("A run whose cancellable is already cancelled starts no task");
+
+  for (guint i = 0; i < 10; i++)
+    {
+      TestTask *task = sleeper (0, "never");
+
+      task->n_returned = &n_returned;
+      test_add (group, NULL, 0, task);
+    }
+
+  g_cancellable_cancel (cancellable);
+  outcomes = test_run_and_wait (group, cancellable, 5000, &error);
+  g_assert_no_error (error);
+
+  g_assert_cmpuint (outcomes->len, ==, 10);
+  for (guint i = 0; i < outcomes->len; i++)
+    {
+      assert_status (test_outcome (outcomes, i), GATHER_STATUS_CANCELLED);
+      g_assert_cmpint (gather_outcome_get_start_time (test_outcome (outcomes, i)), ==, 0);
+    }
+  g_assert_cmpint (g_atomic_int_get (&n_returned), ==, 0);
+}
+
+/* ---- Tasks that ignore cancellation ---- */
+
+static void
+test_group_abandon (void)
+{
+  g_autoptr(GatherPool) pool = new_pool (2);
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  TestTask *stubborn = test_task_new ();
+  GThread *destroyed_on = NULL;
+  gint n_destroyed = 0, n_freed = 0, n_returned = 0;
+  GatherOutcome *outcome;
+  gint64 start, elapsed;
+
+  g_test_summary ("A task that ignores its cancellation does not hold the group "
+                  "past its timeout and the grace period; its late result and "
+                  "its data are freed when it returns, on the owner's context");
+
+  stubborn->ignore_msec = 1500;
+  stubborn->value = "late";
+  stubborn->n_results_freed = &n_freed;
+  stubborn->n_destroyed = &n_destroyed;
+  stubborn->destroyed_on = &destroyed_on;
+  stubborn->n_returned = &n_returned;
+
+  gather_group_set_pool (group, pool);
+  gather_group_set_grace_period (group, 50);
+  g_assert_cmpuint (gather_group_get_grace_period (group), ==, 50);
+  test_add (group, "stubborn", 100, stubborn);
+  test_add (group, "fine", 0, sleeper (0, "ok"));
+
+  start = g_get_monotonic_time ();
+  outcomes = test_run_and_wait (group, NULL, 10000, &error);
+  elapsed = g_get_monotonic_time () - start;
+  g_assert_no_error (error);
+
+  /* Timeout 100 ms + grace 50 ms, far from the 1500 ms the body takes. */
+  g_assert_cmpint (elapsed, >=, 150 * 1000);
+  g_assert_cmpint (elapsed, <, 1000 * 1000 * test_slowdown ());
+
+  outcome = test_outcome (outcomes, 0);
+  assert_status (outcome, GATHER_STATUS_TIMEOUT);
+  g_assert_true (gather_outcome_get_abandoned (outcome));
+  g_assert_error (gather_outcome_get_error (outcome), GATHER_ERROR, GATHER_ERROR_TIMED_OUT);
+  g_assert_null (gather_outcome_get_result (outcome));
+  assert_status (test_outcome (outcomes, 1), GATHER_STATUS_OK);
+  g_assert_false (gather_outcome_get_abandoned (test_outcome (outcomes, 1)));
+
+  /* The body is still running, on a thread the pool replaced. */
+  g_assert_cmpint (g_atomic_int_get (&n_returned), ==, 0);
+  g_assert_cmpuint (gather_pool_get_n_replacement_threads (pool), ==, 1);
+  g_assert_cmpint (g_atomic_int_get (&n_destroyed), ==, 0);
+
+  /* When it returns, the late result is freed and the data destroyed here. */
+  g_assert_true (test_iterate_until_count (&n_destroyed, 1, 10000));
+  g_assert_cmpint (g_atomic_int_get (&n_returned), ==, 1);
+  g_assert_cmpint (g_atomic_int_get (&n_freed), ==, 1);
+  g_assert_true (destroyed_on == g_thread_self ());
+  g_assert_cmpuint (gather_pool_get_n_replacement_threads (pool), ==, 0);
+}
+
+static void
+test_group_abandon_keeps_capacity (void)
+{
+  g_autoptr(GatherPool) pool = new_pool (1);
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  TestTask *stubborn = test_task_new ();
+  gint n_destroyed = 0;
+  gint64 start, elapsed;
+
+  g_test_summary ("The thread an abandoned task holds is replaced: on a "
+                  "one-thread pool, the tasks behind it still run");
+
+  stubborn->ignore_msec = 3000;
+  stubborn->n_destroyed = &n_destroyed;
+
+  gather_group_set_pool (group, pool);
+  gather_group_set_grace_period (group, 20);
+  test_add (group, "stubborn", 50, stubborn);
+  for (guint i = 0; i < 5; i++)
+    test_add (group, NULL, 0, sleeper (10, "behind"));
+
+  start = g_get_monotonic_time ();
+  outcomes = test_run_and_wait (group, NULL, 10000, &error);
+  elapsed = g_get_monotonic_time () - start;
+  g_assert_no_error (error);
+
+  g_assert_cmpint (elapsed, <, 2000 * 1000 * test_slowdown ());
+  assert_status (test_outcome (outcomes, 0), GATHER_STATUS_TIMEOUT);
+  g_assert_true (gather_outcome_get_abandoned (test_outcome (outcomes, 0)));
+  for (guint i = 1; i < outcomes->len; i++)
+    assert_status (test_outcome (outcomes, i), GATHER_STATUS_OK);
+
+  g_assert_true (test_iterate_until_count (&n_destroyed, 1, 10000));
+  g_assert_cmpuint (gather_pool_get_n_replacement_threads (pool), ==, 0);
+}
+
+static void
+test_group_abandon_cap (void)
+{
+  g_autoptr(GatherPool) pool = new_pool (1);
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  TestTask *stubborn = test_task_new ();
+  gint n_destroyed = 0;
+
+  g_test_summary ("With max-replacement-threads = 0 an abandoned task keeps "
+                  "its thread, but its outcome is still recorded on time");
+
+  gather_pool_set_max_replacement_threads (pool, 0);
+  g_assert_cmpuint (gather_pool_get_max_replacement_threads (pool), ==, 0);
+  stubborn->ignore_msec = 800;
+  stubborn->n_destroyed = &n_destroyed;
+
+  gather_group_set_pool (group, pool);
+  gather_group_set_grace_period (group, 20);
+  test_add (group, "stubborn", 50, stubborn);
+  test_add (group, "behind", 0, sleeper (0, "ok"));
+
+  outcomes = test_run_and_wait (group, NULL, 10000, &error);
+  g_assert_no_error (error);
+
+  assert_status (test_outcome (outcomes, 0), GATHER_STATUS_TIMEOUT);
+  g_assert_true (gather_outcome_get_abandoned (test_outcome (outcomes, 0)));
+  /* It could only run once the stubborn body gave its thread back. */
+  assert_status (test_outcome (outcomes, 1), GATHER_STATUS_OK);
+  g_assert_cmpint (gather_outcome_get_start_time (test_outcome (outcomes, 1)) -
+                   gather_outcome_get_start_time (test_outcome (outcomes, 0)), >=, 800 * 1000);
+  g_assert_cmpuint (gather_pool_get_n_replacement_threads (pool), ==, 0);
+  g_assert_true (test_iterate_until_count (&n_destroyed, 1, 10000));
+}
+
+static void
+test_group_deadline_abandons (void)
+{
+  g_autoptr(GatherPool) pool = new_pool (2);
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  TestTask *stubborn = test_task_new ();
+  gint n_destroyed = 0;
+  gint64 start, elapsed;
+
+  g_test_summary ("The group deadline also holds against a task that ignores "
+                  "cancellation");
+
+  stubborn->ignore_msec = 2000;
+  stubborn->n_destroyed = &n_destroyed;
+
+  gather_group_set_pool (group, pool);
+  gather_group_set_deadline (group, 200);
+  gather_group_set_grace_period (group, 30);
+  test_add (group, "stubborn", 0, stubborn);
+
+  start = g_get_monotonic_time ();
+  outcomes = test_run_and_wait (group, NULL, 10000, &error);
+  elapsed = g_get_monotonic_time () - start;
+  g_assert_no_error (error);
+
+  g_assert_cmpint (elapsed, <, 1500 * 1000 * test_slowdown ());
+  assert_status (test_outcome (outcomes, 0), GATHER_STATUS_TIMEOUT);
+  g_assert_error (gather_outcome_get_error (test_outcome (outcomes, 0)),
+                  GATHER_ERROR, GATHER_ERROR_DEADLINE_EXCEEDED);
+  g_assert_true (gather_outcome_get_abandoned (test_outcome (outcomes, 0)));
+
+  g_assert_true (test_iterate_until_count (&n_destroyed, 1, 10000));
+}
+
+static void
+test_group_timeout_clock (void)
+{
+  g_autoptr(GatherPool) pool = new_pool (1);
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("A task's timeout counts from when it starts, not from when "
+                  "it was queued");
+
+  gather_group_set_pool (group, pool);
+  test_add (group, "first", 0, sleeper (400, "first"));
+  /* Queued 400 ms, then runs 100 ms of its 300 ms. */
+  test_add (group, "second", 300, sleeper (100, "second"));
+
+  outcomes = test_run_and_wait (group, NULL, 10000, &error);
+  g_assert_no_error (error);
+
+  assert_status (test_outcome (outcomes, 0), GATHER_STATUS_OK);
+  assert_status (test_outcome (outcomes, 1), GATHER_STATUS_OK);
+  g_assert_cmpint (gather_outcome_get_start_time (test_outcome (outcomes, 1)) -
+                   gather_outcome_get_queued_time (test_outcome (outcomes, 1)), >=, 400 * 1000);
+}
+
+/* ---- Concurrency limit ---- */
+
+static void
+test_group_max_concurrent (void)
+{
+  g_autoptr(GatherPool) pool = new_pool (8);
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  gint running = 0, max_running = 0;
+
+  g_test_summary ("max-concurrent caps how many of the group's bodies run at "
+                  "once, on a pool that has more threads");
+
+  gather_group_set_pool (group, pool);
+  gather_group_set_max_concurrent (group, 3);
+  g_assert_cmpuint (gather_group_get_max_concurrent (group), ==, 3);
+
+  for (guint i = 0; i < 12; i++)
+    {
+      TestTask *task = sleeper (20, "ok");
+
+      task->running = &running;
+      task->max_running = &max_running;
+      /* The first three wait until all three run: the cap is reached. */
+      task->wait_for_running = i < 3 ? 3 : 0;
+      test_add (group, NULL, 0, task);
+    }
+
+  outcomes = test_run_and_wait (group, NULL, 20000, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < outcomes->len; i++)
+    assert_status (test_outcome (outcomes, i), GATHER_STATUS_OK);
+  g_assert_cmpint (g_atomic_int_get (&max_running), ==, 3);
+  g_assert_cmpint (g_atomic_int_get (&running), ==, 0);
+}
+
+static void
+test_group_pool_size (void)
+{
+  g_autoptr(GatherPool) pool = new_pool (2);
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  gint running = 0, max_running = 0;
+
+  g_test_summary ("A pool runs at most max-threads bodies at once");
+
+  g_assert_cmpuint (gather_pool_get_max_threads (pool), ==, 2);
+  gather_group_set_pool (group, pool);
+  g_assert_true (gather_group_get_pool (group) == pool);
+
+  for (guint i = 0; i < 8; i++)
+    {
+      TestTask *task = sleeper (20, "ok");
+
+      task->running = &running;
+      task->max_running = &max_running;
+      task->wait_for_running = i < 2 ? 2 : 0;
+      test_add (group, NULL, 0, task);
+    }
+
+  outcomes = test_run_and_wait (group, NULL, 20000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_atomic_int_get (&max_running), ==, 2);
+}
+
+/* ---- Edges ---- */
+
+static void set_done (GObject      *object,
+                      GAsyncResult *result,
+                      gpointer      user_data);
+
+static void
+count_finished (GatherGroup *group,
+                GPtrArray   *outcomes,
+                gpointer     user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+static void
+test_group_empty (void)
+{
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  guint n_finished = 0;
+
+  g_test_summary ("An empty group finishes at once with an empty array");
+
+  g_assert_cmpfloat (gather_group_get_fraction (group), ==, 0.0);
+  g_assert_null (gather_group_get_pool (group));
+  g_signal_connect (group, "finished", G_CALLBACK (count_finished), &n_finished);
+
+  outcomes = test_run_and_wait (group, NULL, 1000, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (outcomes);
+  g_assert_cmpuint (outcomes->len, ==, 0);
+  g_assert_cmpuint (n_finished, ==, 1);
+  g_assert_cmpfloat (gather_group_get_fraction (group), ==, 1.0);
+  g_assert_cmpuint (gather_group_get_n_tasks (group), ==, 0);
+  /* It made a pool of its own, one thread per processor. */
+  g_assert_nonnull (gather_group_get_pool (group));
+  g_assert_cmpuint (gather_pool_get_max_threads (gather_group_get_pool (group)), ==,
+                    g_get_num_processors ());
+}
+
+static void
+test_group_empty_blocking (void)
+{
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("The blocking run of an empty group returns an empty array");
+
+  outcomes = gather_group_run (group, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (outcomes->len, ==, 0);
+}
+
+static GVariant *
+sum_task (GCancellable  *cancellable,
+          gpointer       user_data,
+          GError       **error)
+{
+  return g_variant_new_uint64 (GPOINTER_TO_UINT (user_data));
+}
+
+static void
+test_group_many (void)
+{
+  const guint n = 100000;
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  guint64 sum = 0;
+
+  g_test_summary ("100,000 tasks, each with its own timeout, all in order");
+
+  for (guint i = 0; i < n; i++)
+    gather_group_add_task (group, NULL, 60000, sum_task, GUINT_TO_POINTER (i), NULL);
+  g_assert_cmpuint (gather_group_get_n_tasks (group), ==, n);
+
+  outcomes = test_run_and_wait (group, NULL, 60000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (outcomes->len, ==, n);
+
+  for (guint i = 0; i < n; i++)
+    {
+      GatherOutcome *outcome = g_ptr_array_index (outcomes, i);
+
+      g_assert_cmpint (gather_outcome_get_status (outcome), ==, GATHER_STATUS_OK);
+      g_assert_cmpuint (gather_outcome_get_index (outcome), ==, i);
+      sum += g_variant_get_uint64 (gather_outcome_get_result (outcome));
+    }
+
+  g_assert_cmpuint (sum, ==, (guint64) n * (n - 1) / 2);
+  g_assert_cmpuint (gather_group_get_n_finished (group), ==, n);
+  g_assert_cmpfloat (gather_group_get_fraction (group), ==, 1.0);
+}
+
+static void
+on_finished_save (GatherGroup *group,
+                  GPtrArray   *outcomes,
+                  gpointer     user_data)
+{
+  *(GPtrArray **) user_data = g_ptr_array_ref (outcomes);
+}
+
+static void
+test_group_run_twice (void)
+{
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GPtrArray) again = NULL;
+  g_autoptr(GPtrArray) from_signal = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("A group runs once: running it again, or while it runs, "
+                  "is a GATHER_ERROR_ALREADY_STARTED error");
+
+  test_add (group, NULL, 0, sleeper (100, "ok"));
+  g_signal_connect (group, "finished", G_CALLBACK (on_finished_save), &from_signal);
+
+  /* While it runs. */
+  {
+    g_autoptr(GatherGroup) running = gather_group_new ();
+    g_autoptr(GPtrArray) busy = NULL;
+    gboolean done = FALSE;
+
+    test_add (running, NULL, 0, sleeper (200, "ok"));
+    gather_group_run_async (running, NULL, set_done, &done);
+    busy = gather_group_run (running, NULL, &error);
+    g_assert_error (error, GATHER_ERROR, GATHER_ERROR_ALREADY_STARTED);
+    g_assert_null (busy);
+    g_clear_error (&error);
+    g_assert_true (test_iterate_until (&done, 5000));
+  }
+
+  outcomes = gather_group_run (group, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (outcomes->len, ==, 1);
+  g_assert_true (from_signal == outcomes);
+
+  again = test_run_and_wait (group, NULL, 1000, &error);
+  g_assert_error (error, GATHER_ERROR, GATHER_ERROR_ALREADY_STARTED);
+  g_assert_null (again);
+}
+
+static void
+test_group_add_while_running (void)
+{
+  g_test_summary ("Adding a task or changing settings once the group runs is "
+                  "a programmer error");
+
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GatherGroup) group = gather_group_new ();
+
+      test_add (group, NULL, 0, sleeper (100, "ok"));
+      gather_group_run_async (group, NULL, NULL, NULL);
+      g_assert_cmpuint (test_add (group, NULL, 0, sleeper (0, "ok")), ==, G_MAXUINT);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*tasks cannot be added to a group once it has started running*");
+}
+
+static void
+test_group_set_while_running (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GatherGroup) group = gather_group_new ();
+
+      test_add (group, NULL, 0, sleeper (100, "ok"));
+      gather_group_run_async (group, NULL, NULL, NULL);
+      gather_group_set_deadline (group, 10);
+      return;
+    }
+
+  g_test_summary ("Changing settings once the group runs is a programmer error");
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*settings cannot change once it has started running*");
+}
+
+static void
+test_group_unrun_destroys (void)
+{
+  GatherGroup *group = gather_group_new ();
+  gint n_destroyed = 0;
+  GThread *destroyed_on = NULL;
+
+  g_test_summary ("A group dropped before it ran destroys its tasks' data");
+
+  for (guint i = 0; i < 3; i++)
+    {
+      TestTask *task = sleeper (0, "never");
+
+      task->n_destroyed = &n_destroyed;
+      task->destroyed_on = &destroyed_on;
+      test_add (group, NULL, 0, task);
+    }
+
+  g_object_unref (group);
+  g_assert_cmpint (n_destroyed, ==, 3);
+  g_assert_true (destroyed_on == g_thread_self ());
+}
+
+/* ---- Threads and contexts ---- */
+
+typedef struct
+{
+  GThread      *owner;
+  guint         n_wrong_thread;
+  guint         n_task_finished;
+  guint         n_notify;
+  guint         n_finished;
+  gboolean      stale_fraction;
+  gint          n_destroyed;
+  GThread      *destroyed_on;
+} ThreadCheck;
+
+static void
+check_thread (ThreadCheck *check)
+{
+  if (g_thread_self () != check->owner)
+    check->n_wrong_thread++;
+}
+
+static void
+on_task_finished_check (GatherGroup   *group,
+                        GatherOutcome *outcome,
+                        ThreadCheck   *check)
+{
+  check_thread (check);
+  check->n_task_finished++;
+  /* The count already includes this outcome. */
+  if (gather_group_get_n_finished (group) < check->n_task_finished)
+    check->stale_fraction = TRUE;
+}
+
+static void
+on_notify_check (GatherGroup *group,
+                 GParamSpec  *pspec,
+                 ThreadCheck *check)
+{
+  check_thread (check);
+  check->n_notify++;
+  /* Both values agree whichever is notified first. */
+  if (gather_group_get_fraction (group) !=
+      (double) gather_group_get_n_finished (group) / gather_group_get_n_tasks (group))
+    check->stale_fraction = TRUE;
+}
+
+static void
+on_finished_check (GatherGroup *group,
+                   GPtrArray   *outcomes,
+                   ThreadCheck *check)
+{
+  check_thread (check);
+  check->n_finished++;
+}
+
+static void
+connect_checks (GatherGroup *group,
+                ThreadCheck *check)
+{
+  g_signal_connect (group, "task-finished", G_CALLBACK (on_task_finished_check), check);
+  g_signal_connect (group, "notify::n-finished", G_CALLBACK (on_notify_check), check);
+  g_signal_connect (group, "notify::fraction", G_CALLBACK (on_notify_check), check);
+  g_signal_connect (group, "finished", G_CALLBACK (on_finished_check), check);
+}
+
+static void
+add_checked_tasks (GatherGroup *group,
+                   ThreadCheck *check,
+                   guint        n)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      TestTask *task = sleeper (i % 3 == 0 ? 0 : 5, "ok");
+
+      task->n_destroyed = &check->n_destroyed;
+      task->destroyed_on = &check->destroyed_on;
+      test_add (group, NULL, i % 5 == 0 ? 1 : 0, task);
+    }
+}
+
+static void
+assert_checks (ThreadCheck *check,
+               guint        n)
+{
+  g_assert_cmpuint (check->n_wrong_thread, ==, 0);
+  g_assert_cmpuint (check->n_task_finished, ==, n);
+  g_assert_cmpuint (check->n_finished, ==, 1);
+  g_assert_cmpuint (check->n_notify, >=, 2);
+  g_assert_false (check->stale_fraction);
+  g_assert_cmpint (check->n_destroyed, ==, n);
+  g_assert_true (check->destroyed_on == check->owner);
+}
+
+static gpointer
+owner_thread (gpointer data)
+{
+  ThreadCheck *check = data;
+  GMainContext *context = g_main_context_new ();
+  g_autoptr(GatherGroup) group = NULL;
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_main_context_push_thread_default (context);
+
+  check->owner = g_thread_self ();
+  group = gather_group_new ();
+  gather_group_set_grace_period (group, 10000);
+  connect_checks (group, check);
+  add_checked_tasks (group, check, 200);
+
+  outcomes = test_run_and_wait (group, NULL, 20000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (outcomes->len, ==, 200);
+
+  g_main_context_pop_thread_default (context);
+  g_main_context_unref (context);
+
+  return NULL;
+}
+
+static void
+test_group_owner_thread (void)
+{
+  ThreadCheck check = { NULL };
+
+  g_test_summary ("Signals, notifies and destroy notifies all arrive on the "
+                  "thread of the context the group was created in, here not "
+                  "the main thread");
+
+  g_thread_join (g_thread_new ("owner", owner_thread, &check));
+  g_assert_true (check.owner != g_thread_self ());
+  assert_checks (&check, 200);
+}
+
+typedef struct
+{
+  GatherGroup *group;
+  GPtrArray   *outcomes;
+  GError      *error;
+  gboolean     done;
+} BlockingRun;
+
+static gpointer
+blocking_run_thread (gpointer data)
+{
+  BlockingRun *run = data;
+
+  run->outcomes = gather_group_run (run->group, NULL, &run->error);
+  g_atomic_int_set (&run->done, TRUE);
+  g_main_context_wakeup (NULL);
+
+  return NULL;
+}
+
+static void
+test_group_run_from_other_thread (void)
+{
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  ThreadCheck check = { g_thread_self () };
+  BlockingRun run = { group };
+  GThread *thread;
+
+  g_test_summary ("The blocking run called from a thread while another thread "
+                  "iterates the group's context: signals still arrive on the "
+                  "context's thread");
+
+  gather_group_set_grace_period (group, 10000);
+  connect_checks (group, &check);
+  add_checked_tasks (group, &check, 50);
+
+  thread = g_thread_new ("blocking", blocking_run_thread, &run);
+  g_assert_true (test_iterate_until (&run.done, 20000));
+  g_thread_join (thread);
+
+  g_assert_no_error (run.error);
+  g_assert_cmpuint (run.outcomes->len, ==, 50);
+  g_ptr_array_unref (run.outcomes);
+  assert_checks (&check, 50);
+}
+
+static void
+test_group_signal_sequence (void)
+{
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GtSignalLogger) logger = gt_signal_logger_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  GatherOutcome *outcome = NULL;
+  GPtrArray *finished = NULL;
+
+  g_test_summary ("One task: task-finished, then n-finished and fraction, then finished");
+
+  test_add (group, "only", 0, sleeper (0, "ok"));
+
+  gt_signal_logger_connect (logger, group, "task-finished");
+  gt_signal_logger_connect (logger, group, "notify::n-finished");
+  gt_signal_logger_connect (logger, group, "notify::fraction");
+  gt_signal_logger_connect (logger, group, "finished");
+
+  outcomes = test_run_and_wait (group, NULL, 5000, &error);
+  g_assert_no_error (error);
+
+  gt_signal_logger_assert_emission_pop (logger, group, "task-finished", &outcome);
+  g_assert_cmpstr (gather_outcome_get_label (outcome), ==, "only");
+  gather_outcome_unref (outcome);
+  /* Notified together, inside one freeze: the order between the two is
+   * GObject's, but both come before finished. */
+  for (guint i = 0; i < 2; i++)
+    {
+      gpointer obj = NULL;
+      g_autofree char *type_name = NULL;
+      g_autofree char *signal_name = NULL;
+      g_autoptr(GtSignalLoggerEmission) emission = NULL;
+      GParamSpec *pspec = NULL;
+
+      g_assert_true (gt_signal_logger_pop_emission (logger, &obj, &type_name, &signal_name, &emission));
+      g_assert_true (obj == (gpointer) group);
+      g_assert_true (g_str_equal (signal_name, "notify::n-finished") ||
+                     g_str_equal (signal_name, "notify::fraction"));
+      gt_signal_logger_emission_get_params (emission, &pspec);
+      g_param_spec_unref (pspec);
+    }
+  gt_signal_logger_assert_emission_pop (logger, group, "finished", &finished);
+  g_assert_true (finished == outcomes);
+  g_ptr_array_unref (finished);
+  gt_signal_logger_assert_no_emissions (logger);
+}
+
+static void
+set_done (GObject      *object,
+          GAsyncResult *result,
+          gpointer      user_data)
+{
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+
+  outcomes = gather_group_run_finish (GATHER_GROUP (object), result, &error);
+  g_assert_no_error (error);
+  *(gboolean *) user_data = TRUE;
+}
+
+static void
+test_group_shared_pool (void)
+{
+  g_autoptr(GatherPool) pool = new_pool (2);
+  g_autoptr(GatherGroup) a = gather_group_new ();
+  g_autoptr(GatherGroup) b = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes_b = NULL;
+  g_autoptr(GError) error = NULL;
+  gint running = 0, max_running = 0;
+  gboolean a_done = FALSE;
+
+  g_test_summary ("Two groups share one pool and its thread limit");
+
+  gather_group_set_pool (a, pool);
+  g_object_set (b, "pool", pool, NULL);
+
+  for (guint i = 0; i < 6; i++)
+    {
+      TestTask *task = sleeper (20, "ok");
+
+      task->running = &running;
+      task->max_running = &max_running;
+      task->wait_for_running = i < 2 ? 2 : 0;
+      test_add (i % 2 ? a : b, NULL, 0, task);
+    }
+
+  gather_group_run_async (a, NULL, set_done, &a_done);
+  outcomes_b = test_run_and_wait (b, NULL, 10000, &error);
+  g_assert_no_error (error);
+  g_assert_true (test_iterate_until (&a_done, 10000));
+
+  g_assert_cmpint (g_atomic_int_get (&max_running), ==, 2);
+  g_assert_cmpuint (gather_group_get_n_finished (a), ==, 3);
+  g_assert_cmpuint (outcomes_b->len, ==, 3);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  g_test_add_func ("/gather/group/seed/blocking", test_group_seed_blocking);
+  g_test_add_func ("/gather/group/seed/async", test_group_seed_async);
+  g_test_add_func ("/gather/group/order", test_group_order);
+  g_test_add_func ("/gather/group/errors", test_group_errors);
+  g_test_add_func ("/gather/group/policy/all", test_group_policy_all);
+  g_test_add_func ("/gather/group/policy/first-error", test_group_policy_first_error);
+  g_test_add_func ("/gather/group/policy/first-error-ignores-timeouts",
+                   test_group_policy_first_error_ignores_timeouts);
+  g_test_add_func ("/gather/group/policy/first-success", test_group_policy_first_success);
+  g_test_add_func ("/gather/group/policy/quorum", test_group_policy_quorum);
+  g_test_add_func ("/gather/group/policy/quorum-unreachable", test_group_policy_quorum_unreachable);
+  g_test_add_func ("/gather/group/deadline", test_group_deadline);
+  g_test_add_func ("/gather/group/cancel", test_group_cancel);
+  g_test_add_func ("/gather/group/cancel-before-run", test_group_cancel_before_run);
+  g_test_add_func ("/gather/group/abandon", test_group_abandon);
+  g_test_add_func ("/gather/group/abandon-keeps-capacity", test_group_abandon_keeps_capacity);
+  g_test_add_func ("/gather/group/abandon-cap", test_group_abandon_cap);
+  g_test_add_func ("/gather/group/deadline-abandons", test_group_deadline_abandons);
+  g_test_add_func ("/gather/group/timeout-clock", test_group_timeout_clock);
+  g_test_add_func ("/gather/group/max-concurrent", test_group_max_concurrent);
+  g_test_add_func ("/gather/group/pool-size", test_group_pool_size);
+  g_test_add_func ("/gather/group/shared-pool", test_group_shared_pool);
+  g_test_add_func ("/gather/group/empty", test_group_empty);
+  g_test_add_func ("/gather/group/empty-blocking", test_group_empty_blocking);
+  g_test_add_func ("/gather/group/many", test_group_many);
+  g_test_add_func ("/gather/group/run-twice", test_group_run_twice);
+  g_test_add_func ("/gather/group/add-while-running", test_group_add_while_running);
+  g_test_add_func ("/gather/group/set-while-running", test_group_set_while_running);
+  g_test_add_func ("/gather/group/unrun-destroys", test_group_unrun_destroys);
+  g_test_add_func ("/gather/group/owner-thread", test_group_owner_thread);
+  g_test_add_func ("/gather/group/run-from-other-thread", test_group_run_from_other_thread);
+  g_test_add_func ("/gather/group/signal-sequence", test_group_signal_sequence);
+
+  return g_test_run ();
+}

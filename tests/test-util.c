@@ -1,0 +1,275 @@
+/* test-util.c
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <stdlib.h>
+
+#include "test-util.h"
+
+TestTask *
+test_task_new (void)
+{
+  TestTask *task = g_new0 (TestTask, 1);
+
+  task->value = "ok";
+
+  return task;
+}
+
+void
+test_task_free (gpointer data)
+{
+  TestTask *task = data;
+
+  if (task->destroyed_on != NULL)
+    *task->destroyed_on = g_thread_self ();
+  if (task->n_destroyed != NULL)
+    g_atomic_int_inc (task->n_destroyed);
+
+  g_free (task);
+}
+
+gboolean
+test_sleep_cancellably (guint         msec,
+                        GCancellable *cancellable)
+{
+  gint64 end = g_get_monotonic_time () + (gint64) msec * 1000;
+  GPollFD pollfd;
+
+  g_assert_true (g_cancellable_make_pollfd (cancellable, &pollfd));
+
+  while (!g_cancellable_is_cancelled (cancellable))
+    {
+      gint64 left = end - g_get_monotonic_time ();
+
+      if (left <= 0)
+        break;
+      g_poll (&pollfd, 1, (gint) ((left + 999) / 1000));
+    }
+
+  g_cancellable_release_fd (cancellable);
+
+  return !g_cancellable_is_cancelled (cancellable);
+}
+
+typedef struct
+{
+  char *copy;
+  gint *counter;
+} FreedNotify;
+
+static void
+test_result_freed (gpointer data)
+{
+  FreedNotify *notify = data;
+
+  g_atomic_int_inc (notify->counter);
+  g_free (notify->copy);
+  g_free (notify);
+}
+
+GVariant *
+test_task_run (GCancellable  *cancellable,
+               gpointer       user_data,
+               GError       **error)
+{
+  TestTask *task = user_data;
+  GVariant *result = NULL;
+
+  if (task->running != NULL)
+    {
+      gint now = g_atomic_int_add (task->running, 1) + 1;
+      gint max;
+
+      while ((max = g_atomic_int_get (task->max_running)) < now &&
+             !g_atomic_int_compare_and_exchange (task->max_running, max, now))
+        ;
+
+      if (task->wait_for_running > 0)
+        {
+          gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+          /* The most seen at once only grows, unlike the running count. */
+          while (g_atomic_int_get (task->max_running) < (gint) task->wait_for_running &&
+                 g_get_monotonic_time () < end)
+            g_usleep (1000);
+        }
+    }
+
+  if (task->sleep_msec > 0 && !test_sleep_cancellably (task->sleep_msec, cancellable))
+    {
+      g_cancellable_set_error_if_cancelled (cancellable, error);
+      goto out;
+    }
+
+  if (task->ignore_msec > 0)
+    g_usleep ((gulong) task->ignore_msec * 1000);
+
+  if (task->return_nothing)
+    goto out;
+
+  if (task->value != NULL)
+    {
+      if (task->n_results_freed != NULL)
+        {
+          /* A result whose release we can observe. */
+          FreedNotify *notify = g_new (FreedNotify, 1);
+
+          notify->copy = g_strdup (task->value);
+          notify->counter = task->n_results_freed;
+          result = g_variant_new_from_data (G_VARIANT_TYPE ("ay"), notify->copy,
+                                            strlen (notify->copy), TRUE,
+                                            test_result_freed, notify);
+        }
+      else
+        {
+          result = g_variant_new_string (task->value);
+        }
+    }
+
+  if (task->value == NULL || task->return_both)
+    g_set_error (error,
+                 task->error_domain ? task->error_domain : G_IO_ERROR,
+                 task->error_domain ? task->error_code : G_IO_ERROR_FAILED,
+                 "Task failed on purpose");
+
+out:
+  if (task->running != NULL)
+    g_atomic_int_add (task->running, -1);
+  if (task->n_returned != NULL)
+    g_atomic_int_inc (task->n_returned);
+
+  return result;
+}
+
+guint
+test_add (GatherGroup *group,
+          const char  *label,
+          guint        timeout_msec,
+          TestTask    *task)
+{
+  return gather_group_add_task (group, label, timeout_msec,
+                                test_task_run, task, test_task_free);
+}
+
+typedef struct
+{
+  GAsyncResult *result;
+} RunData;
+
+static void
+test_run_done (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  RunData *data = user_data;
+
+  data->result = g_object_ref (result);
+}
+
+static gboolean
+test_set_flag (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+test_iterate_until (gboolean *flag,
+                    guint     max_msec)
+{
+  GMainContext *context = g_main_context_ref_thread_default ();
+  gboolean expired = FALSE;
+  GSource *timeout = g_timeout_source_new (max_msec * test_slowdown ());
+
+  g_source_set_callback (timeout, test_set_flag, &expired, NULL);
+  g_source_attach (timeout, context);
+
+  while (!*flag && !expired)
+    g_main_context_iteration (context, TRUE);
+
+  g_source_destroy (timeout);
+  g_source_unref (timeout);
+  g_main_context_unref (context);
+
+  return *flag;
+}
+
+gboolean
+test_iterate_until_count (gint  *counter,
+                          gint   value,
+                          guint  max_msec)
+{
+  GMainContext *context = g_main_context_ref_thread_default ();
+  gboolean expired = FALSE;
+  GSource *timeout = g_timeout_source_new (max_msec * test_slowdown ());
+
+  g_source_set_callback (timeout, test_set_flag, &expired, NULL);
+  g_source_attach (timeout, context);
+
+  while (g_atomic_int_get (counter) < value && !expired)
+    g_main_context_iteration (context, !expired);
+
+  g_source_destroy (timeout);
+  g_source_unref (timeout);
+  g_main_context_unref (context);
+
+  return g_atomic_int_get (counter) >= value;
+}
+
+GPtrArray *
+test_run_and_wait (GatherGroup   *group,
+                   GCancellable  *cancellable,
+                   guint          max_msec,
+                   GError       **error)
+{
+  GMainContext *context = g_main_context_ref_thread_default ();
+  RunData data = { NULL };
+  gboolean expired = FALSE;
+  GSource *timeout = g_timeout_source_new (max_msec * test_slowdown ());
+  GPtrArray *outcomes;
+
+  g_source_set_callback (timeout, test_set_flag, &expired, NULL);
+  g_source_attach (timeout, context);
+
+  gather_group_run_async (group, cancellable, test_run_done, &data);
+
+  while (data.result == NULL && !expired)
+    g_main_context_iteration (context, TRUE);
+
+  g_source_destroy (timeout);
+  g_source_unref (timeout);
+  g_main_context_unref (context);
+
+  if (data.result == NULL)
+    g_error ("The group did not finish within %u ms", max_msec * test_slowdown ());
+
+  outcomes = gather_group_run_finish (group, data.result, error);
+  g_object_unref (data.result);
+
+  return outcomes;
+}
+
+GatherOutcome *
+test_outcome (GPtrArray *outcomes,
+              guint      index)
+{
+  g_assert_nonnull (outcomes);
+  g_assert_cmpuint (index, <, outcomes->len);
+  g_assert_nonnull (g_ptr_array_index (outcomes, index));
+
+  return g_ptr_array_index (outcomes, index);
+}
+
+guint
+test_slowdown (void)
+{
+  const char *value = g_getenv ("GATHER_TEST_SLOWDOWN");
+  guint64 factor = 1;
+
+  if (value != NULL && !g_ascii_string_to_unsigned (value, 10, 1, 1000, &factor, NULL))
+    g_error ("GATHER_TEST_SLOWDOWN must be a number from 1 to 1000");
+
+  return (guint) factor;
+}

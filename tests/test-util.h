@@ -1,0 +1,64 @@
+/* test-util.h: helpers shared by the test programs.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include <libgather.h>
+
+G_BEGIN_DECLS
+
+/* What a test task body does, given as its user data. */
+typedef struct
+{
+  guint         sleep_msec;       /* cooperative: wakes on cancellation */
+  guint         ignore_msec;      /* g_usleep()s, ignoring cancellation */
+  const char   *value;            /* result string; NULL means fail */
+  GQuark        error_domain;     /* error to fail with, if value is NULL */
+  gint          error_code;
+  gboolean      return_nothing;   /* return NULL without an error */
+  gboolean      return_both;      /* return a result and set an error */
+  gint         *running;          /* atomic: bodies running now */
+  gint         *max_running;      /* atomic: most seen at once */
+  guint         wait_for_running; /* wait (up to 5 s) until this many ran at once */
+  gint         *n_results_freed;  /* atomic: results freed, for late ones */
+  gint         *n_destroyed;      /* atomic: user data destroyed */
+  GThread     **destroyed_on;     /* where the user data was destroyed */
+  gint         *n_returned;       /* atomic: bodies that returned */
+} TestTask;
+
+TestTask  *test_task_new            (void);
+void       test_task_free           (gpointer      data);
+GVariant  *test_task_run            (GCancellable *cancellable,
+                                     gpointer      user_data,
+                                     GError      **error);
+guint      test_add                 (GatherGroup  *group,
+                                     const char   *label,
+                                     guint         timeout_msec,
+                                     TestTask     *task);
+gboolean   test_sleep_cancellably   (guint         msec,
+                                     GCancellable *cancellable);
+
+/* Runs @group with run_async() on the thread-default context and iterates
+ * it until the run completes; fails the test after @max_msec. */
+GPtrArray *test_run_and_wait        (GatherGroup  *group,
+                                     GCancellable *cancellable,
+                                     guint         max_msec,
+                                     GError      **error);
+/* Iterates the thread-default context until *@flag is TRUE, at most
+ * @max_msec; returns *@flag. */
+gboolean   test_iterate_until       (gboolean     *flag,
+                                     guint         max_msec);
+gboolean   test_iterate_until_count (gint         *counter,
+                                     gint          value,
+                                     guint         max_msec);
+
+GatherOutcome *test_outcome         (GPtrArray    *outcomes,
+                                     guint         index);
+
+/* How much slower timing-sensitive assertions may be: 1, or more under
+ * valgrind (set GATHER_TEST_SLOWDOWN in the valgrind test setup). */
+guint      test_slowdown            (void);
+
+G_END_DECLS
