@@ -97,6 +97,7 @@ struct _GatherGroup
 
   /* Immutable after construction. */
   GMainContext     *context;           /* thread-default at creation */
+  GThread          *creator;           /* the thread that created the group */
 
   /* Everything below: the owner's context only. Settings are frozen once
    * the run starts. */
@@ -684,6 +685,7 @@ gather_group_finalize (GObject *object)
   g_clear_pointer (&self->stop_message, g_free);
   g_clear_object (&self->pool);
   g_clear_pointer (&self->context, g_main_context_unref);
+  g_clear_pointer (&self->creator, g_thread_unref);
 
   G_OBJECT_CLASS (gather_group_parent_class)->finalize (object);
 }
@@ -985,6 +987,7 @@ static void
 gather_group_init (GatherGroup *self)
 {
   self->context = g_main_context_ref_thread_default ();
+  self->creator = g_thread_ref (g_thread_self ());
   self->tasks = g_ptr_array_new ();
   self->quorum = 1;
   self->grace_msec = DEFAULT_GRACE_MSEC;
@@ -1221,12 +1224,20 @@ gather_group_run_sync_start (gpointer user_data)
  * [method@Gather.Group.run_async], for programs and threads without a main
  * loop.
  *
- * Signals are still delivered on the group's main context. If no other
- * thread is iterating that context, this function iterates it itself (so
- * signals are emitted on the calling thread, and other sources attached to
- * that context may be dispatched meanwhile). If another thread is
- * iterating it, this function waits while that thread runs the group; that
- * thread must not be blocked waiting for this one.
+ * Signals are still delivered on the group's main context:
+ *
+ * - Called from the thread that created the group, this function iterates
+ *   that context itself until the run completes, so signals are emitted on
+ *   the calling thread (and other sources attached to the context may be
+ *   dispatched meanwhile, as with any nested main loop).
+ * - Called from any other thread, it asks the group's context to start the
+ *   run and waits: the thread that iterates that context runs the group and
+ *   emits its signals, and must not be blocked waiting for this one.
+ *
+ * A thread without a main loop of its own should push a context with
+ * [method@GLib.MainContext.push_thread_default] before creating the group;
+ * otherwise the group belongs to the global default context, which the
+ * main thread may be iterating.
  *
  * May be called from any thread.
  *
@@ -1251,7 +1262,7 @@ gather_group_run (GatherGroup   *self,
   g_mutex_init (&sync.mutex);
   g_cond_init (&sync.cond);
 
-  if (g_main_context_acquire (self->context))
+  if (g_thread_self () == self->creator && g_main_context_acquire (self->context))
     {
       g_main_context_push_thread_default (self->context);
       gather_group_run_async (self, cancellable, gather_group_run_sync_done, &sync);
