@@ -230,7 +230,6 @@ gather_group_release (GatherGroup      *self,
   g_ptr_array_index (self->tasks, record->index) = NULL;
   self->n_live--;
 
-  g_clear_object (&record->task);
   gather_task_record_unref (record);
 
   if (destroy != NULL)
@@ -246,39 +245,50 @@ gather_group_apply_policy (GatherGroup   *self,
                            GatherOutcome *outcome)
 {
   GatherStatus status = gather_outcome_get_status (outcome);
+  const char *what;
   g_autofree char *name = NULL;
 
   if (self->stop_message != NULL || self->state != RUN_STATE_RUNNING)
     return;
 
-  name = gather_group_describe_task (gather_outcome_get_index (outcome),
-                                     gather_outcome_get_label (outcome));
-
   switch (self->policy)
     {
     case GATHER_POLICY_FIRST_ERROR:
-      if (status == GATHER_STATUS_ERROR)
-        self->stop_message = g_strdup_printf ("task %s failed", name);
+      if (status != GATHER_STATUS_ERROR)
+        return;
+      what = "failed";
       break;
 
     case GATHER_POLICY_FIRST_SUCCESS:
-      if (status == GATHER_STATUS_OK)
-        self->stop_message = g_strdup_printf ("task %s succeeded first", name);
+      if (status != GATHER_STATUS_OK)
+        return;
+      what = "succeeded first";
       break;
 
     case GATHER_POLICY_QUORUM:
-      if (self->n_succeeded >= self->quorum)
-        self->stop_message = g_strdup_printf ("a quorum of %u tasks succeeded",
-                                              self->quorum);
+      if (self->n_succeeded < self->quorum)
+        return;
+      what = NULL;
       break;
 
     case GATHER_POLICY_ALL:
     default:
-      break;
+      return;
     }
 
-  if (self->stop_message != NULL)
-    gather_group_stop_all (self, GATHER_STOP_POLICY);
+  if (what != NULL)
+    {
+      name = gather_group_describe_task (gather_outcome_get_index (outcome),
+                                         gather_outcome_get_label (outcome));
+      self->stop_message = g_strdup_printf ("task %s %s", name, what);
+    }
+  else
+    {
+      self->stop_message = g_strdup_printf ("a quorum of %u tasks succeeded",
+                                            self->quorum);
+    }
+
+  gather_group_stop_all (self, GATHER_STOP_POLICY);
 }
 
 /*
@@ -391,17 +401,6 @@ gather_group_record_outcome (GatherGroup      *self,
   gather_group_apply_policy (self, outcome);
 }
 
-/* The GTask of a task returns on the owner's context: record its outcome. */
-static void
-gather_group_task_returned (GObject      *object,
-                            GAsyncResult *result,
-                            gpointer      user_data)
-{
-  GatherGroup *self = GATHER_GROUP (object);
-
-  gather_group_record_outcome (self, g_task_get_task_data (G_TASK (result)));
-}
-
 /*
  * Stops every task without an outcome. Queued tasks go first: were a
  * running task cancelled first, its thread could pick up a queued task
@@ -423,7 +422,7 @@ gather_group_stop_all (GatherGroup      *self,
           /* If it is in the pool's queue, its worker will skip it and the
            * record is released then. */
           gather_group_record_outcome (self, record);
-          if (record->task == NULL)
+          if (!record->dispatched)
             gather_group_release (self, record);
         }
     }
@@ -441,22 +440,12 @@ static void
 gather_group_dispatch_task (GatherGroup      *self,
                             GatherTaskRecord *record)
 {
-  GTask *task;
-
   record->inbox = self->inbox;
   record->grace_msec = self->grace_msec;
-
-  /* The record travels to the pool in a GTask. The GTask is returned on
-   * this context from inside the inbox's dispatch, where GTask completes
-   * at once instead of scheduling one idle source per task. */
-  task = g_task_new (self, NULL, gather_group_task_returned, NULL);
-  g_task_set_source_tag (task, gather_group_dispatch_task);
-  g_task_set_task_data (task, gather_task_record_ref (record),
-                        (GDestroyNotify) gather_task_record_unref);
-  record->task = task;
+  record->dispatched = TRUE;
 
   self->n_in_flight++;
-  gather_pool_push (self->pool, task);
+  gather_pool_push (self->pool, record);
 }
 
 static void
@@ -529,7 +518,7 @@ gather_group_handle_event (GatherGroup       *self,
     {
     case GATHER_EVENT_RETURNED:
       self->n_in_flight--;
-      g_task_return_boolean (record->task, TRUE);
+      gather_group_record_outcome (self, record);
       gather_group_release (self, record);
       break;
 
@@ -537,7 +526,7 @@ gather_group_handle_event (GatherGroup       *self,
       /* The body still runs; its slot and its thread are given back. */
       self->n_in_flight--;
       record->replaced = gather_pool_begin_replacement (self->pool);
-      g_task_return_boolean (record->task, TRUE);
+      gather_group_record_outcome (self, record);
       break;
 
     case GATHER_EVENT_LATE:
@@ -547,8 +536,8 @@ gather_group_handle_event (GatherGroup       *self,
       break;
 
     case GATHER_EVENT_SKIPPED:
+      /* Its outcome was recorded when it was dropped. */
       self->n_in_flight--;
-      g_task_return_boolean (record->task, TRUE);
       gather_group_release (self, record);
       break;
 
@@ -562,17 +551,8 @@ static gboolean
 gather_group_dispatch (gpointer user_data)
 {
   GatherGroup *self = GATHER_GROUP (user_data);
-  gboolean pushed = FALSE;
   GatherInboxFlags flags;
   GArray *events;
-
-  /* GTasks capture the thread-default context; make sure it is ours even
-   * if the loop iterating it did not push it. */
-  if (!gather_group_is_thread_default (self))
-    {
-      g_main_context_push_thread_default (self->context);
-      pushed = TRUE;
-    }
 
   events = gather_inbox_take (self->inbox, &flags);
 
@@ -595,9 +575,6 @@ gather_group_dispatch (gpointer user_data)
       if (self->n_finished == self->tasks->len)
         gather_group_finish (self);
     }
-
-  if (pushed)
-    g_main_context_pop_thread_default (self->context);
 
   if (self->state == RUN_STATE_FINISHED && self->n_live == 0)
     {

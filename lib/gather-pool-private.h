@@ -8,11 +8,12 @@
 #include <gio/gio.h>
 
 #include "gather-pool.h"
+#include "gather-task-private.h"
 
 G_BEGIN_DECLS
 
-void     gather_pool_push              (GatherPool *self,
-                                        GTask      *task);
+void     gather_pool_push              (GatherPool       *self,
+                                        GatherTaskRecord *record);
 gboolean gather_pool_begin_replacement (GatherPool *self);
 void     gather_pool_end_replacement   (GatherPool *self);
 

@@ -66,9 +66,7 @@ static void
 gather_pool_worker (gpointer data,
                     gpointer user_data)
 {
-  GTask *task = data;
-
-  gather_task_record_run (g_task_get_task_data (task));
+  gather_task_record_run (data);
 }
 
 /* Called with the mutex held. */
@@ -356,15 +354,15 @@ gather_pool_get_n_replacement_threads (GatherPool *self)
   return ret;
 }
 
-/* Pushes a task; its data is a GatherTaskRecord. */
+/* Queues a task; the pool's queue borrows the record. */
 void
-gather_pool_push (GatherPool *self,
-                  GTask      *task)
+gather_pool_push (GatherPool       *self,
+                  GatherTaskRecord *record)
 {
   g_autoptr(GError) error = NULL;
 
   /* On failure GLib keeps the task queued for the threads that exist. */
-  if (!g_thread_pool_push (self->thread_pool, task, &error))
+  if (!g_thread_pool_push (self->thread_pool, record, &error))
     g_warning ("Could not start a worker thread: %s", error->message);
 }
 

@@ -79,7 +79,8 @@ typedef enum
  *
  * Owned by the group (one reference, dropped when the record is released on
  * the owner's context) and by the timer heap while a timer is armed. The
- * GTask that carries the record to the pool borrows it.
+ * pool's queue borrows it: the owner releases a record only after its
+ * worker has posted its last event.
  */
 struct _GatherTaskRecord
 {
@@ -105,7 +106,7 @@ struct _GatherTaskRecord
   gint64            start_time;
 
   /* Owner's context only. */
-  GTask            *task;                /* owned; NULL until dispatched */
+  guint             dispatched : 1;      /* pushed to the pool */
   guint             recorded : 1;        /* outcome recorded */
   guint             replaced : 1;        /* holds a pool replacement thread */
 

@@ -37,6 +37,10 @@ G_BEGIN_DECLS
  * recorded without it (see [property@Gather.Group:grace-period]), and the
  * value it returns late is freed and dropped.
  *
+ * @cancellable is the task's own while the body runs. Take a reference if
+ * something needs it after the body returns; a cancellable the body left no
+ * reference or handler on may be reused for a later task on the same thread.
+ *
  * A body must not touch objects that belong to the group's main context
  * (widgets, the group itself): the only thread-safe ways out are its return
  * value and its error.

@@ -742,6 +742,110 @@ test_group_timeout_clock (void)
                    gather_outcome_get_queued_time (test_outcome (outcomes, 1)), >=, 400 * 1000);
 }
 
+/* ---- Cancellables ---- */
+
+typedef struct
+{
+  GMutex     mutex;
+  GPtrArray *kept;        /* cancellables a body kept a reference on */
+  GPtrArray *seen;        /* every cancellable handed to a body, borrowed */
+  guint      n_dirty;     /* bodies given a cancelled cancellable */
+  guint      n_reused_kept;
+  gint       n_handler_calls;
+} CancellableCheck;
+
+typedef struct
+{
+  CancellableCheck *check;
+  guint             index;
+} CancellableTask;
+
+static void
+cancellable_handler (GCancellable *cancellable,
+                     gpointer      data)
+{
+  g_atomic_int_inc (&((CancellableCheck *) data)->n_handler_calls);
+}
+
+static GVariant *
+cancellable_task (GCancellable  *cancellable,
+                  gpointer       user_data,
+                  GError       **error)
+{
+  CancellableTask *task = user_data;
+  CancellableCheck *check = task->check;
+
+  g_mutex_lock (&check->mutex);
+  if (g_cancellable_is_cancelled (cancellable))
+    check->n_dirty++;
+  if (g_ptr_array_find (check->kept, cancellable, NULL))
+    check->n_reused_kept++;
+  g_ptr_array_add (check->seen, cancellable);
+  /* Every third body keeps a reference; every fifth leaves a handler. */
+  if (task->index % 3 == 0)
+    g_ptr_array_add (check->kept, g_object_ref (cancellable));
+  g_mutex_unlock (&check->mutex);
+
+  if (task->index % 5 == 0)
+    g_cancellable_connect (cancellable, G_CALLBACK (cancellable_handler), check, NULL);
+
+  /* Every seventh times out, so its cancellable ends up cancelled; every
+   * eleventh cancels its own and returns normally. */
+  if (task->index % 7 == 0)
+    test_sleep_cancellably (10000, cancellable);
+  else if (task->index % 11 == 0)
+    g_cancellable_cancel (cancellable);
+
+  return g_variant_new_uint32 (task->index);
+}
+
+static void
+test_group_cancellable_per_task (void)
+{
+  g_autoptr(GatherPool) pool = new_pool (1);
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  CancellableCheck check = { 0 };
+
+  g_test_summary ("Every body gets a cancellable that is not cancelled, and "
+                  "never one that an earlier body still holds, even though a "
+                  "worker recycles cancellables nobody holds");
+
+  g_mutex_init (&check.mutex);
+  check.kept = g_ptr_array_new_with_free_func (g_object_unref);
+  check.seen = g_ptr_array_new ();
+
+  gather_group_set_pool (group, pool);
+  gather_group_set_grace_period (group, 10000);
+  for (guint i = 0; i < 60; i++)
+    {
+      CancellableTask *task = g_new (CancellableTask, 1);
+
+      task->check = &check;
+      task->index = i;
+      gather_group_add_task (group, NULL, i % 7 == 0 ? 5 : 0, cancellable_task, task, g_free);
+    }
+
+  outcomes = test_run_and_wait (group, NULL, 20000, &error);
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < outcomes->len; i++)
+    assert_status (test_outcome (outcomes, i),
+                   i % 7 == 0 ? GATHER_STATUS_TIMEOUT : GATHER_STATUS_OK);
+  g_assert_cmpuint (check.seen->len, ==, 60);
+  g_assert_cmpuint (check.n_dirty, ==, 0);
+  g_assert_cmpuint (check.n_reused_kept, ==, 0);
+  /* Handlers were left on tasks 0, 5, ..., 55; of those, 0 and 35 timed
+   * out and 55 cancelled itself. A handler left on a recycled cancellable
+   * would fire again for a later task. */
+  g_assert_cmpint (g_atomic_int_get (&check.n_handler_calls), ==, 3);
+
+  g_ptr_array_unref (check.kept);
+  g_ptr_array_unref (check.seen);
+  g_mutex_clear (&check.mutex);
+}
+
 /* ---- Concurrency limit ---- */
 
 static void
@@ -1319,6 +1423,7 @@ main (int   argc,
   g_test_add_func ("/gather/group/abandon-cap", test_group_abandon_cap);
   g_test_add_func ("/gather/group/deadline-abandons", test_group_deadline_abandons);
   g_test_add_func ("/gather/group/timeout-clock", test_group_timeout_clock);
+  g_test_add_func ("/gather/group/cancellable-per-task", test_group_cancellable_per_task);
   g_test_add_func ("/gather/group/max-concurrent", test_group_max_concurrent);
   g_test_add_func ("/gather/group/pool-size", test_group_pool_size);
   g_test_add_func ("/gather/group/shared-pool", test_group_shared_pool);

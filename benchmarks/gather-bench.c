@@ -1,0 +1,739 @@
+/* gather-bench.c: speed, scale, timeout lateness and memory of libgather,
+ * measured against baselines run in the same process.
+ *
+ * The machine these run on is shared and noisy: compare the ratios printed
+ * here, measured minutes apart in one run, rather than absolute figures from
+ * different runs. Every figure is the median of --repeat runs.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libgather.h>
+
+static guint    opt_repeat = 3;
+static guint    opt_max_exponent = 6;
+static guint    opt_python_max_exponent = 5;
+static guint    opt_lateness_tasks = 10000;
+static gboolean opt_quick;
+static char    *opt_only;
+static char    *opt_memory_child;
+static guint    opt_memory_n;
+
+static GOptionEntry entries[] = {
+  { "repeat", 'r', 0, G_OPTION_ARG_INT, &opt_repeat, "Runs per figure (median)", "N" },
+  { "max-exponent", 'e', 0, G_OPTION_ARG_INT, &opt_max_exponent, "Largest N is 10^E (default 6)", "E" },
+  { "python-max-exponent", 0, 0, G_OPTION_ARG_INT, &opt_python_max_exponent, "Largest N for asyncio (default 5)", "E" },
+  { "lateness-tasks", 0, 0, G_OPTION_ARG_INT, &opt_lateness_tasks, "Concurrent timed tasks (default 10000)", "N" },
+  { "quick", 'q', 0, G_OPTION_ARG_NONE, &opt_quick, "Small sizes, one run: checks the program works", NULL },
+  { "only", 0, 0, G_OPTION_ARG_STRING, &opt_only, "Time one variant at N = 10^E and exit, for profiling: gather, batched, idle or gtask", "NAME" },
+  { "memory-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opt_memory_child, NULL, NULL },
+  { "memory-n", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &opt_memory_n, NULL, NULL },
+  { NULL }
+};
+
+/* ---- Helpers ---- */
+
+static int
+compare_double (gconstpointer a,
+                gconstpointer b)
+{
+  double x = *(const double *) a, y = *(const double *) b;
+
+  return (x > y) - (x < y);
+}
+
+static double
+median (double *values,
+        guint   n)
+{
+  qsort (values, n, sizeof (double), compare_double);
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+static double
+percentile (GArray *values,
+            double  p)
+{
+  guint i;
+
+  if (values->len == 0)
+    return 0;
+
+  g_array_sort (values, compare_double);
+  i = (guint) (p * (values->len - 1) + 0.5);
+
+  return g_array_index (values, double, i);
+}
+
+static void
+run_until (gboolean *done)
+{
+  while (!*done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* What every body computes: a small GVariant, as a gather task returns. */
+static inline GVariant *
+trivial_work (guint i)
+{
+  return g_variant_ref_sink (g_variant_new_uint32 (i));
+}
+
+typedef double (*Measure) (guint n);
+
+/* ---- Baseline 1: GThreadPool, one idle source per result ---- */
+
+typedef struct
+{
+  guint     n_done;
+  guint     n;
+  gboolean  done;
+  guint64   sum;
+} Counter;
+
+static Counter counter;
+
+typedef struct
+{
+  guint     index;
+  GVariant *result;
+} Job;
+
+static gboolean
+idle_deliver (gpointer data)
+{
+  Job *job = data;
+
+  counter.sum += g_variant_get_uint32 (job->result);
+  g_variant_unref (job->result);
+  g_free (job);
+  if (++counter.n_done == counter.n)
+    counter.done = TRUE;
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+idle_worker (gpointer data,
+             gpointer user_data)
+{
+  Job *job = data;
+
+  job->result = trivial_work (job->index);
+  g_idle_add (idle_deliver, job);
+}
+
+static double
+measure_pool_idle (guint n)
+{
+  gint64 start = g_get_monotonic_time ();
+  GThreadPool *pool = g_thread_pool_new (idle_worker, NULL, g_get_num_processors (), FALSE, NULL);
+
+  counter = (Counter) { 0, n, n == 0, 0 };
+  for (guint i = 0; i < n; i++)
+    {
+      Job *job = g_new (Job, 1);
+
+      job->index = i;
+      g_thread_pool_push (pool, job, NULL);
+    }
+  run_until (&counter.done);
+  g_thread_pool_free (pool, FALSE, TRUE);
+
+  g_assert (counter.sum == (guint64) n * (n - 1) / 2);
+  return (g_get_monotonic_time () - start) * 1000.0 / n;
+}
+
+/* ---- Baseline 2: GThreadPool, results batched through one GSource ---- */
+
+static GAsyncQueue *batch_queue;
+static GSource     *batch_source;
+static gint         batch_armed;
+
+static gboolean
+batch_dispatch (gpointer data)
+{
+  Job *job;
+
+  g_source_set_ready_time (batch_source, -1);
+  g_atomic_int_set (&batch_armed, FALSE);
+
+  while ((job = g_async_queue_try_pop (batch_queue)) != NULL)
+    {
+      counter.sum += g_variant_get_uint32 (job->result);
+      g_variant_unref (job->result);
+      g_free (job);
+      if (++counter.n_done == counter.n)
+        counter.done = TRUE;
+    }
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+batch_worker (gpointer data,
+              gpointer user_data)
+{
+  Job *job = data;
+
+  job->result = trivial_work (job->index);
+  g_async_queue_push (batch_queue, job);
+  if (g_atomic_int_compare_and_exchange (&batch_armed, FALSE, TRUE))
+    g_source_set_ready_time (batch_source, 0);
+}
+
+static GSourceFuncs batch_funcs = { NULL };
+
+static gboolean
+batch_source_dispatch (GSource     *source,
+                       GSourceFunc  callback,
+                       gpointer     user_data)
+{
+  return callback (user_data);
+}
+
+static double
+measure_pool_batched (guint n)
+{
+  gint64 start = g_get_monotonic_time ();
+  GThreadPool *pool = g_thread_pool_new (batch_worker, NULL, g_get_num_processors (), FALSE, NULL);
+
+  batch_funcs.dispatch = batch_source_dispatch;
+  batch_armed = FALSE;
+  batch_queue = g_async_queue_new ();
+  batch_source = g_source_new (&batch_funcs, sizeof (GSource));
+  g_source_set_callback (batch_source, batch_dispatch, NULL, NULL);
+  g_source_attach (batch_source, NULL);
+
+  counter = (Counter) { 0, n, n == 0, 0 };
+  for (guint i = 0; i < n; i++)
+    {
+      Job *job = g_new (Job, 1);
+
+      job->index = i;
+      g_thread_pool_push (pool, job, NULL);
+    }
+  run_until (&counter.done);
+  g_thread_pool_free (pool, FALSE, TRUE);
+
+  g_source_destroy (batch_source);
+  g_source_unref (batch_source);
+  g_async_queue_unref (batch_queue);
+
+  g_assert (counter.sum == (guint64) n * (n - 1) / 2);
+  return (g_get_monotonic_time () - start) * 1000.0 / n;
+}
+
+/* ---- Baseline 3: g_task_run_in_thread ---- */
+
+static void
+gtask_thread (GTask        *task,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  g_task_return_pointer (task, trivial_work (GPOINTER_TO_UINT (task_data)),
+                         (GDestroyNotify) g_variant_unref);
+}
+
+static void
+gtask_done (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  GVariant *value = g_task_propagate_pointer (G_TASK (result), NULL);
+
+  counter.sum += g_variant_get_uint32 (value);
+  g_variant_unref (value);
+  if (++counter.n_done == counter.n)
+    counter.done = TRUE;
+}
+
+static double
+measure_gtask (guint n)
+{
+  gint64 start = g_get_monotonic_time ();
+
+  counter = (Counter) { 0, n, n == 0, 0 };
+  for (guint i = 0; i < n; i++)
+    {
+      GTask *task = g_task_new (NULL, NULL, gtask_done, NULL);
+
+      g_task_set_task_data (task, GUINT_TO_POINTER (i), NULL);
+      g_task_run_in_thread (task, gtask_thread);
+      g_object_unref (task);
+    }
+  run_until (&counter.done);
+
+  g_assert (counter.sum == (guint64) n * (n - 1) / 2);
+  return (g_get_monotonic_time () - start) * 1000.0 / n;
+}
+
+/* ---- gather ---- */
+
+static GVariant *
+gather_trivial (GCancellable  *cancellable,
+                gpointer       user_data,
+                GError       **error)
+{
+  return trivial_work (GPOINTER_TO_UINT (user_data));
+}
+
+static void
+gather_done (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GPtrArray) outcomes = gather_group_run_finish (GATHER_GROUP (object), result, NULL);
+
+  for (guint i = 0; i < outcomes->len; i++)
+    counter.sum += g_variant_get_uint32 (gather_outcome_get_result (g_ptr_array_index (outcomes, i)));
+  counter.n_done = outcomes->len;
+  counter.done = TRUE;
+}
+
+static double
+measure_gather (guint n)
+{
+  gint64 start = g_get_monotonic_time ();
+  g_autoptr(GatherGroup) group = gather_group_new ();
+
+  counter = (Counter) { 0, n, FALSE, 0 };
+  /* Every task has its own timeout; none fires. */
+  for (guint i = 0; i < n; i++)
+    gather_group_add_task (group, NULL, 60000, gather_trivial, GUINT_TO_POINTER (i), NULL);
+  gather_group_run_async (group, NULL, gather_done, NULL);
+  run_until (&counter.done);
+
+  g_assert (counter.sum == (guint64) n * (n - 1) / 2);
+  return (g_get_monotonic_time () - start) * 1000.0 / n;
+}
+
+/* ---- Python asyncio ---- */
+
+static double
+measure_python (guint n)
+{
+  g_autofree char *script = g_build_filename (BENCH_SRCDIR, "asyncio_gather.py", NULL);
+  g_autofree char *n_str = g_strdup_printf ("%u", n);
+  g_autofree char *out = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *argv[] = { "/usr/bin/python3", script, "speed", n_str, NULL };
+  gint status;
+
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                     &out, NULL, &status, &error) ||
+      !g_spawn_check_wait_status (status, &error))
+    {
+      g_printerr ("asyncio benchmark failed: %s\n", error->message);
+      return -1;
+    }
+
+  return g_ascii_strtod (out, NULL);
+}
+
+static double
+measure_median (Measure  measure,
+                guint    n,
+                guint    repeat)
+{
+  g_autofree double *values = g_new (double, repeat);
+
+  for (guint r = 0; r < repeat; r++)
+    values[r] = measure (n);
+
+  return median (values, repeat);
+}
+
+static void
+print_speed (void)
+{
+  g_autoptr(GArray) gather_ns = g_array_new (FALSE, FALSE, sizeof (double));
+  gboolean have_python = g_file_test ("/usr/bin/python3", G_FILE_TEST_IS_EXECUTABLE);
+  guint n_first = 0, n_last = 0;
+
+  g_print ("## Per-task cost (ns per task, median of %u; trivial body returning a GVariant,\n"
+           "##   result delivered on the main context; %u worker threads)\n\n",
+           opt_repeat, g_get_num_processors ());
+  g_print ("| N | GThreadPool + idle per result | GThreadPool batched (1 source) | g_task_run_in_thread "
+           "| gather (own timeout each) | gather / batched | gather / GTask | asyncio gather+wait_for | asyncio / gather |\n");
+  g_print ("|---|---|---|---|---|---|---|---|---|\n");
+
+  for (guint e = 3; e <= opt_max_exponent; e++)
+    {
+      guint n = 1;
+      double idle, batched, gtask, gather, python = -1;
+
+      for (guint k = 0; k < e; k++)
+        n *= 10;
+
+      /* Interleave the variants so they share the machine's noise. */
+      {
+        g_autofree double *v_idle = g_new (double, opt_repeat);
+        g_autofree double *v_batched = g_new (double, opt_repeat);
+        g_autofree double *v_gtask = g_new (double, opt_repeat);
+        g_autofree double *v_gather = g_new (double, opt_repeat);
+
+        for (guint r = 0; r < opt_repeat; r++)
+          {
+            v_gather[r] = measure_gather (n);
+            v_batched[r] = measure_pool_batched (n);
+            v_idle[r] = measure_pool_idle (n);
+            v_gtask[r] = measure_gtask (n);
+          }
+
+        idle = median (v_idle, opt_repeat);
+        batched = median (v_batched, opt_repeat);
+        gtask = median (v_gtask, opt_repeat);
+        gather = median (v_gather, opt_repeat);
+      }
+
+      if (have_python && e <= opt_python_max_exponent)
+        python = measure_median (measure_python, n, e >= 5 ? 1 : opt_repeat);
+
+      g_array_append_val (gather_ns, gather);
+      if (n_first == 0)
+        n_first = n;
+      n_last = n;
+
+      g_print ("| %u | %.0f | %.0f | %.0f | **%.0f** | %.2fx | %.2fx |",
+               n, idle, batched, gtask, gather, gather / batched, gather / gtask);
+      if (python > 0)
+        g_print (" %.0f | %.1fx |\n", python, python / gather);
+      else
+        g_print (" %s | |\n", have_python ? "(not run)" : "(no /usr/bin/python3)");
+    }
+
+  if (gather_ns->len >= 2)
+    g_print ("\nLinear scale: gather's cost per task at N = %u is %.2fx its cost at N = %u.\n",
+             n_last,
+             g_array_index (gather_ns, double, gather_ns->len - 1) / g_array_index (gather_ns, double, 0),
+             n_first);
+}
+
+/* ---- Timeout lateness ---- */
+
+typedef struct
+{
+  gint64 observed;     /* when the body saw its cancellable cancelled */
+  gint64 issued;       /* when the cancellable was cancelled */
+} Probe;
+
+static void
+probe_cancelled (GCancellable *cancellable,
+                 gpointer      data)
+{
+  ((Probe *) data)->issued = g_get_monotonic_time ();
+}
+
+/* Waits for cancellation only: every task here times out. */
+static GVariant *
+wait_for_cancel (GCancellable  *cancellable,
+                 gpointer       user_data,
+                 GError       **error)
+{
+  Probe *probe = user_data;
+  gulong id = g_cancellable_connect (cancellable, G_CALLBACK (probe_cancelled), probe, NULL);
+  GPollFD pollfd;
+
+  g_cancellable_make_pollfd (cancellable, &pollfd);
+  while (!g_cancellable_is_cancelled (cancellable))
+    g_poll (&pollfd, 1, 60000);
+  probe->observed = g_get_monotonic_time ();
+  g_cancellable_release_fd (cancellable);
+  g_cancellable_disconnect (cancellable, id);
+
+  g_cancellable_set_error_if_cancelled (cancellable, error);
+  return NULL;
+}
+
+static gboolean
+busy_callback (gpointer data)
+{
+  gint64 end = g_get_monotonic_time () + 20000;
+
+  /* A main loop that does 20 ms of work every 50 ms. */
+  while (g_get_monotonic_time () < end)
+    ;
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+lateness_done (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  *(GPtrArray **) user_data = gather_group_run_finish (GATHER_GROUP (object), result, NULL);
+}
+
+static void
+measure_lateness (guint    n,
+                  gboolean busy)
+{
+  g_autoptr(GatherPool) pool = gather_pool_new (n);
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autofree Probe *probes = g_new0 (Probe, n);
+  g_autoptr(GArray) issued = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) observed = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GArray) recorded = g_array_new (FALSE, FALSE, sizeof (double));
+  GPtrArray *outcomes = NULL;
+  guint busy_id = 0;
+  guint n_timeout = 0;
+
+  /* One thread per task: all of them run, and are timed, at once. */
+  gather_group_set_pool (group, pool);
+  gather_group_set_grace_period (group, 10000);
+  for (guint i = 0; i < n; i++)
+    gather_group_add_task (group, NULL, 200 + (i * 7919) % 500, wait_for_cancel, &probes[i], NULL);
+
+  if (busy)
+    busy_id = g_timeout_add (50, busy_callback, NULL);
+
+  gather_group_run_async (group, NULL, lateness_done, &outcomes);
+  while (outcomes == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  if (busy_id)
+    g_source_remove (busy_id);
+
+  for (guint i = 0; i < outcomes->len; i++)
+    {
+      GatherOutcome *outcome = g_ptr_array_index (outcomes, i);
+      gint64 deadline = gather_outcome_get_start_time (outcome) + (200 + (i * 7919) % 500) * 1000;
+      double v;
+
+      if (gather_outcome_get_status (outcome) != GATHER_STATUS_TIMEOUT)
+        continue;
+      n_timeout++;
+
+      v = (double) (probes[i].issued - deadline);
+      g_array_append_val (issued, v);
+      v = (double) (probes[i].observed - deadline);
+      g_array_append_val (observed, v);
+      v = (double) (gather_outcome_get_finish_time (outcome) - deadline);
+      g_array_append_val (recorded, v);
+    }
+
+  g_print ("| %s | %u/%u | %.0f / %.0f / %.0f | %.0f / %.0f / %.0f | %.0f / %.0f / %.0f |\n",
+           busy ? "busy (20 ms of work every 50 ms)" : "idle",
+           n_timeout, n,
+           percentile (issued, 0.5), percentile (issued, 0.99), percentile (issued, 1.0),
+           percentile (observed, 0.5), percentile (observed, 0.99), percentile (observed, 1.0),
+           percentile (recorded, 0.5), percentile (recorded, 0.99), percentile (recorded, 1.0));
+
+  g_ptr_array_unref (outcomes);
+}
+
+static void
+print_lateness (void)
+{
+  g_print ("\n## Timeout lateness: %u tasks running and timed at once, timeouts of 200-700 ms\n"
+           "##   (us after the deadline, p50 / p99 / max)\n\n", opt_lateness_tasks);
+  g_print ("| owner main loop | timed out | cancel issued (timer thread) | cancel seen by the task "
+           "| outcome recorded on the main context |\n");
+  g_print ("|---|---|---|---|---|\n");
+  measure_lateness (opt_lateness_tasks, FALSE);
+  measure_lateness (opt_lateness_tasks, TRUE);
+}
+
+/* ---- Memory ---- */
+
+static gsize
+resident_bytes (void)
+{
+  g_autofree char *contents = NULL;
+  char **fields;
+  gsize ret;
+
+  if (!g_file_get_contents ("/proc/self/statm", &contents, NULL, NULL))
+    return 0;
+
+  fields = g_strsplit (contents, " ", -1);
+  ret = g_ascii_strtoull (fields[1], NULL, 10) * (gsize) sysconf (_SC_PAGESIZE);
+  g_strfreev (fields);
+
+  return ret;
+}
+
+static GMutex gate_mutex;
+static GCond  gate_cond;
+static gboolean gate_open;
+
+static GVariant *
+wait_at_gate (GCancellable  *cancellable,
+              gpointer       user_data,
+              GError       **error)
+{
+  g_mutex_lock (&gate_mutex);
+  while (!gate_open)
+    g_cond_wait (&gate_cond, &gate_mutex);
+  g_mutex_unlock (&gate_mutex);
+
+  return g_variant_new_uint32 (GPOINTER_TO_UINT (user_data));
+}
+
+/* In a fresh process, so the heap has no free memory to reuse. */
+static int
+memory_child (const char *mode,
+              guint       n)
+{
+  g_autoptr(GatherPool) pool = gather_pool_new (1);
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  GPtrArray *outcomes = NULL;
+  gsize before, after;
+
+  /* Warm up the type system, the pool and the timer thread. */
+  {
+    g_autoptr(GatherGroup) warm = gather_group_new ();
+    g_autoptr(GPtrArray) done = NULL;
+
+    gather_group_add_task (warm, NULL, 1000, gather_trivial, NULL, NULL);
+    done = gather_group_run (warm, NULL, NULL);
+  }
+
+  gather_group_set_pool (group, pool);
+  if (g_str_equal (mode, "dispatched"))
+    gather_group_set_max_concurrent (group, n);  /* every task in the pool at once */
+
+  before = resident_bytes ();
+  for (guint i = 0; i < n; i++)
+    gather_group_add_task (group, NULL, 60000, wait_at_gate, GUINT_TO_POINTER (i), NULL);
+
+  if (!g_str_equal (mode, "queued"))
+    {
+      /* One task holds the only thread; the rest are pending. */
+      gather_group_run_async (group, NULL, lateness_done, &outcomes);
+      for (guint k = 0; k < 3; k++)
+        g_main_context_iteration (NULL, FALSE);
+    }
+
+  after = resident_bytes ();
+  g_print ("%.0f\n", (double) (after - before) / n);
+
+  g_mutex_lock (&gate_mutex);
+  gate_open = TRUE;
+  g_cond_broadcast (&gate_cond);
+  g_mutex_unlock (&gate_mutex);
+
+  if (outcomes == NULL && !g_str_equal (mode, "queued"))
+    while (outcomes == NULL)
+      g_main_context_iteration (NULL, TRUE);
+  g_clear_pointer (&outcomes, g_ptr_array_unref);
+
+  return 0;
+}
+
+static double
+measure_memory (const char *mode,
+                guint       n)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *n_str = g_strdup_printf ("%u", n);
+  g_autofree char *out = NULL;
+  const char *argv[] = { self, "--memory-child", mode, "--memory-n", n_str, NULL };
+  g_autoptr(GError) error = NULL;
+  gint status;
+
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                     &out, NULL, &status, &error) ||
+      !g_spawn_check_wait_status (status, &error))
+    g_error ("Memory measurement failed: %s", error->message);
+
+  return g_ascii_strtod (out, NULL);
+}
+
+static void
+print_memory (guint n)
+{
+  gboolean have_python = g_file_test ("/usr/bin/python3", G_FILE_TEST_IS_EXECUTABLE);
+
+  g_print ("\n## Memory per pending task (resident set growth / N, N = %u, fresh process each)\n\n", n);
+  g_print ("| state | bytes per task |\n|---|---|\n");
+  g_print ("| added, group not running | %.0f |\n", measure_memory ("queued", n));
+  g_print ("| running group, waiting beyond the dispatch window | %.0f |\n", measure_memory ("window", n));
+  g_print ("| running group, every task in the pool's queue (max-concurrent = N) | %.0f |\n",
+           measure_memory ("dispatched", n));
+
+  if (have_python)
+    {
+      g_autofree char *script = g_build_filename (BENCH_SRCDIR, "asyncio_gather.py", NULL);
+      g_autofree char *n_str = g_strdup_printf ("%u", n);
+      g_autofree char *out = NULL;
+      const char *argv[] = { "/usr/bin/python3", script, "memory", n_str, NULL };
+      gint status;
+
+      if (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                        &out, NULL, &status, NULL) &&
+          g_spawn_check_wait_status (status, NULL))
+        g_print ("| asyncio: pending task wrapped in wait_for | %.0f |\n", g_ascii_strtod (out, NULL));
+    }
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autoptr(GOptionContext) context = g_option_context_new ("- measure libgather");
+  g_autoptr(GError) error = NULL;
+
+  setlocale (LC_ALL, "");
+
+  g_option_context_add_main_entries (context, entries, NULL);
+  g_option_context_set_description (context,
+    "Prints Markdown tables: per-task cost against a raw GThreadPool, GTask\n"
+    "and Python's asyncio measured in the same run; timeout lateness; and\n"
+    "memory per pending task.");
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      g_printerr ("%s: %s\n", g_get_prgname (), error->message);
+      return 2;
+    }
+
+  if (opt_memory_child != NULL)
+    return memory_child (opt_memory_child, opt_memory_n);
+
+  if (opt_only != NULL)
+    {
+      static const struct { const char *name; Measure measure; } variants[] = {
+        { "gather", measure_gather }, { "batched", measure_pool_batched },
+        { "idle", measure_pool_idle }, { "gtask", measure_gtask },
+      };
+      guint n = 1;
+
+      for (guint k = 0; k < opt_max_exponent; k++)
+        n *= 10;
+      for (guint i = 0; i < G_N_ELEMENTS (variants); i++)
+        if (g_str_equal (opt_only, variants[i].name))
+          {
+            g_print ("%s N=%u: %.0f ns per task\n", opt_only, n,
+                     measure_median (variants[i].measure, n, opt_repeat));
+            return 0;
+          }
+      g_printerr ("%s: unknown variant “%s”\n", g_get_prgname (), opt_only);
+      return 2;
+    }
+
+  if (opt_quick)
+    {
+      opt_repeat = 1;
+      opt_max_exponent = 4;
+      opt_python_max_exponent = 3;
+      opt_lateness_tasks = 200;
+    }
+
+  g_print ("# gather-bench: libgather %s, GLib %u.%u.%u, %u processors\n\n",
+           GATHER_VERSION_S, glib_major_version, glib_minor_version, glib_micro_version,
+           g_get_num_processors ());
+
+  print_speed ();
+  print_lateness ();
+  print_memory (opt_quick ? 10000 : 100000);
+
+  return 0;
+}
