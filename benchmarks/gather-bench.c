@@ -21,6 +21,7 @@ static guint    opt_python_max_exponent = 5;
 static guint    opt_lateness_tasks = 10000;
 static gboolean opt_quick;
 static char    *opt_only;
+static char    *opt_sections;
 static char    *opt_memory_child;
 static guint    opt_memory_n;
 
@@ -30,6 +31,7 @@ static GOptionEntry entries[] = {
   { "python-max-exponent", 0, 0, G_OPTION_ARG_INT, &opt_python_max_exponent, "Largest N for asyncio (default 5)", "E" },
   { "lateness-tasks", 0, 0, G_OPTION_ARG_INT, &opt_lateness_tasks, "Concurrent timed tasks (default 10000)", "N" },
   { "quick", 'q', 0, G_OPTION_ARG_NONE, &opt_quick, "Small sizes, one run: checks the program works", NULL },
+  { "sections", 's', 0, G_OPTION_ARG_STRING, &opt_sections, "Which tables to print (default speed,lateness,memory)", "LIST" },
   { "only", 0, 0, G_OPTION_ARG_STRING, &opt_only, "Time one variant at N = 10^E and exit, for profiling: gather, batched, idle or gtask", "NAME" },
   { "memory-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opt_memory_child, NULL, NULL },
   { "memory-n", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &opt_memory_n, NULL, NULL },
@@ -473,10 +475,11 @@ lateness_done (GObject      *object,
 }
 
 static void
-measure_lateness (guint    n,
-                  gboolean busy)
+measure_lateness (GatherPool *pool,
+                  guint       n,
+                  const char *what,
+                  gboolean    busy)
 {
-  g_autoptr(GatherPool) pool = gather_pool_new (n);
   g_autoptr(GatherGroup) group = gather_group_new ();
   g_autofree Probe *probes = g_new0 (Probe, n);
   g_autoptr(GArray) issued = g_array_new (FALSE, FALSE, sizeof (double));
@@ -486,9 +489,9 @@ measure_lateness (guint    n,
   guint busy_id = 0;
   guint n_timeout = 0;
 
-  /* One thread per task: all of them run, and are timed, at once. */
   gather_group_set_pool (group, pool);
   gather_group_set_grace_period (group, 10000);
+  gather_group_set_max_concurrent (group, n);
   for (guint i = 0; i < n; i++)
     gather_group_add_task (group, NULL, 200 + (i * 7919) % 500, wait_for_cancel, &probes[i], NULL);
 
@@ -521,8 +524,7 @@ measure_lateness (guint    n,
     }
 
   g_print ("| %s | %u/%u | %.0f / %.0f / %.0f | %.0f / %.0f / %.0f | %.0f / %.0f / %.0f |\n",
-           busy ? "busy (20 ms of work every 50 ms)" : "idle",
-           n_timeout, n,
+           what, n_timeout, n,
            percentile (issued, 0.5), percentile (issued, 0.99), percentile (issued, 1.0),
            percentile (observed, 0.5), percentile (observed, 0.99), percentile (observed, 1.0),
            percentile (recorded, 0.5), percentile (recorded, 0.99), percentile (recorded, 1.0));
@@ -533,13 +535,24 @@ measure_lateness (guint    n,
 static void
 print_lateness (void)
 {
+  /* One thread per task: all of them run, and are timed, at once. */
+  g_autoptr(GatherPool) pool = gather_pool_new (opt_lateness_tasks);
+
   g_print ("\n## Timeout lateness: %u tasks running and timed at once, timeouts of 200-700 ms\n"
-           "##   (us after the deadline, p50 / p99 / max)\n\n", opt_lateness_tasks);
+           "##   (us after the deadline, p50 / p99 / max; one thread per task)\n\n",
+           opt_lateness_tasks);
   g_print ("| owner main loop | timed out | cancel issued (timer thread) | cancel seen by the task "
            "| outcome recorded on the main context |\n");
   g_print ("|---|---|---|---|---|\n");
-  measure_lateness (opt_lateness_tasks, FALSE);
-  measure_lateness (opt_lateness_tasks, TRUE);
+
+  /* Keep finished threads for the next runs instead of letting them exit. */
+  g_thread_pool_set_max_unused_threads (-1);
+  measure_lateness (pool, opt_lateness_tasks,
+                    "idle, cold pool: the threads start during the run", FALSE);
+  measure_lateness (pool, opt_lateness_tasks, "idle", FALSE);
+  measure_lateness (pool, opt_lateness_tasks, "busy: 20 ms of work every 50 ms", TRUE);
+  g_thread_pool_set_max_unused_threads (2);
+  g_thread_pool_stop_unused_threads ();
 }
 
 /* ---- Memory ---- */
@@ -731,9 +744,16 @@ main (int   argc,
            GATHER_VERSION_S, glib_major_version, glib_minor_version, glib_micro_version,
            g_get_num_processors ());
 
-  print_speed ();
-  print_lateness ();
-  print_memory (opt_quick ? 10000 : 100000);
+  {
+    g_auto(GStrv) sections = g_strsplit (opt_sections ? opt_sections : "speed,lateness,memory", ",", -1);
+
+    if (g_strv_contains ((const char * const *) sections, "speed"))
+      print_speed ();
+    if (g_strv_contains ((const char * const *) sections, "lateness"))
+      print_lateness ();
+    if (g_strv_contains ((const char * const *) sections, "memory"))
+      print_memory (opt_quick ? 10000 : 100000);
+  }
 
   return 0;
 }

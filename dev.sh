@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# dev.sh: the two commands the README promises, for a Debian bookworm machine.
+#
+#   ./dev.sh demo   install what is needed, build, run the seed demo
+#   ./dev.sh test   install what is needed, build, run every test: plain,
+#                   under valgrind memcheck, and with AddressSanitizer and
+#                   UndefinedBehaviorSanitizer; ends with "N passed, N failed"
+#
+# Packages are installed with apt-get (after apt-get update) only when some
+# are missing, so running it again is quick. Needs root for that step.
+
+set -euo pipefail
+cd "$(dirname "$0")"
+
+BUILD=_build
+
+# What building and running the demo needs.
+DEMO_PACKAGES=(
+  gcc pkg-config meson ninja-build
+  libglib2.0-dev gobject-introspection libgirepository1.0-dev valac
+)
+# What the whole test suite needs on top.
+TEST_PACKAGES=(
+  "${DEMO_PACKAGES[@]}"
+  libglib-testing-0-dev valgrind python3
+)
+
+say () { printf '\n== %s\n' "$*"; }
+
+install_packages () {
+  local missing=() pkg
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
+      missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    say "Debian packages: all installed"
+    return
+  fi
+  say "Installing Debian packages: ${missing[*]}"
+  if [ "$(id -u)" != 0 ]; then
+    echo "dev.sh: installing packages needs root; run as root, or install: ${missing[*]}" >&2
+    exit 2
+  fi
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# configure DIR [meson options...]: set up DIR once, reconfigure afterwards.
+configure () {
+  local dir=$1; shift
+  if [ -f "$dir/build.ninja" ]; then
+    meson setup --reconfigure "$dir" "$@" >/dev/null
+  else
+    meson setup "$dir" "$@"
+  fi
+}
+
+# run_tests DIR SETUP: run meson test; never stop the script on failures.
+run_tests () {
+  local dir=$1 setup=$2
+  say "Tests: $setup ($dir)"
+  meson test -C "$dir" --setup="$setup" --print-errorlogs --num-processes 2 || true
+}
+
+# Counts every test run in every setup from meson's JSON test logs.
+summarize () {
+  python3 - "$@" <<'PY'
+import json, sys
+passed = failed = skipped = 0
+for path in sys.argv[1:]:
+    try:
+        lines = open(path).read().splitlines()
+    except OSError:
+        print(f"missing test log: {path}")
+        failed += 1
+        continue
+    for line in lines:
+        result = json.loads(line)["result"]
+        if result in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        elif result == "SKIP":
+            skipped += 1
+        else:
+            failed += 1
+if skipped:
+    print(f"{skipped} skipped")
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed or passed == 0 else 0)
+PY
+}
+
+case "${1:-}" in
+  demo)
+    install_packages "${DEMO_PACKAGES[@]}"
+    configure "$BUILD/default" -Dtests=false
+    ninja -C "$BUILD/default"
+    say "Demo: four users, user 3 times out at 3 s"
+    "$BUILD/default/examples/fetch-users"
+    ;;
+
+  test)
+    install_packages "${TEST_PACKAGES[@]}"
+    configure "$BUILD/default" --werror
+    configure "$BUILD/sanitize" --werror -Db_sanitize=address,undefined -Db_lundef=false \
+      -Dintrospection=disabled
+    ninja -C "$BUILD/default"
+    ninja -C "$BUILD/sanitize"
+    rm -f "$BUILD"/default/meson-logs/testlog*.json "$BUILD"/sanitize/meson-logs/testlog*.json
+    run_tests "$BUILD/default" default
+    run_tests "$BUILD/default" valgrind
+    run_tests "$BUILD/sanitize" sanitize
+    say "Summary"
+    summarize "$BUILD/default/meson-logs/testlog-default.json" \
+              "$BUILD/default/meson-logs/testlog-valgrind.json" \
+              "$BUILD/sanitize/meson-logs/testlog-sanitize.json"
+    ;;
+
+  *)
+    echo "usage: $0 demo|test" >&2
+    exit 2
+    ;;
+esac
