@@ -206,9 +206,10 @@ gather_task_record_run (GatherTaskRecord *record)
                              gather_task_record_timeout_expired, record))
     gather_task_record_ref (record);
 
+  /* (transfer full): sink a floating reference, take a full one as is. */
   result = record->func (record->cancellable, record->user_data, &error);
   if (result != NULL)
-    g_variant_ref_sink (result);
+    g_variant_take_ref (result);
 
   record->result = result;
   record->error = error;

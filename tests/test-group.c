@@ -247,6 +247,38 @@ test_group_errors (void)
   g_assert_true (propagated != gather_outcome_get_error (test_outcome (outcomes, 1)));
 }
 
+static void
+test_group_result_ownership (void)
+{
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  GPtrArray *outcomes;
+  g_autoptr(GError) error = NULL;
+  TestTask *floating = test_task_new ();
+  TestTask *full = test_task_new ();
+  gint n_freed = 0;
+
+  g_test_summary ("A body's result is transfer full: a floating reference is "
+                  "sunk, a full one taken as is; each is freed once with its "
+                  "outcome");
+
+  floating->n_results_freed = &n_freed;
+  full->n_results_freed = &n_freed;
+  full->sink_result = TRUE;
+  test_add (group, "floating", 0, floating);
+  test_add (group, "full", 0, full);
+
+  outcomes = test_run_and_wait (group, NULL, 5000, &error);
+  g_assert_no_error (error);
+  assert_status (test_outcome (outcomes, 0), GATHER_STATUS_OK);
+  assert_status (test_outcome (outcomes, 1), GATHER_STATUS_OK);
+  g_assert_cmpint (g_atomic_int_get (&n_freed), ==, 0);
+
+  /* The group holds the outcomes too; drop both. */
+  g_ptr_array_unref (outcomes);
+  g_clear_object (&group);
+  g_assert_cmpint (g_atomic_int_get (&n_freed), ==, 2);
+}
+
 /* ---- Policies ---- */
 
 static GPtrArray *
@@ -1408,6 +1440,7 @@ main (int   argc,
   g_test_add_func ("/gather/group/seed/async", test_group_seed_async);
   g_test_add_func ("/gather/group/order", test_group_order);
   g_test_add_func ("/gather/group/errors", test_group_errors);
+  g_test_add_func ("/gather/group/result-ownership", test_group_result_ownership);
   g_test_add_func ("/gather/group/policy/all", test_group_policy_all);
   g_test_add_func ("/gather/group/policy/first-error", test_group_policy_first_error);
   g_test_add_func ("/gather/group/policy/first-error-ignores-timeouts",

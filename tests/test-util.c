@@ -121,6 +121,8 @@ test_task_run (GCancellable  *cancellable,
           result = g_variant_new_from_data (G_VARIANT_TYPE ("ay"), notify->copy,
                                             strlen (notify->copy), TRUE,
                                             test_result_freed, notify);
+          if (task->sink_result)
+            g_variant_ref_sink (result);
         }
       else
         {

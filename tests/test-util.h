@@ -22,7 +22,8 @@ typedef struct
   gint         *running;          /* atomic: bodies running now */
   gint         *max_running;      /* atomic: most seen at once */
   guint         wait_for_running; /* wait (up to 5 s) until this many ran at once */
-  gint         *n_results_freed;  /* atomic: results freed, for late ones */
+  gint         *n_results_freed;  /* atomic: results freed (the result is "ay") */
+  gboolean      sink_result;      /* return a full reference, not a floating one */
   gint         *n_destroyed;      /* atomic: user data destroyed */
   GThread     **destroyed_on;     /* where the user data was destroyed */
   gint         *n_returned;       /* atomic: bodies that returned */
