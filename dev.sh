@@ -22,7 +22,7 @@ DEMO_PACKAGES=(
 # What the whole test suite needs on top.
 TEST_PACKAGES=(
   "${DEMO_PACKAGES[@]}"
-  libglib-testing-0-dev valgrind python3
+  libglib-testing-0-dev valgrind python3 gi-docgen
 )
 
 say () { printf '\n== %s\n' "$*"; }
@@ -63,10 +63,13 @@ run_tests () {
   meson test -C "$dir" --setup="$setup" --print-errorlogs --num-processes 2 || true
 }
 
-# Counts every test run in every setup from meson's JSON test logs.
+# Counts every test in every setup from meson's JSON test logs: each TAP
+# subtest ("ok" / "not ok" lines) once, and a test without TAP output once.
+# A test that failed without a "not ok" line (a crash, a timeout) counts as
+# one more failure.
 summarize () {
   python3 - "$@" <<'PY'
-import json, sys
+import json, re, sys
 passed = failed = skipped = 0
 for path in sys.argv[1:]:
     try:
@@ -76,12 +79,25 @@ for path in sys.argv[1:]:
         failed += 1
         continue
     for line in lines:
-        result = json.loads(line)["result"]
-        if result in ("OK", "EXPECTEDFAIL"):
-            passed += 1
-        elif result == "SKIP":
-            skipped += 1
-        else:
+        test = json.loads(line)
+        ok = test["result"] in ("OK", "EXPECTEDFAIL")
+        tap = re.findall(r"^(ok|not ok) \d+[^\n]*", test.get("stdout") or "", re.M)
+        if not tap:
+            if test["result"] == "SKIP":
+                skipped += 1
+            elif ok:
+                passed += 1
+            else:
+                failed += 1
+            continue
+        for line in re.finditer(r"^(ok|not ok) \d+([^\n]*)", test["stdout"], re.M):
+            if "# SKIP" in line.group(2):
+                skipped += 1
+            elif line.group(1) == "ok":
+                passed += 1
+            else:
+                failed += 1
+        if not ok and not any(t == "not ok" for t in tap):
             failed += 1
 if skipped:
     print(f"{skipped} skipped")
@@ -101,7 +117,7 @@ case "${1:-}" in
 
   test)
     install_packages "${TEST_PACKAGES[@]}"
-    configure "$BUILD/default" --werror
+    configure "$BUILD/default" --werror -Ddocs=true
     configure "$BUILD/sanitize" --werror -Db_sanitize=address,undefined -Db_lundef=false \
       -Dintrospection=disabled
     ninja -C "$BUILD/default"

@@ -40,7 +40,7 @@ G_BEGIN_DECLS
  * @GATHER_ERROR_ALREADY_STARTED: [method@Gather.Group.run_async] was called on
  *   a group that is running or has already run; a group runs once
  *
- * Error codes in the [const@Gather.ERROR] domain. New codes are only ever
+ * Error codes in the `GATHER_ERROR` domain. New codes are only ever
  * appended.
  *
  * Since: 1.0
