@@ -1,0 +1,56 @@
+#!/bin/sh
+# check-install.sh BUILD_ROOT SOURCE_ROOT
+#
+# Installs the build into a scratch DESTDIR and checks what a user of the
+# installed library sees: the pkg-config file, the headers (libgather.h
+# only), the exported symbols, the GIR, typelib and VAPI. Builds and links
+# the seed example against the installed files.
+
+set -eu
+build=$1
+source=$2
+dest=$(mktemp -d)
+trap 'rm -rf "$dest"' EXIT
+
+fail () { echo "not ok: $*"; exit 1; }
+
+meson install -C "$build" --no-rebuild --quiet --destdir "$dest" >/dev/null
+
+pc=$(find "$dest" -name libgather-1.pc | head -n 1)
+[ -n "$pc" ] || fail "libgather-1.pc was not installed"
+# Every path in the .pc file derives from ${prefix}: move it into DESTDIR.
+mkdir "$dest/pc"
+prefix=$(sed -n 's/^prefix=//p' "$pc")
+sed "s|^prefix=.*|prefix=$dest$prefix|" "$pc" > "$dest/pc/libgather-1.pc"
+export PKG_CONFIG_PATH="$dest/pc"
+cflags=$(pkg-config --cflags libgather-1)
+libs=$(pkg-config --libs libgather-1)
+libdir=$(pkg-config --variable=libdir libgather-1)
+echo "ok: pkg-config libgather-1 ($libs)"
+
+# The seed example, against the installed headers and library.
+cc -Wall -Werror -o "$dest/fetch-users" "$source/examples/fetch-users.c" $cflags $libs ||
+  fail "the example does not build against the installed library"
+LD_LIBRARY_PATH="$libdir" ldd "$dest/fetch-users" | grep -q "$libdir/libgather-1.so" ||
+  fail "the example does not link to the installed library"
+echo "ok: examples/fetch-users.c builds and links against the installed files"
+
+# Only <libgather.h> may be included.
+printf '#include <gather-group.h>\nint main (void) { return 0; }\n' > "$dest/direct.c"
+if cc -c -o "$dest/direct.o" "$dest/direct.c" $cflags 2>"$dest/direct.err"; then
+  fail "including gather-group.h directly compiled"
+fi
+grep -q 'Only <libgather.h> can be included directly' "$dest/direct.err" ||
+  fail "including gather-group.h directly failed for another reason"
+echo "ok: only <libgather.h> can be included"
+
+# Hidden symbols: everything exported is gather_*.
+exported=$(nm -D --defined-only "$libdir/libgather-1.so" | awk '{print $3}')
+other=$(echo "$exported" | grep -v '^gather_' || true)
+[ -z "$other" ] || fail "exported symbols outside gather_: $other"
+echo "ok: $(echo "$exported" | wc -l) symbols exported, all gather_*"
+
+for f in Gather-1.gir Gather-1.typelib libgather-1.vapi gather-enums.h gather-version.h; do
+  [ -n "$(find "$dest" -name "$f")" ] || fail "$f was not installed"
+done
+echo "ok: Gather-1.gir, Gather-1.typelib, libgather-1.vapi and generated headers installed"
