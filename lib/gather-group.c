@@ -440,7 +440,7 @@ static void
 gather_group_dispatch_task (GatherGroup      *self,
                             GatherTaskRecord *record)
 {
-  record->inbox = self->inbox;
+  record->inbox = gather_inbox_ref (self->inbox);
   record->grace_msec = self->grace_msec;
   record->dispatched = TRUE;
 
@@ -1111,9 +1111,11 @@ gather_group_run_async (GatherGroup         *self,
     {
       gint64 when = self->queued_time + (gint64) self->deadline_msec * 1000;
 
-      if (gather_timer_schedule (gather_inbox_get_timer (self->inbox), when,
-                                 gather_group_deadline_expired, self->inbox))
-        gather_inbox_ref (self->inbox);
+      /* The timer's reference, taken before the timer can fire. */
+      gather_inbox_ref (self->inbox);
+      if (!gather_timer_schedule (gather_inbox_get_timer (self->inbox), when,
+                                  gather_group_deadline_expired, self->inbox))
+        g_assert_not_reached ();
     }
 
   if (cancellable != NULL)
@@ -1162,18 +1164,26 @@ typedef struct
   GCancellable *cancellable;
   GMutex        mutex;
   GCond         cond;
-  GAsyncResult *result;   /* guarded by mutex */
+  gboolean      done;       /* guarded by mutex */
+  GPtrArray    *outcomes;   /* guarded by mutex */
+  GError       *error;      /* guarded by mutex */
 } RunSync;
 
+/* On the owner's context: finish the GTask there, so the waiting thread
+ * only ever reads what is handed to it under the mutex. */
 static void
 gather_group_run_sync_done (GObject      *object,
                             GAsyncResult *result,
                             gpointer      user_data)
 {
   RunSync *sync = user_data;
+  GError *error = NULL;
+  GPtrArray *outcomes = gather_group_run_finish (GATHER_GROUP (object), result, &error);
 
   g_mutex_lock (&sync->mutex);
-  sync->result = g_object_ref (result);
+  sync->outcomes = outcomes;
+  sync->error = error;
+  sync->done = TRUE;
   g_cond_signal (&sync->cond);
   g_mutex_unlock (&sync->mutex);
 }
@@ -1230,7 +1240,6 @@ gather_group_run (GatherGroup   *self,
                   GError       **error)
 {
   RunSync sync = { self, cancellable };
-  GPtrArray *ret;
 
   g_return_val_if_fail (GATHER_IS_GROUP (self), NULL);
   g_return_val_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable), NULL);
@@ -1243,7 +1252,7 @@ gather_group_run (GatherGroup   *self,
     {
       g_main_context_push_thread_default (self->context);
       gather_group_run_async (self, cancellable, gather_group_run_sync_done, &sync);
-      while (sync.result == NULL)
+      while (!sync.done)
         g_main_context_iteration (self->context, TRUE);
       g_main_context_pop_thread_default (self->context);
       g_main_context_release (self->context);
@@ -1259,18 +1268,18 @@ gather_group_run (GatherGroup   *self,
       g_source_unref (source);
 
       g_mutex_lock (&sync.mutex);
-      while (sync.result == NULL)
+      while (!sync.done)
         g_cond_wait (&sync.cond, &sync.mutex);
       g_mutex_unlock (&sync.mutex);
     }
 
-  ret = gather_group_run_finish (self, sync.result, error);
-
-  g_object_unref (sync.result);
   g_mutex_clear (&sync.mutex);
   g_cond_clear (&sync.cond);
 
-  return ret;
+  if (sync.error != NULL)
+    g_propagate_error (error, sync.error);
+
+  return sync.outcomes;
 }
 
 /**

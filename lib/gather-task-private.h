@@ -78,9 +78,10 @@ typedef enum
  * GatherTaskRecord: one task of a group. Internal; users see GatherOutcome.
  *
  * Owned by the group (one reference, dropped when the record is released on
- * the owner's context) and by the timer heap while a timer is armed. The
- * pool's queue borrows it: the owner releases a record only after its
- * worker has posted its last event.
+ * the owner's context) and by each of its timers while armed. The pool's
+ * queue borrows it: the owner releases a record only after its worker has
+ * posted its last event. A timer may still hold it after that, so it keeps
+ * its own reference on the inbox.
  */
 struct _GatherTaskRecord
 {
@@ -88,7 +89,7 @@ struct _GatherTaskRecord
   GatherTaskFunc    func;
   gpointer          user_data;           /* destroyed on the owner's context */
   GDestroyNotify    user_data_destroy;
-  GatherInbox      *inbox;               /* borrowed: outlives live records */
+  GatherInbox      *inbox;               /* owned once dispatched */
   char             *label;               /* owner; moved into the outcome */
   guint             index;
   guint             timeout_msec;
@@ -110,8 +111,11 @@ struct _GatherTaskRecord
   guint             recorded : 1;        /* outcome recorded */
   guint             replaced : 1;        /* holds a pool replacement thread */
 
-  /* Guarded by the timer lock (see gather-timer.c). */
-  GatherTimer       timer;
+  /* Guarded by the timer lock (see gather-timer.c). The timeout is armed
+   * only by the worker; the grace period only by whoever moved the task to
+   * STOPPING. Each armed timer holds a reference on the record. */
+  GatherTimer       timeout_timer;
+  GatherTimer       grace_timer;
 };
 
 GatherTaskRecord *gather_task_record_new   (guint             index,

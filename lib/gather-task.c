@@ -82,9 +82,11 @@ gather_task_record_unref (GatherTaskRecord *record)
   if (!g_atomic_int_dec_and_test (&record->ref_count))
     return;
 
-  g_assert (record->timer.heap_index == 0);
+  g_assert (record->timeout_timer.heap_index == 0);
+  g_assert (record->grace_timer.heap_index == 0);
   g_assert (record->user_data_destroy == NULL);
 
+  g_clear_pointer (&record->inbox, gather_inbox_unref);
   g_clear_object (&record->cancellable);
   g_clear_pointer (&record->result, g_variant_unref);
   g_clear_error (&record->error);
@@ -122,10 +124,13 @@ gather_task_record_begin_stopping (GatherTaskRecord *record,
 
   g_cancellable_cancel (record->cancellable);
 
-  if (gather_timer_schedule (&record->timer,
-                             g_get_monotonic_time () + (gint64) record->grace_msec * 1000,
-                             gather_task_record_grace_expired, record))
-    gather_task_record_ref (record);
+  /* Only the winner of the exchange above arms the grace timer, once. The
+   * reference is the timer's: take it before the timer can fire. */
+  gather_task_record_ref (record);
+  if (!gather_timer_schedule (&record->grace_timer,
+                              g_get_monotonic_time () + (gint64) record->grace_msec * 1000,
+                              gather_task_record_grace_expired, record))
+    g_assert_not_reached ();
 
   return TRUE;
 }
@@ -186,7 +191,10 @@ gather_task_record_run (GatherTaskRecord *record)
   gint state;
 
   /* Published by the compare-and-exchange below: whoever stops a RUNNING
-   * task finds its cancellable. */
+   * task finds its cancellable and its start time. Nobody reads either of
+   * a task that never starts. */
+  start_time = g_get_monotonic_time ();
+  record->start_time = start_time;
   record->cancellable = gather_task_take_cancellable ();
 
   if (!g_atomic_int_compare_and_exchange (&record->state, GATHER_PHASE_QUEUED,
@@ -197,14 +205,15 @@ gather_task_record_run (GatherTaskRecord *record)
       return;
     }
 
-  start_time = g_get_monotonic_time ();
-  record->start_time = start_time;
-
-  if (record->timeout_msec > 0 &&
-      gather_timer_schedule (&record->timer,
-                             start_time + (gint64) record->timeout_msec * 1000,
-                             gather_task_record_timeout_expired, record))
-    gather_task_record_ref (record);
+  if (record->timeout_msec > 0)
+    {
+      /* The timer's reference, taken before the timer can fire. */
+      gather_task_record_ref (record);
+      if (!gather_timer_schedule (&record->timeout_timer,
+                                  start_time + (gint64) record->timeout_msec * 1000,
+                                  gather_task_record_timeout_expired, record))
+        g_assert_not_reached ();
+    }
 
   /* (transfer full): sink a floating reference, take a full one as is. */
   result = record->func (record->cancellable, record->user_data, &error);
@@ -254,10 +263,12 @@ gather_task_record_run (GatherTaskRecord *record)
       gather_task_give_back_cancellable (g_steal_pointer (&record->cancellable));
     }
 
-  /* A timer can only be armed if the task has a timeout or was stopped.
-   * Nobody arms one once the state left RUNNING and STOPPING. */
-  if ((record->timeout_msec > 0 || GATHER_STATE_PHASE (state) != GATHER_PHASE_RUNNING) &&
-      gather_timer_cancel (&record->timer))
+  /* Nobody arms a timer once the state left RUNNING and STOPPING. The
+   * grace timer exists only if the task was stopped. */
+  if (record->timeout_msec > 0 && gather_timer_cancel (&record->timeout_timer))
+    gather_task_record_unref (record);
+  if (GATHER_STATE_PHASE (state) != GATHER_PHASE_RUNNING &&
+      gather_timer_cancel (&record->grace_timer))
     gather_task_record_unref (record);
 
   gather_inbox_post (record->inbox, record, kind);

@@ -156,8 +156,11 @@ gather_timer_ensure_thread (void)
  * Arms @timer to call @func (@data) on the timer thread at @when, or moves it
  * there if it is armed already (it then calls the new @func). Thread-safe.
  *
- * Returns: TRUE if @timer was not armed: the heap now holds a reference on
- *   @data that @func must drop. FALSE if it was armed (no new reference).
+ * Returns: TRUE if @timer was not armed: the heap now owns a reference on
+ *   @data, which @func (or a successful cancel) drops. The caller must take
+ *   that reference before calling, since @func may run before this returns.
+ *   FALSE if it was armed and was moved: the caller drops the reference it
+ *   took.
  *
  * A timer that has just fired may still have its old function running on
  * the timer thread: that call keeps the reference it was given.

@@ -750,6 +750,63 @@ test_group_deadline_abandons (void)
 }
 
 static void
+test_group_stress_stop_races (void)
+{
+  g_autoptr(GatherPool) pool = new_pool (4);
+  guint iterations = MAX (20, (g_test_thorough () ? 2000 : 200) / test_slowdown ());
+  gint n_destroyed = 0;
+
+  g_test_summary ("Stops that race tasks starting: a deadline of 2 ms, task "
+                  "timeouts of 3 ms or none, a grace period of 0 and bodies that ignore "
+                  "cancellation. Every started task is abandoned with its start "
+                  "time, and every task's data is destroyed once");
+
+  for (guint it = 0; it < iterations; it++)
+    {
+      g_autoptr(GatherGroup) group = gather_group_new ();
+      g_autoptr(GPtrArray) outcomes = NULL;
+      g_autoptr(GError) error = NULL;
+
+      gather_group_set_pool (group, pool);
+      gather_group_set_grace_period (group, 0);
+      gather_group_set_deadline (group, 2);
+      for (guint i = 0; i < 4; i++)
+        {
+          TestTask *task = test_task_new ();
+
+          task->ignore_msec = 5;
+          task->n_destroyed = &n_destroyed;
+          /* A timeout's own reference on the record hid a missing one. */
+          test_add (group, NULL, i % 2 ? 3 : 0, task);
+        }
+
+      outcomes = test_run_and_wait (group, NULL, 10000, &error);
+      g_assert_no_error (error);
+
+      for (guint i = 0; i < outcomes->len; i++)
+        {
+          GatherOutcome *outcome = test_outcome (outcomes, i);
+          gboolean started = gather_outcome_get_start_time (outcome) > 0;
+
+          /* On a slow machine (valgrind) a body can beat the deadline. */
+          if (gather_outcome_get_status (outcome) == GATHER_STATUS_OK)
+            {
+              g_assert_true (started);
+              g_assert_false (gather_outcome_get_abandoned (outcome));
+              continue;
+            }
+
+          assert_status (outcome, GATHER_STATUS_TIMEOUT);
+          g_assert_cmpint (started, ==, gather_outcome_get_abandoned (outcome));
+        }
+    }
+
+  g_assert_true (test_iterate_until_count (&n_destroyed, 4 * iterations, 20000));
+  g_assert_cmpint (g_atomic_int_get (&n_destroyed), ==, 4 * iterations);
+  g_assert_cmpuint (gather_pool_get_n_replacement_threads (pool), ==, 0);
+}
+
+static void
 test_group_timeout_clock (void)
 {
   g_autoptr(GatherPool) pool = new_pool (1);
@@ -1456,6 +1513,7 @@ main (int   argc,
   g_test_add_func ("/gather/group/abandon-cap", test_group_abandon_cap);
   g_test_add_func ("/gather/group/deadline-abandons", test_group_deadline_abandons);
   g_test_add_func ("/gather/group/timeout-clock", test_group_timeout_clock);
+  g_test_add_func ("/gather/group/stress-stop-races", test_group_stress_stop_races);
   g_test_add_func ("/gather/group/cancellable-per-task", test_group_cancellable_per_task);
   g_test_add_func ("/gather/group/max-concurrent", test_group_max_concurrent);
   g_test_add_func ("/gather/group/pool-size", test_group_pool_size);
