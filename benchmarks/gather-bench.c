@@ -106,6 +106,25 @@ typedef struct
   GVariant *result;
 } Job;
 
+/* Queues @n jobs on @pool and runs the main loop until all are delivered. */
+static void
+run_jobs (GThreadPool *pool,
+          guint        n)
+{
+  counter = (Counter) { 0, n, n == 0, 0 };
+  for (guint i = 0; i < n; i++)
+    {
+      Job *job = g_new (Job, 1);
+
+      job->index = i;
+      g_thread_pool_push (pool, job, NULL);
+    }
+  run_until (&counter.done);
+  g_thread_pool_free (pool, FALSE, TRUE);
+
+  g_assert (counter.sum == (guint64) n * (n - 1) / 2);
+}
+
 static gboolean
 idle_deliver (gpointer data)
 {
@@ -134,20 +153,9 @@ static double
 measure_pool_idle (guint n)
 {
   gint64 start = g_get_monotonic_time ();
-  GThreadPool *pool = g_thread_pool_new (idle_worker, NULL, g_get_num_processors (), FALSE, NULL);
 
-  counter = (Counter) { 0, n, n == 0, 0 };
-  for (guint i = 0; i < n; i++)
-    {
-      Job *job = g_new (Job, 1);
+  run_jobs (g_thread_pool_new (idle_worker, NULL, g_get_num_processors (), FALSE, NULL), n);
 
-      job->index = i;
-      g_thread_pool_push (pool, job, NULL);
-    }
-  run_until (&counter.done);
-  g_thread_pool_free (pool, FALSE, TRUE);
-
-  g_assert (counter.sum == (guint64) n * (n - 1) / 2);
   return (g_get_monotonic_time () - start) * 1000.0 / n;
 }
 
@@ -212,22 +220,12 @@ measure_pool_batched (guint n)
   g_source_set_callback (batch_source, batch_dispatch, NULL, NULL);
   g_source_attach (batch_source, NULL);
 
-  counter = (Counter) { 0, n, n == 0, 0 };
-  for (guint i = 0; i < n; i++)
-    {
-      Job *job = g_new (Job, 1);
-
-      job->index = i;
-      g_thread_pool_push (pool, job, NULL);
-    }
-  run_until (&counter.done);
-  g_thread_pool_free (pool, FALSE, TRUE);
+  run_jobs (pool, n);
 
   g_source_destroy (batch_source);
   g_source_unref (batch_source);
   g_async_queue_unref (batch_queue);
 
-  g_assert (counter.sum == (guint64) n * (n - 1) / 2);
   return (g_get_monotonic_time () - start) * 1000.0 / n;
 }
 

@@ -28,6 +28,19 @@ sleeper (guint       msec,
   return task;
 }
 
+/* A body that sleeps @msec ignoring its cancellable; counts its destroy. */
+static TestTask *
+stubborn (guint  msec,
+          gint  *n_destroyed)
+{
+  TestTask *task = test_task_new ();
+
+  task->ignore_msec = msec;
+  task->n_destroyed = n_destroyed;
+
+  return task;
+}
+
 /* ---- The seed scenario ---- */
 
 static void
@@ -586,7 +599,7 @@ test_group_abandon (void)
   g_autoptr(GatherGroup) group = gather_group_new ();
   g_autoptr(GPtrArray) outcomes = NULL;
   g_autoptr(GError) error = NULL;
-  TestTask *stubborn = test_task_new ();
+  TestTask *late = test_task_new ();
   GThread *destroyed_on = NULL;
   gint n_destroyed = 0, n_freed = 0, n_returned = 0;
   GatherOutcome *outcome;
@@ -596,17 +609,17 @@ test_group_abandon (void)
                   "past its timeout and the grace period; its late result and "
                   "its data are freed when it returns, on the owner's context");
 
-  stubborn->ignore_msec = 1500;
-  stubborn->value = "late";
-  stubborn->n_results_freed = &n_freed;
-  stubborn->n_destroyed = &n_destroyed;
-  stubborn->destroyed_on = &destroyed_on;
-  stubborn->n_returned = &n_returned;
+  late->ignore_msec = 1500;
+  late->value = "late";
+  late->n_results_freed = &n_freed;
+  late->n_destroyed = &n_destroyed;
+  late->destroyed_on = &destroyed_on;
+  late->n_returned = &n_returned;
 
   gather_group_set_pool (group, pool);
   gather_group_set_grace_period (group, 50);
   g_assert_cmpuint (gather_group_get_grace_period (group), ==, 50);
-  test_add (group, "stubborn", 100, stubborn);
+  test_add (group, "stubborn", 100, late);
   test_add (group, "fine", 0, sleeper (0, "ok"));
 
   start = g_get_monotonic_time ();
@@ -646,19 +659,15 @@ test_group_abandon_keeps_capacity (void)
   g_autoptr(GatherGroup) group = gather_group_new ();
   g_autoptr(GPtrArray) outcomes = NULL;
   g_autoptr(GError) error = NULL;
-  TestTask *stubborn = test_task_new ();
   gint n_destroyed = 0;
   gint64 start, elapsed;
 
   g_test_summary ("The thread an abandoned task holds is replaced: on a "
                   "one-thread pool, the tasks behind it still run");
 
-  stubborn->ignore_msec = 3000;
-  stubborn->n_destroyed = &n_destroyed;
-
   gather_group_set_pool (group, pool);
   gather_group_set_grace_period (group, 20);
-  test_add (group, "stubborn", 50, stubborn);
+  test_add (group, "stubborn", 50, stubborn (3000, &n_destroyed));
   for (guint i = 0; i < 5; i++)
     test_add (group, NULL, 0, sleeper (10, "behind"));
 
@@ -684,7 +693,6 @@ test_group_abandon_cap (void)
   g_autoptr(GatherGroup) group = gather_group_new ();
   g_autoptr(GPtrArray) outcomes = NULL;
   g_autoptr(GError) error = NULL;
-  TestTask *stubborn = test_task_new ();
   gint n_destroyed = 0;
 
   g_test_summary ("With max-replacement-threads = 0 an abandoned task keeps "
@@ -692,12 +700,10 @@ test_group_abandon_cap (void)
 
   gather_pool_set_max_replacement_threads (pool, 0);
   g_assert_cmpuint (gather_pool_get_max_replacement_threads (pool), ==, 0);
-  stubborn->ignore_msec = 800;
-  stubborn->n_destroyed = &n_destroyed;
 
   gather_group_set_pool (group, pool);
   gather_group_set_grace_period (group, 20);
-  test_add (group, "stubborn", 50, stubborn);
+  test_add (group, "stubborn", 50, stubborn (800, &n_destroyed));
   test_add (group, "behind", 0, sleeper (0, "ok"));
 
   outcomes = test_run_and_wait (group, NULL, 10000, &error);
@@ -720,20 +726,16 @@ test_group_deadline_abandons (void)
   g_autoptr(GatherGroup) group = gather_group_new ();
   g_autoptr(GPtrArray) outcomes = NULL;
   g_autoptr(GError) error = NULL;
-  TestTask *stubborn = test_task_new ();
   gint n_destroyed = 0;
   gint64 start, elapsed;
 
   g_test_summary ("The group deadline also holds against a task that ignores "
                   "cancellation");
 
-  stubborn->ignore_msec = 2000;
-  stubborn->n_destroyed = &n_destroyed;
-
   gather_group_set_pool (group, pool);
   gather_group_set_deadline (group, 200);
   gather_group_set_grace_period (group, 30);
-  test_add (group, "stubborn", 0, stubborn);
+  test_add (group, "stubborn", 0, stubborn (2000, &n_destroyed));
 
   start = g_get_monotonic_time ();
   outcomes = test_run_and_wait (group, NULL, 10000, &error);
@@ -770,15 +772,9 @@ test_group_stress_stop_races (void)
       gather_group_set_pool (group, pool);
       gather_group_set_grace_period (group, 0);
       gather_group_set_deadline (group, 2);
+      /* A timeout's own reference on the record hid a missing one. */
       for (guint i = 0; i < 4; i++)
-        {
-          TestTask *task = test_task_new ();
-
-          task->ignore_msec = 5;
-          task->n_destroyed = &n_destroyed;
-          /* A timeout's own reference on the record hid a missing one. */
-          test_add (group, NULL, i % 2 ? 3 : 0, task);
-        }
+        test_add (group, NULL, i % 2 ? 3 : 0, stubborn (5, &n_destroyed));
 
       outcomes = test_run_and_wait (group, NULL, 10000, &error);
       g_assert_no_error (error);

@@ -177,9 +177,11 @@ test_set_flag (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-gboolean
-test_iterate_until (gboolean *flag,
-                    guint     max_msec)
+/* Iterates the thread-default context until @done (@data) or @max_msec. */
+static gboolean
+test_iterate (gboolean (*done) (gpointer data),
+              gpointer  data,
+              guint     max_msec)
 {
   GMainContext *context = g_main_context_ref_thread_default ();
   gboolean expired = FALSE;
@@ -188,14 +190,41 @@ test_iterate_until (gboolean *flag,
   g_source_set_callback (timeout, test_set_flag, &expired, NULL);
   g_source_attach (timeout, context);
 
-  while (!*flag && !expired)
+  while (!done (data) && !expired)
     g_main_context_iteration (context, TRUE);
 
   g_source_destroy (timeout);
   g_source_unref (timeout);
   g_main_context_unref (context);
 
-  return *flag;
+  return done (data);
+}
+
+static gboolean
+test_flag_set (gpointer data)
+{
+  return g_atomic_int_get ((gboolean *) data);
+}
+
+gboolean
+test_iterate_until (gboolean *flag,
+                    guint     max_msec)
+{
+  return test_iterate (test_flag_set, flag, max_msec);
+}
+
+typedef struct
+{
+  gint *counter;
+  gint  value;
+} CountReached;
+
+static gboolean
+test_count_reached (gpointer data)
+{
+  CountReached *reached = data;
+
+  return g_atomic_int_get (reached->counter) >= reached->value;
 }
 
 gboolean
@@ -203,21 +232,15 @@ test_iterate_until_count (gint  *counter,
                           gint   value,
                           guint  max_msec)
 {
-  GMainContext *context = g_main_context_ref_thread_default ();
-  gboolean expired = FALSE;
-  GSource *timeout = g_timeout_source_new (max_msec * test_slowdown ());
+  CountReached reached = { counter, value };
 
-  g_source_set_callback (timeout, test_set_flag, &expired, NULL);
-  g_source_attach (timeout, context);
+  return test_iterate (test_count_reached, &reached, max_msec);
+}
 
-  while (g_atomic_int_get (counter) < value && !expired)
-    g_main_context_iteration (context, !expired);
-
-  g_source_destroy (timeout);
-  g_source_unref (timeout);
-  g_main_context_unref (context);
-
-  return g_atomic_int_get (counter) >= value;
+static gboolean
+test_have_result (gpointer data)
+{
+  return *(GAsyncResult **) data != NULL;
 }
 
 GPtrArray *
@@ -226,25 +249,12 @@ test_run_and_wait (GatherGroup   *group,
                    guint          max_msec,
                    GError       **error)
 {
-  GMainContext *context = g_main_context_ref_thread_default ();
   RunData data = { NULL };
-  gboolean expired = FALSE;
-  GSource *timeout = g_timeout_source_new (max_msec * test_slowdown ());
   GPtrArray *outcomes;
-
-  g_source_set_callback (timeout, test_set_flag, &expired, NULL);
-  g_source_attach (timeout, context);
 
   gather_group_run_async (group, cancellable, test_run_done, &data);
 
-  while (data.result == NULL && !expired)
-    g_main_context_iteration (context, TRUE);
-
-  g_source_destroy (timeout);
-  g_source_unref (timeout);
-  g_main_context_unref (context);
-
-  if (data.result == NULL)
+  if (!test_iterate (test_have_result, &data.result, max_msec))
     g_error ("The group did not finish within %u ms", max_msec * test_slowdown ());
 
   outcomes = gather_group_run_finish (group, data.result, error);
