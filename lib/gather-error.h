@@ -39,6 +39,17 @@ G_BEGIN_DECLS
  *   error
  * @GATHER_ERROR_ALREADY_STARTED: [method@Gather.Group.run_async] was called on
  *   a group that is running or has already run; a group runs once
+ * @GATHER_ERROR_PLUGIN: a plugin could not be loaded: not a shared object,
+ *   not a gather plugin, or a broken one
+ * @GATHER_ERROR_PLUGIN_ABI: a plugin was built for another plugin ABI (see
+ *   [const@Gather.PLUGIN_ABI_VERSION])
+ * @GATHER_ERROR_PLUGIN_INSECURE: a plugin file or directory can be written by
+ *   other users, or belongs to one, and was not loaded
+ * @GATHER_ERROR_DUPLICATE_WORKER: a worker's name is taken by a worker loaded
+ *   before it
+ * @GATHER_ERROR_UNKNOWN_WORKER: no loaded worker has that name
+ * @GATHER_ERROR_INVALID_PARAMETERS: parameters do not match what a worker
+ *   declares
  *
  * Error codes in the `GATHER_ERROR` domain. New codes are only ever
  * appended.
@@ -52,6 +63,12 @@ typedef enum
   GATHER_ERROR_DEADLINE_EXCEEDED,
   GATHER_ERROR_INVALID_RESULT,
   GATHER_ERROR_ALREADY_STARTED,
+  GATHER_ERROR_PLUGIN,
+  GATHER_ERROR_PLUGIN_ABI,
+  GATHER_ERROR_PLUGIN_INSECURE,
+  GATHER_ERROR_DUPLICATE_WORKER,
+  GATHER_ERROR_UNKNOWN_WORKER,
+  GATHER_ERROR_INVALID_PARAMETERS,
 } GatherError;
 
 GATHER_AVAILABLE_IN_1_0

@@ -11,6 +11,7 @@
 #include "gather-outcome-private.h"
 #include "gather-pool-private.h"
 #include "gather-task-private.h"
+#include "gather-worker-private.h"
 
 #define DEFAULT_GRACE_MSEC 100
 
@@ -102,6 +103,7 @@ struct _GatherGroup
   /* Everything below: the owner's context only. Settings are frozen once
    * the run starts. */
   GatherPool       *pool;              /* NULL until set, or until run */
+  GatherRegistry   *registry;          /* NULL: the default registry */
   GatherPolicy      policy;
   guint             quorum;
   guint             deadline_msec;
@@ -130,6 +132,7 @@ struct _GatherGroup
 enum {
   PROP_0,
   PROP_POOL,
+  PROP_REGISTRY,
   PROP_POLICY,
   PROP_QUORUM,
   PROP_DEADLINE,
@@ -661,6 +664,7 @@ gather_group_finalize (GObject *object)
   g_clear_pointer (&self->inbox, gather_inbox_unref);
   g_clear_pointer (&self->stop_message, g_free);
   g_clear_object (&self->pool);
+  g_clear_object (&self->registry);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->creator, g_thread_unref);
 
@@ -679,6 +683,10 @@ gather_group_get_property (GObject    *object,
     {
     case PROP_POOL:
       g_value_set_object (value, self->pool);
+      break;
+
+    case PROP_REGISTRY:
+      g_value_set_object (value, self->registry);
       break;
 
     case PROP_POLICY:
@@ -732,6 +740,10 @@ gather_group_set_property (GObject      *object,
       gather_group_set_pool (self, g_value_get_object (value));
       break;
 
+    case PROP_REGISTRY:
+      gather_group_set_registry (self, g_value_get_object (value));
+      break;
+
     case PROP_POLICY:
       gather_group_set_policy (self, g_value_get_enum (value));
       break;
@@ -779,6 +791,21 @@ gather_group_class_init (GatherGroupClass *klass)
   properties[PROP_POOL] =
     g_param_spec_object ("pool", NULL, NULL,
                          GATHER_TYPE_POOL,
+                         (G_PARAM_READWRITE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GatherGroup:registry:
+   *
+   * Where [method@Gather.Group.add_worker_task] finds workers by name.
+   * `NULL` (the default) means [func@Gather.Registry.get_default].
+   *
+   * Since: 1.0
+   */
+  properties[PROP_REGISTRY] =
+    g_param_spec_object ("registry", NULL, NULL,
+                         GATHER_TYPE_REGISTRY,
                          (G_PARAM_READWRITE |
                           G_PARAM_EXPLICIT_NOTIFY |
                           G_PARAM_STATIC_STRINGS));
@@ -1039,6 +1066,109 @@ gather_group_add_task (GatherGroup    *self,
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_TASKS]);
 
   return index;
+}
+
+typedef struct
+{
+  GatherWorker *worker;
+  GVariant     *parameters;
+} WorkerTask;
+
+static void
+worker_task_free (gpointer data)
+{
+  WorkerTask *task = data;
+
+  g_object_unref (task->worker);
+  g_variant_unref (task->parameters);
+  g_free (task);
+}
+
+static GVariant *
+gather_group_run_worker (GCancellable  *cancellable,
+                         gpointer       user_data,
+                         GError       **error)
+{
+  WorkerTask *task = user_data;
+
+  return gather_worker_invoke (task->worker, task->parameters, cancellable, error);
+}
+
+/**
+ * gather_group_add_worker_task:
+ * @self: a [class@Gather.Group]
+ * @worker: the name of a worker in the group's
+ *   [property@Gather.Group:registry]
+ * @parameters: (nullable): the worker's parameters, `NULL` for an empty
+ *   `a{sv}`; a floating reference is consumed
+ * @label: (nullable): a short name for the task, kept in its outcome; the
+ *   worker's name if `NULL`
+ * @timeout_msec: the task's own timeout in milliseconds, counted from when
+ *   it starts; 0 for none
+ * @error: return location for an error
+ *
+ * Adds a task that runs a [iface@Gather.Worker]. @parameters are checked
+ * against what the worker declares before anything is queued (see
+ * [method@Gather.Worker.check_parameters]). This is how bindings add work.
+ *
+ * The task's result is checked against the type the worker declares: a
+ * worker that returns a value of another type, or nothing, makes an
+ * [enum@Gather.Status.ERROR] outcome with
+ * [error@Gather.Error.INVALID_RESULT].
+ *
+ * It is a programmer error to add a task once the group has started to run.
+ *
+ * Returns: the task's index, or `G_MAXUINT` with @error set to
+ *   [error@Gather.Error.UNKNOWN_WORKER] or
+ *   [error@Gather.Error.INVALID_PARAMETERS]
+ *
+ * Since: 1.0
+ */
+guint
+gather_group_add_worker_task (GatherGroup  *self,
+                              const char   *worker,
+                              GVariant     *parameters,
+                              const char   *label,
+                              guint         timeout_msec,
+                              GError      **error)
+{
+  g_autoptr(GVariant) params = NULL;
+  GatherRegistry *registry;
+  GatherWorker *found;
+  WorkerTask *task;
+
+  g_return_val_if_fail (GATHER_IS_GROUP (self), G_MAXUINT);
+  g_return_val_if_fail (worker != NULL, G_MAXUINT);
+  g_return_val_if_fail (error == NULL || *error == NULL, G_MAXUINT);
+
+  params = parameters != NULL ? g_variant_ref_sink (parameters)
+                              : g_variant_ref_sink (g_variant_new ("a{sv}", NULL));
+
+  if (self->state != RUN_STATE_IDLE)
+    {
+      g_critical ("%s: tasks cannot be added to a group once it has started "
+                  "running", G_STRFUNC);
+      return G_MAXUINT;
+    }
+
+  registry = self->registry != NULL ? self->registry : gather_registry_get_default ();
+  found = gather_registry_lookup_worker (registry, worker);
+  if (found == NULL)
+    {
+      g_set_error (error, GATHER_ERROR, GATHER_ERROR_UNKNOWN_WORKER,
+                   "No worker is named “%s”", worker);
+      return G_MAXUINT;
+    }
+
+  if (!gather_worker_check_parameters (found, params, error))
+    return G_MAXUINT;
+
+  task = g_new (WorkerTask, 1);
+  task->worker = g_object_ref (found);
+  task->parameters = g_steal_pointer (&params);
+
+  return gather_group_add_task (self, label != NULL ? label : gather_worker_get_name (found),
+                                timeout_msec, gather_group_run_worker, task, worker_task_free);
 }
 
 /**
@@ -1321,6 +1451,46 @@ gather_group_set_pool (GatherGroup *self,
 
   if (g_set_object (&self->pool, pool))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_POOL]);
+}
+
+/**
+ * gather_group_get_registry:
+ * @self: a [class@Gather.Group]
+ *
+ * Gets [property@Gather.Group:registry].
+ *
+ * Returns: (transfer none) (nullable): the registry, or `NULL` for the
+ *   default one
+ *
+ * Since: 1.0
+ */
+GatherRegistry *
+gather_group_get_registry (GatherGroup *self)
+{
+  g_return_val_if_fail (GATHER_IS_GROUP (self), NULL);
+
+  return self->registry;
+}
+
+/**
+ * gather_group_set_registry:
+ * @self: a [class@Gather.Group]
+ * @registry: (nullable): where to find workers, or `NULL` for
+ *   [func@Gather.Registry.get_default]
+ *
+ * Sets [property@Gather.Group:registry].
+ *
+ * Since: 1.0
+ */
+void
+gather_group_set_registry (GatherGroup    *self,
+                           GatherRegistry *registry)
+{
+  g_return_if_fail (GATHER_IS_GROUP (self));
+  g_return_if_fail (registry == NULL || GATHER_IS_REGISTRY (registry));
+
+  if (g_set_object (&self->registry, registry))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_REGISTRY]);
 }
 
 /**

@@ -13,6 +13,7 @@
 
 #include "gather-outcome.h"
 #include "gather-pool.h"
+#include "gather-registry.h"
 #include "gather-task.h"
 #include "gather-version-macros.h"
 
@@ -61,6 +62,13 @@ guint         gather_group_add_task           (GatherGroup          *self,
                                                gpointer              user_data,
                                                GDestroyNotify        user_data_destroy);
 GATHER_AVAILABLE_IN_1_0
+guint         gather_group_add_worker_task    (GatherGroup          *self,
+                                               const char           *worker,
+                                               GVariant             *parameters,
+                                               const char           *label,
+                                               guint                 timeout_msec,
+                                               GError              **error);
+GATHER_AVAILABLE_IN_1_0
 void          gather_group_run_async          (GatherGroup          *self,
                                                GCancellable         *cancellable,
                                                GAsyncReadyCallback   callback,
@@ -78,6 +86,11 @@ GatherPool   *gather_group_get_pool           (GatherGroup          *self);
 GATHER_AVAILABLE_IN_1_0
 void          gather_group_set_pool           (GatherGroup          *self,
                                                GatherPool           *pool);
+GATHER_AVAILABLE_IN_1_0
+GatherRegistry *gather_group_get_registry     (GatherGroup          *self);
+GATHER_AVAILABLE_IN_1_0
+void          gather_group_set_registry       (GatherGroup          *self,
+                                               GatherRegistry       *registry);
 GATHER_AVAILABLE_IN_1_0
 GatherPolicy  gather_group_get_policy         (GatherGroup          *self);
 GATHER_AVAILABLE_IN_1_0

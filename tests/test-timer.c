@@ -5,7 +5,7 @@
 
 #include "gather-timer-private.h"
 
-#include "test-util.h"
+#include "test-util.h"   /* test_slowdown () only: it is inline */
 
 typedef struct
 {

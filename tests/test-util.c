@@ -4,6 +4,9 @@
  */
 
 #include <stdlib.h>
+#include <sys/stat.h>
+
+#include <glib/gstdio.h>
 
 #include "test-util.h"
 
@@ -274,14 +277,141 @@ test_outcome (GPtrArray *outcomes,
   return g_ptr_array_index (outcomes, index);
 }
 
-guint
-test_slowdown (void)
+
+static const char *
+test_plugins_source (const char *source)
 {
-  const char *value = g_getenv ("GATHER_TEST_SLOWDOWN");
-  guint64 factor = 1;
+  const char *variable = g_str_equal (source, "shipped") ? "GATHER_TEST_PLUGINS"
+                                                         : "GATHER_TEST_BAD_PLUGINS";
+  const char *dir = g_getenv (variable);
 
-  if (value != NULL && !g_ascii_string_to_unsigned (value, 10, 1, 1000, &factor, NULL))
-    g_error ("GATHER_TEST_SLOWDOWN must be a number from 1 to 1000");
+  if (dir == NULL)
+    g_error ("%s is not set: run the tests with meson test", variable);
 
-  return (guint) factor;
+  return dir;
+}
+
+char *
+test_copy_plugins (const char *source)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDir) dir = g_dir_open (test_plugins_source (source), 0, &error);
+  char *copy = g_dir_make_tmp ("gather-plugins-XXXXXX", &error);
+  const char *name;
+
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (copy, 0700), ==, 0);
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *from = g_build_filename (test_plugins_source (source), name, NULL);
+      g_autofree char *to = g_build_filename (copy, name, NULL);
+      g_autofree char *contents = NULL;
+      gsize length;
+
+      if (!g_str_has_prefix (name, "gather-") || !g_str_has_suffix (name, ".so"))
+        continue;
+
+      g_file_get_contents (from, &contents, &length, &error);
+      g_assert_no_error (error);
+      g_file_set_contents_full (to, contents, length, G_FILE_SET_CONTENTS_NONE, 0644, &error);
+      g_assert_no_error (error);
+    }
+
+  return copy;
+}
+
+static char *shared_copies[2];   /* "shipped", "test" */
+
+static void
+test_remove_shared_copies (void)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (shared_copies); i++)
+    if (shared_copies[i] != NULL)
+      {
+        char *dir = g_steal_pointer (&shared_copies[i]);
+
+        test_remove_tree (dir);
+        g_free (dir);
+      }
+}
+
+static const char *
+test_shared_copy (const char *source)
+{
+  guint slot = g_str_equal (source, "shipped") ? 0 : 1;
+
+  if (shared_copies[slot] == NULL)
+    {
+      if (shared_copies[0] == NULL && shared_copies[1] == NULL)
+        atexit (test_remove_shared_copies);
+      shared_copies[slot] = test_copy_plugins (source);
+    }
+
+  return shared_copies[slot];
+}
+
+GatherRegistry *
+test_registry_new (const char  *source,
+                   char       **out_dir)
+{
+  const char *dir = test_shared_copy (source);
+  GatherRegistry *registry = gather_registry_new ();
+
+  gather_registry_add_search_path (registry, dir);
+  gather_registry_load (registry);
+
+  if (out_dir != NULL)
+    *out_dir = g_strdup (dir);
+
+  return registry;
+}
+
+void
+test_remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+
+  for (guint i = 0; i < G_N_ELEMENTS (shared_copies); i++)
+    if (g_strcmp0 (path, shared_copies[i]) == 0)
+      return;
+
+  dir = g_dir_open (path, 0, NULL);
+
+  if (dir != NULL)
+    {
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+
+          test_remove_tree (child);
+        }
+      g_assert_cmpint (g_rmdir (path), ==, 0);
+      return;
+    }
+
+  g_assert_cmpint (g_unlink (path), ==, 0);
+}
+
+GatherOutcome *
+test_run_worker (GatherRegistry *registry,
+                 const char     *worker,
+                 GVariant       *parameters,
+                 guint           timeout_msec)
+{
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+
+  gather_group_set_registry (group, registry);
+  g_assert_cmpuint (gather_group_add_worker_task (group, worker, parameters, NULL,
+                                                  timeout_msec, &error), ==, 0);
+  g_assert_no_error (error);
+
+  outcomes = test_run_and_wait (group, NULL, 60000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (outcomes->len, ==, 1);
+
+  return gather_outcome_ref (g_ptr_array_index (outcomes, 0));
 }

@@ -58,8 +58,38 @@ gboolean   test_iterate_until_count (gint         *counter,
 GatherOutcome *test_outcome         (GPtrArray    *outcomes,
                                      guint         index);
 
+/* Returns a new registry loaded from a copy of the gather-*.so files of
+ * @source ("shipped" for plugins/, "test" for tests/plugins/, as the test
+ * environment names them). The copy is in a directory only this user can
+ * write (0700, files 0644), so the registry's security checks pass
+ * whatever the build directory's permissions. It is made once per process
+ * and shared: a process loads one plugin of a given file name. *@out_dir,
+ * if given, gets its path; test_remove_tree() leaves it alone, and it is
+ * removed at exit. */
+GatherRegistry *test_registry_new      (const char   *source,
+                                        char        **out_dir);
+/* A new, separate copy, for tests that need one; remove it yourself. */
+char           *test_copy_plugins      (const char   *source);
+void            test_remove_tree       (const char   *path);
+
+/* Runs one worker task in a fresh group on @registry; returns its outcome. */
+GatherOutcome  *test_run_worker        (GatherRegistry *registry,
+                                        const char     *worker,
+                                        GVariant       *parameters,
+                                        guint           timeout_msec);
+
 /* How much slower timing-sensitive assertions may be: 1, or more under
  * valgrind (set GATHER_TEST_SLOWDOWN in the valgrind test setup). */
-guint      test_slowdown            (void);
+static inline guint
+test_slowdown (void)
+{
+  const char *value = g_getenv ("GATHER_TEST_SLOWDOWN");
+  guint64 factor = 1;
+
+  if (value != NULL && !g_ascii_string_to_unsigned (value, 10, 1, 1000, &factor, NULL))
+    g_error ("GATHER_TEST_SLOWDOWN must be a number from 1 to 1000");
+
+  return (guint) factor;
+}
 
 G_END_DECLS

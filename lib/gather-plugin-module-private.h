@@ -1,0 +1,14 @@
+/* gather-plugin-module-private.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "gather-plugin-module.h"
+
+G_BEGIN_DECLS
+
+GatherPluginModule *gather_plugin_module_get_for_path (const char *path);
+
+G_END_DECLS

@@ -1,0 +1,17 @@
+/* gather-worker-private.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "gather-worker.h"
+
+G_BEGIN_DECLS
+
+GVariant *gather_worker_invoke (GatherWorker  *self,
+                                GVariant      *parameters,
+                                GCancellable  *cancellable,
+                                GError       **error);
+
+G_END_DECLS

@@ -1,0 +1,17 @@
+/* gather-bad-abi.c: a plugin built for another plugin ABI. Its register
+ * function must never run.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <libgather.h>
+
+static void
+bad_abi_register (GatherPluginModule *module)
+{
+  g_error ("The register function of a plugin with the wrong ABI ran");
+}
+
+G_MODULE_EXPORT const GatherPluginDescriptor gather_bad_abi_plugin = {
+  GATHER_PLUGIN_ABI_VERSION + 998, "Built for another ABI", bad_abi_register
+};
