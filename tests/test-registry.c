@@ -520,6 +520,19 @@ test_registry_add_worker (void)
   g_assert_error (error, GATHER_ERROR, GATHER_ERROR_INVALID_PARAMETERS);
 }
 
+static void
+test_registry_example_plugin (void)
+{
+  g_autoptr(GatherRegistry) registry = test_registry_new ("example", NULL);
+  g_autoptr(GatherOutcome) outcome = NULL;
+
+  g_test_summary ("The plugin of the “Writing a plugin” page loads and works");
+
+  outcome = test_run_worker (registry, "reverse", g_variant_new_parsed ("{'text': <'gather'>}"), 1000);
+  assert_status (outcome, GATHER_STATUS_OK);
+  g_assert_cmpstr (g_variant_get_string (gather_outcome_get_result (outcome), NULL), ==, "rehtag");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -536,6 +549,7 @@ main (int   argc,
   g_test_add_func ("/gather/registry/misbehaving-workers", test_registry_misbehaving_workers);
   g_test_add_func ("/gather/registry/parameters", test_registry_parameters);
   g_test_add_func ("/gather/registry/add-worker", test_registry_add_worker);
+  g_test_add_func ("/gather/registry/example-plugin", test_registry_example_plugin);
 
   return g_test_run ();
 }

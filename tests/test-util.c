@@ -281,8 +281,9 @@ test_outcome (GPtrArray *outcomes,
 static const char *
 test_plugins_source (const char *source)
 {
-  const char *variable = g_str_equal (source, "shipped") ? "GATHER_TEST_PLUGINS"
-                                                         : "GATHER_TEST_BAD_PLUGINS";
+  const char *variable = g_str_equal (source, "shipped") ? "GATHER_TEST_PLUGINS" :
+                         g_str_equal (source, "example") ? "GATHER_TEST_EXAMPLE_PLUGINS" :
+                                                           "GATHER_TEST_BAD_PLUGINS";
   const char *dir = g_getenv (variable);
 
   if (dir == NULL)
@@ -321,7 +322,7 @@ test_copy_plugins (const char *source)
   return copy;
 }
 
-static char *shared_copies[2];   /* "shipped", "test" */
+static char *shared_copies[3];   /* "shipped", "test", "example" */
 
 static void
 test_remove_shared_copies (void)
@@ -339,12 +340,15 @@ test_remove_shared_copies (void)
 static const char *
 test_shared_copy (const char *source)
 {
-  guint slot = g_str_equal (source, "shipped") ? 0 : 1;
+  guint slot = g_str_equal (source, "shipped") ? 0 : g_str_equal (source, "test") ? 1 : 2;
 
   if (shared_copies[slot] == NULL)
     {
-      if (shared_copies[0] == NULL && shared_copies[1] == NULL)
+      static gboolean registered;
+
+      if (!registered)
         atexit (test_remove_shared_copies);
+      registered = TRUE;
       shared_copies[slot] = test_copy_plugins (source);
     }
 

@@ -59,8 +59,8 @@ GatherOutcome *test_outcome         (GPtrArray    *outcomes,
                                      guint         index);
 
 /* Returns a new registry loaded from a copy of the gather-*.so files of
- * @source ("shipped" for plugins/, "test" for tests/plugins/, as the test
- * environment names them). The copy is in a directory only this user can
+ * @source ("shipped" for plugins/, "test" for tests/plugins/, "example"
+ * for examples/plugin/, as the test environment names them). The copy is in a directory only this user can
  * write (0700, files 0644), so the registry's security checks pass
  * whatever the build directory's permissions. It is made once per process
  * and shared: a process loads one plugin of a given file name. *@out_dir,
