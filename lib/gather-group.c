@@ -1758,3 +1758,24 @@ gather_group_get_fraction (GatherGroup *self)
 
   return (double) self->n_finished / (double) self->tasks->len;
 }
+
+/**
+ * gather_group_get_n_running:
+ * @self: a [class@Gather.Group]
+ *
+ * Gets how many of the group's task bodies are running now on worker
+ * threads, abandoned ones included. It changes on worker threads, so it is
+ * not a property and is never notified: poll it, for example to show a
+ * progress line. Thread-safe.
+ *
+ * Returns: the number of task bodies running now
+ *
+ * Since: 1.0
+ */
+guint
+gather_group_get_n_running (GatherGroup *self)
+{
+  g_return_val_if_fail (GATHER_IS_GROUP (self), 0);
+
+  return self->inbox != NULL ? gather_inbox_get_n_running (self->inbox) : 0;
+}

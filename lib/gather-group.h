@@ -122,5 +122,7 @@ GATHER_AVAILABLE_IN_1_0
 guint         gather_group_get_n_finished     (GatherGroup          *self);
 GATHER_AVAILABLE_IN_1_0
 double        gather_group_get_fraction       (GatherGroup          *self);
+GATHER_AVAILABLE_IN_1_0
+guint         gather_group_get_n_running      (GatherGroup          *self);
 
 G_END_DECLS

@@ -31,6 +31,7 @@ struct _GatherInbox
   gboolean          armed;       /* guarded by mutex: a wake-up is pending */
   GSource          *source;      /* owned; set at creation */
   GatherTimer       timer;       /* the group's deadline (see gather-timer.c) */
+  gint              n_running;   /* atomic: bodies running now */
 };
 
 static gboolean
@@ -212,4 +213,18 @@ GatherTimer *
 gather_inbox_get_timer (GatherInbox *inbox)
 {
   return &inbox->timer;
+}
+
+/* Workers count their bodies in and out; any thread may read the count. */
+void
+gather_inbox_add_running (GatherInbox *inbox,
+                          gint         delta)
+{
+  g_atomic_int_add (&inbox->n_running, delta);
+}
+
+guint
+gather_inbox_get_n_running (GatherInbox *inbox)
+{
+  return (guint) g_atomic_int_get (&inbox->n_running);
 }

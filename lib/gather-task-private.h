@@ -156,5 +156,8 @@ GArray           *gather_inbox_take        (GatherInbox      *inbox,
 void              gather_inbox_give_back   (GatherInbox      *inbox,
                                             GArray           *events);
 GatherTimer      *gather_inbox_get_timer   (GatherInbox      *inbox);
+void              gather_inbox_add_running (GatherInbox      *inbox,
+                                            gint              delta);
+guint             gather_inbox_get_n_running (GatherInbox    *inbox);
 
 G_END_DECLS

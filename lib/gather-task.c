@@ -216,7 +216,9 @@ gather_task_record_run (GatherTaskRecord *record)
     }
 
   /* (transfer full): sink a floating reference, take a full one as is. */
+  gather_inbox_add_running (record->inbox, 1);
   result = record->func (record->cancellable, record->user_data, &error);
+  gather_inbox_add_running (record->inbox, -1);
   if (result != NULL)
     g_variant_take_ref (result);
 

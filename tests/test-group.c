@@ -641,6 +641,7 @@ test_group_abandon (void)
 
   /* The body is still running, on a thread the pool replaced. */
   g_assert_cmpint (g_atomic_int_get (&n_returned), ==, 0);
+  g_assert_cmpuint (gather_group_get_n_running (group), ==, 1);
   g_assert_cmpuint (gather_pool_get_n_replacement_threads (pool), ==, 1);
   g_assert_cmpint (g_atomic_int_get (&n_destroyed), ==, 0);
 
@@ -967,6 +968,7 @@ test_group_max_concurrent (void)
     assert_status (test_outcome (outcomes, i), GATHER_STATUS_OK);
   g_assert_cmpint (g_atomic_int_get (&max_running), ==, 3);
   g_assert_cmpint (g_atomic_int_get (&running), ==, 0);
+  g_assert_cmpuint (gather_group_get_n_running (group), ==, 0);
 }
 
 static void
