@@ -50,6 +50,21 @@ other=$(echo "$exported" | grep -v '^gather_' || true)
 [ -z "$other" ] || fail "exported symbols outside gather_: $other"
 echo "ok: $(echo "$exported" | wc -l) symbols exported, all gather_*"
 
+# The command, its plugins, man page and completion; the installed command
+# finds the installed plugins.
+plugindir=$(pkg-config --variable=plugindir libgather-1)
+for p in sleep checksum spawn compute; do
+  [ -f "$plugindir/gather-$p.so" ] || fail "plugin gather-$p.so was not installed in $plugindir"
+done
+gather=$(find "$dest" -path '*/bin/gather' -type f | head -n 1)
+[ -x "$gather" ] || fail "the gather command was not installed"
+workers=$(GATHER_PLUGIN_PATH="$plugindir" LD_LIBRARY_PATH="$libdir" "$gather" plugins --names | tr '\n' ' ')
+[ "$workers" = "checksum compute sleep spawn " ] || fail "the installed gather lists: $workers"
+[ -n "$(find "$dest" -name gather.1)" ] || fail "the man page gather.1 was not installed"
+[ -n "$(find "$dest" -path '*completions/gather')" ] || fail "the bash completion was not installed"
+[ -n "$(find "$dest" -name fetch-users.json)" ] || fail "the example task files were not installed"
+echo "ok: gather, its plugins ($workers), man page, completion and examples installed"
+
 for f in Gather-1.gir Gather-1.typelib libgather-1.vapi gather-enums.h gather-version.h; do
   [ -n "$(find "$dest" -name "$f")" ] || fail "$f was not installed"
 done
