@@ -38,7 +38,8 @@ G_BEGIN_DECLS
  * @GATHER_ERROR_INVALID_RESULT: a task body returned neither a result nor an
  *   error
  * @GATHER_ERROR_ALREADY_STARTED: [method@Gather.Group.run_async] was called on
- *   a group that is running or has already run; a group runs once
+ *   a group that is running or has already run (a group runs once), or
+ *   [method@Gather.Group.add_worker_task] on one that has started
  * @GATHER_ERROR_PLUGIN: a plugin could not be loaded: not a shared object,
  *   not a gather plugin, or a broken one
  * @GATHER_ERROR_PLUGIN_ABI: a plugin was built for another plugin ABI (see

@@ -1116,11 +1116,10 @@ gather_group_run_worker (GCancellable  *cancellable,
  * [enum@Gather.Status.ERROR] outcome with
  * [error@Gather.Error.INVALID_RESULT].
  *
- * It is a programmer error to add a task once the group has started to run.
- *
  * Returns: the task's index, or `G_MAXUINT` with @error set to
- *   [error@Gather.Error.UNKNOWN_WORKER] or
- *   [error@Gather.Error.INVALID_PARAMETERS]
+ *   [error@Gather.Error.UNKNOWN_WORKER],
+ *   [error@Gather.Error.INVALID_PARAMETERS], or
+ *   [error@Gather.Error.ALREADY_STARTED] if the group has started running
  *
  * Since: 1.0
  */
@@ -1146,8 +1145,8 @@ gather_group_add_worker_task (GatherGroup  *self,
 
   if (self->state != RUN_STATE_IDLE)
     {
-      g_critical ("%s: tasks cannot be added to a group once it has started "
-                  "running", G_STRFUNC);
+      g_set_error_literal (error, GATHER_ERROR, GATHER_ERROR_ALREADY_STARTED,
+                           "Tasks cannot be added to a group that has started running");
       return G_MAXUINT;
     }
 

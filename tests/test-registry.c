@@ -433,6 +433,17 @@ test_registry_parameters (void)
 
   /* Nothing was queued. */
   g_assert_cmpuint (gather_group_get_n_tasks (group), ==, 0);
+
+  /* Once it runs, bindings get an error rather than a critical. */
+  {
+    g_autoptr(GPtrArray) outcomes = NULL;
+    g_autoptr(GError) error = NULL;
+
+    outcomes = test_run_and_wait (group, NULL, 5000, &error);
+    g_assert_no_error (error);
+    assert_add_fails (group, "test-echo", "{'value': <'x'>}", GATHER_ERROR_ALREADY_STARTED,
+                      "Tasks cannot be added to a group that has started running");
+  }
 }
 
 /* ---- A worker defined by the program, not a plugin ---- */
