@@ -25,6 +25,7 @@ DEMO_PACKAGES=(
 TEST_PACKAGES=(
   "${DEMO_PACKAGES[@]}"
   libglib-testing-0-dev valgrind python3 gi-docgen
+  gjs python3-gi gir1.2-gtk-4.0 xvfb xauth dbus
 )
 
 say () { printf '\n== %s\n' "$*"; }
