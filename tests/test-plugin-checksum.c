@@ -166,14 +166,6 @@ assert_result (GatherOutcome *outcome,
   g_assert_cmpuint (number, ==, size);
 }
 
-static void
-assert_message_has (const GError *error,
-                    const char   *part)
-{
-  if (strstr (error->message, part) == NULL)
-    g_error ("“%s” is not in the message “%s”", part, error->message);
-}
-
 /* @outcome failed with the G_IO_ERROR @code, naming @path. */
 static void
 assert_io_error (GatherOutcome *outcome,
@@ -185,7 +177,7 @@ assert_io_error (GatherOutcome *outcome,
   assert_status (outcome, GATHER_STATUS_ERROR);
   g_assert_null (gather_outcome_get_result (outcome));
   g_assert_error (error, G_IO_ERROR, code);
-  assert_message_has (error, path);
+  test_assert_message_has (error, path);
 }
 
 static void
@@ -331,9 +323,9 @@ test_checksum_unknown_algorithm (Fixture       *fixture,
   assert_status (outcome, GATHER_STATUS_ERROR);
   error = gather_outcome_get_error (outcome);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
-  assert_message_has (error, "sha3-256");
+  test_assert_message_has (error, "sha3-256");
   for (guint i = 0; i < G_N_ELEMENTS (algorithms); i++)
-    assert_message_has (error, algorithms[i]);
+    test_assert_message_has (error, algorithms[i]);
 }
 
 static void

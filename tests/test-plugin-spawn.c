@@ -78,14 +78,6 @@ lookup_string (GVariant   *result,
   return value;
 }
 
-static void
-assert_message_has (const GError *error,
-                    const char   *part)
-{
-  if (strstr (error->message, part) == NULL)
-    g_error ("“%s” is not in the message “%s”", part, error->message);
-}
-
 /* Asserts that the untruncated run of @result exited with @exit_status. */
 static void
 assert_exited (GVariant *result,
@@ -431,7 +423,7 @@ test_spawn_cwd_missing (void)
   error = gather_outcome_get_error (outcome);
   g_assert_nonnull (error);
   g_assert_true (error->domain == G_SPAWN_ERROR);
-  assert_message_has (error, missing);
+  test_assert_message_has (error, missing);
 
   test_remove_tree (dir);
 }
@@ -567,7 +559,7 @@ test_spawn_missing_program (void)
   assert_status (outcome, GATHER_STATUS_ERROR);
   error = gather_outcome_get_error (outcome);
   g_assert_error (error, G_SPAWN_ERROR, G_SPAWN_ERROR_NOENT);
-  assert_message_has (error, "gather-test-no-such-program");
+  test_assert_message_has (error, "gather-test-no-such-program");
 }
 
 static void
@@ -591,7 +583,7 @@ test_spawn_not_executable (void)
   assert_status (outcome, GATHER_STATUS_ERROR);
   error = gather_outcome_get_error (outcome);
   g_assert_error (error, G_SPAWN_ERROR, G_SPAWN_ERROR_ACCES);
-  assert_message_has (error, program);
+  test_assert_message_has (error, program);
 
   test_remove_tree (dir);
 }
@@ -612,7 +604,7 @@ test_spawn_empty_argv (void)
 
       assert_status (outcome, GATHER_STATUS_ERROR);
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
-      assert_message_has (error, "argv");
+      test_assert_message_has (error, "argv");
     }
 }
 

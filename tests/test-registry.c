@@ -30,14 +30,6 @@ find_failure (GPtrArray  *failures,
 }
 
 static void
-assert_message_has (const GError *error,
-                    const char   *part)
-{
-  if (strstr (error->message, part) == NULL)
-    g_error ("“%s” is not in the message “%s”", part, error->message);
-}
-
-static void
 test_registry_test_plugins (void)
 {
   g_autofree char *dir = NULL;
@@ -63,24 +55,24 @@ test_registry_test_plugins (void)
   failure = find_failure (failures, "gather-bad-abi.so");
   error = gather_plugin_failure_get_error (failure);
   g_assert_error (error, GATHER_ERROR, GATHER_ERROR_PLUGIN_ABI);
-  assert_message_has (error, "built for plugin ABI 999");
-  assert_message_has (error, "loads plugin ABI 1");
+  test_assert_message_has (error, "built for plugin ABI 999");
+  test_assert_message_has (error, "loads plugin ABI 1");
 
   failure = find_failure (failures, "gather-no-entry.so");
   error = gather_plugin_failure_get_error (failure);
   g_assert_error (error, GATHER_ERROR, GATHER_ERROR_PLUGIN);
-  assert_message_has (error, "is not a gather plugin: it does not export “gather_no_entry_plugin”");
+  test_assert_message_has (error, "is not a gather plugin: it does not export “gather_no_entry_plugin”");
 
   failure = find_failure (failures, "gather-not-so.so");
   error = gather_plugin_failure_get_error (failure);
   g_assert_error (error, GATHER_ERROR, GATHER_ERROR_PLUGIN);
-  assert_message_has (error, "Could not load plugin");
+  test_assert_message_has (error, "Could not load plugin");
 
   failure = find_failure (failures, "gather-dup-b.so");
   error = gather_plugin_failure_get_error (failure);
   g_assert_error (error, GATHER_ERROR, GATHER_ERROR_DUPLICATE_WORKER);
-  assert_message_has (error, "Worker “test-dup”");
-  assert_message_has (error, "gather-dup-a.so” already provides it");
+  test_assert_message_has (error, "Worker “test-dup”");
+  test_assert_message_has (error, "gather-dup-a.so” already provides it");
 
   /* Every file found is listed, loaded or not; errors on the failed ones. */
   g_assert_cmpuint (plugins->len, ==, 6);
@@ -167,8 +159,8 @@ test_registry_two_registries (void)
   failures = gather_registry_list_failures (elsewhere);
   failure = find_failure (failures, "gather-misbehave.so");
   g_assert_error (gather_plugin_failure_get_error (failure), GATHER_ERROR, GATHER_ERROR_PLUGIN);
-  assert_message_has (gather_plugin_failure_get_error (failure), "a plugin of the same name is loaded from");
-  assert_message_has (gather_plugin_failure_get_error (failure), dir);
+  test_assert_message_has (gather_plugin_failure_get_error (failure), "a plugin of the same name is loaded from");
+  test_assert_message_has (gather_plugin_failure_get_error (failure), dir);
 
   test_remove_tree (other);
 }
@@ -213,8 +205,8 @@ assert_refused (const char *dir,
   failure = g_ptr_array_index (failures, 0);
   g_assert_cmpstr (gather_plugin_failure_get_path (failure), ==, failed_path);
   g_assert_error (gather_plugin_failure_get_error (failure), GATHER_ERROR, GATHER_ERROR_PLUGIN_INSECURE);
-  assert_message_has (gather_plugin_failure_get_error (failure), failed_path);
-  assert_message_has (gather_plugin_failure_get_error (failure), reason);
+  test_assert_message_has (gather_plugin_failure_get_error (failure), failed_path);
+  test_assert_message_has (gather_plugin_failure_get_error (failure), reason);
 }
 
 static void
@@ -283,7 +275,7 @@ test_registry_search_path (void)
   failure = g_ptr_array_index (failures, 0);
   g_assert_cmpstr (gather_plugin_failure_get_path (failure), ==, "relative/dir");
   g_assert_error (gather_plugin_failure_get_error (failure), GATHER_ERROR, GATHER_ERROR_PLUGIN_INSECURE);
-  assert_message_has (gather_plugin_failure_get_error (failure), "only loaded from absolute paths");
+  test_assert_message_has (gather_plugin_failure_get_error (failure), "only loaded from absolute paths");
   failure = g_ptr_array_index (failures, 1);
   g_assert_cmpstr (gather_plugin_failure_get_path (failure), ==, "/nonexistent/one");
   g_assert_error (gather_plugin_failure_get_error (failure), G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
@@ -366,12 +358,12 @@ test_registry_misbehaving_workers (void)
   assert_status (outcome, GATHER_STATUS_ERROR);
   g_assert_cmpstr (gather_outcome_get_label (outcome), ==, "null");
   g_assert_error (gather_outcome_get_error (outcome), GATHER_ERROR, GATHER_ERROR_INVALID_RESULT);
-  assert_message_has (gather_outcome_get_error (outcome), "Worker “test-null” returned neither");
+  test_assert_message_has (gather_outcome_get_error (outcome), "Worker “test-null” returned neither");
 
   outcome = test_outcome (outcomes, 2);
   assert_status (outcome, GATHER_STATUS_ERROR);
   g_assert_error (gather_outcome_get_error (outcome), GATHER_ERROR, GATHER_ERROR_INVALID_RESULT);
-  assert_message_has (gather_outcome_get_error (outcome),
+  test_assert_message_has (gather_outcome_get_error (outcome),
                       "returned a value of type “u”, not the declared “s”");
 
   outcome = test_outcome (outcomes, 3);

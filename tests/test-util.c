@@ -4,6 +4,7 @@
  */
 
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include <glib/gstdio.h>
@@ -418,4 +419,13 @@ test_run_worker (GatherRegistry *registry,
   g_assert_cmpuint (outcomes->len, ==, 1);
 
   return gather_outcome_ref (g_ptr_array_index (outcomes, 0));
+}
+
+void
+test_assert_message_has (const GError *error,
+                         const char   *part)
+{
+  g_assert_nonnull (error);
+  if (strstr (error->message, part) == NULL)
+    g_error ("“%s” is not in the message “%s”", part, error->message);
 }

@@ -57,6 +57,9 @@ gboolean   test_iterate_until_count (gint         *counter,
 
 GatherOutcome *test_outcome         (GPtrArray    *outcomes,
                                      guint         index);
+/* Fails the test unless @error's message contains @part. */
+void       test_assert_message_has  (const GError *error,
+                                     const char   *part);
 
 /* Returns a new registry loaded from a copy of the gather-*.so files of
  * @source ("shipped" for plugins/, "test" for tests/plugins/, "example"

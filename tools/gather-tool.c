@@ -290,6 +290,7 @@ command_plugins (int    argc,
 
 typedef struct
 {
+  char     *origin;        /* for messages: where the task was given */
   char     *worker;
   char     *label;
   GVariant *parameters;    /* a{sv}, sunk */
@@ -301,6 +302,7 @@ task_spec_free (gpointer data)
 {
   TaskSpec *spec = data;
 
+  g_free (spec->origin);
   g_free (spec->worker);
   g_free (spec->label);
   g_clear_pointer (&spec->parameters, g_variant_unref);
@@ -320,18 +322,6 @@ find_parameter (GPtrArray  *parameters,
     }
 
   return NULL;
-}
-
-static char *
-parameter_names (GPtrArray *parameters)
-{
-  GString *names = g_string_new (NULL);
-
-  for (guint i = 0; i < parameters->len; i++)
-    g_string_append_printf (names, "%s%s", i ? ", " : "",
-                            ((GatherParameter *) g_ptr_array_index (parameters, i))->name);
-
-  return g_string_free (names, FALSE);
 }
 
 /* Turns VALUE text into a GVariant of @type: strings as they are, other
@@ -449,19 +439,10 @@ parse_task_argument (GatherRegistry  *registry,
           continue;
         }
 
+      /* An unknown key goes through as text: the library names it, and
+       * the parameters the worker takes, when the task is added. */
       parameter = find_parameter (parameters, key);
-      if (parameter == NULL)
-        {
-          g_autofree char *names = parameter_names (parameters);
-
-          g_set_error (error, GATHER_ERROR, GATHER_ERROR_INVALID_PARAMETERS,
-                       "Worker “%s” has no parameter “%s” (it takes: %s)",
-                       spec->worker, key, *names ? names : "none");
-          task_spec_free (spec);
-          return NULL;
-        }
-
-      value = parse_value (key, parameter->type, equals + 1, error);
+      value = parse_value (key, parameter != NULL ? parameter->type : "s", equals + 1, error);
       if (value == NULL)
         {
           task_spec_free (spec);
@@ -569,22 +550,14 @@ parse_task_object (GatherRegistry  *registry,
         {
           const char *key = l->data;
           const GatherParameter *parameter = find_parameter (parameters, key);
+          const char *type = parameter != NULL ? parameter->type : "*";
           g_autoptr(GError) local_error = NULL;
           g_autoptr(GVariant) value = NULL;
 
-          if (parameter == NULL)
-            {
-              g_autofree char *names = parameter_names (parameters);
-
-              g_set_error (error, GATHER_ERROR, GATHER_ERROR_INVALID_PARAMETERS,
-                           "Worker “%s” has no parameter “%s” (it takes: %s)",
-                           name, key, *names ? names : "none");
-              task_spec_free (spec);
-              return NULL;
-            }
-
+          /* An unknown key goes through as it is: the library names it when
+           * the task is added. */
           value = json_gvariant_deserialize (json_object_get_member (params, key),
-                                             g_str_equal (parameter->type, "*") ? NULL : parameter->type,
+                                             g_str_equal (type, "*") ? NULL : type,
                                              &local_error);
           if (value != NULL)
             g_variant_take_ref (value);
@@ -592,7 +565,7 @@ parse_task_object (GatherRegistry  *registry,
             {
               g_set_error (error, GATHER_ERROR, GATHER_ERROR_INVALID_PARAMETERS,
                            "Parameter “%s” of worker “%s” must be of type “%s”: %s",
-                           key, name, parameter->type, local_error->message);
+                           key, name, type, local_error->message);
               task_spec_free (spec);
               return NULL;
             }
@@ -665,6 +638,7 @@ parse_task_file (GatherRegistry  *registry,
                        "Task %u: %s", i + 1, local_error->message);
           return NULL;
         }
+      spec->origin = g_strdup_printf ("%s: task %u", path, i + 1);
       g_ptr_array_add (specs, spec);
     }
 
@@ -1042,12 +1016,13 @@ command_run (int    argc,
       TaskSpec *spec = parse_task_argument (registry, argv[i], &error);
       g_autofree char *what = NULL;
 
+      what = g_strdup_printf ("task “%s”", argv[i]);
       if (spec == NULL)
         {
-          what = g_strdup_printf ("task “%s”", argv[i]);
           print_error (what, error->message);
           return EXIT_USAGE;
         }
+      spec->origin = g_steal_pointer (&what);
       g_ptr_array_add (specs, spec);
     }
 
@@ -1066,12 +1041,11 @@ command_run (int    argc,
     {
       TaskSpec *spec = g_ptr_array_index (specs, i);
       guint timeout = spec->timeout_msec >= 0 ? (guint) spec->timeout_msec : default_timeout;
-      g_autofree char *what = g_strdup_printf ("task %u (%s)", i + 1, spec->worker);
 
       if (gather_group_add_worker_task (group, spec->worker, spec->parameters, spec->label,
                                         timeout, &error) == G_MAXUINT)
         {
-          print_error (what, error->message);
+          print_error (spec->origin, error->message);
           return EXIT_USAGE;
         }
     }
