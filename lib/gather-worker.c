@@ -14,7 +14,7 @@
  *
  * A kind of task that programs, the `gather` command and language bindings
  * can run by name, with plain-data parameters: how bindings, which cannot
- * run their own code on a worker thread, put work on a pool.
+ * run their own code on another thread, put work on a pool.
  *
  * Workers usually come from plugins (see [class@Gather.PluginModule]) and are
  * found in a [class@Gather.Registry]; [method@Gather.Group.add_worker_task]
@@ -22,7 +22,7 @@
  *
  * A worker declares its name, a description, the type of its parameters
  * (normally `a{sv}`, with each key described by a [struct@Gather.Parameter]),
- * and the type of its result. Its run function is called on worker threads,
+ * and the type of its result. Its run function is called on pool threads,
  * possibly on several at once: it must be thread-safe, must not touch
  * objects of any main context, and should return promptly once its
  * cancellable is cancelled. See [method@Gather.Worker.run].
@@ -280,7 +280,7 @@ gather_worker_check_parameters (GatherWorker  *self,
  * declared result type, or an error. A worker that returns neither, or a
  * value of another type, fails with [error@Gather.Error.INVALID_RESULT].
  *
- * A [class@Gather.Group] calls this on a worker thread; it blocks until
+ * A [class@Gather.Group] calls this on a pool thread; it blocks until
  * the work is done, so do not call it on a thread that runs a main loop.
  *
  * Returns: (transfer full): the result, or `NULL` with @error set
