@@ -29,12 +29,13 @@ gather_async_runner_start (GatherRun        *run,
   GatherAsyncTaskFunc func = (GatherAsyncTaskFunc) record->func;
   GCancellable *cancellable = gather_run_take_cancellable (run);
 
-  if (!gather_task_record_begin (record, cancellable, g_get_monotonic_time ()))
+  if (!gather_task_record_begin (record, &cancellable, g_get_monotonic_time ()))
     {
       /* The run was stopped: the record stays queued and is dropped. */
       gather_run_give_back_cancellable (run, cancellable);
       return;
     }
+  cancellable = record->cancellable;
 
   /* The start function's handle; it takes its own to keep one. */
   record->n_handles = 1;

@@ -141,7 +141,7 @@ char             *gather_task_record_describe     (guint               index,
                                                    const char         *label);
 
 gboolean          gather_task_record_begin        (GatherTaskRecord   *record,
-                                                   GCancellable       *cancellable,
+                                                   GCancellable      **cancellable,
                                                    gint64              start_time);
 gboolean          gather_task_record_stop         (GatherTaskRecord   *record,
                                                    GatherStopReason    reason);

@@ -130,9 +130,10 @@ gather_task_record_grace_expired (gpointer data)
 /*
  * gather_task_record_begin:
  * Moves a queued task to RUNNING, unless the run was stopped. Called by the
- * runner that starts the task: a pool thread, or the owner. @cancellable
- * becomes the task's; on failure it stays the caller's, and the record may
- * be gone when this returns.
+ * runner that starts the task: a pool thread, or the owner. If the task
+ * started, *@cancellable becomes the task's and is set to `NULL`;
+ * otherwise it stays the caller's. The record may be gone when this
+ * returns FALSE.
  *
  * Every running thread body has its timeout timer armed (at G_MAXINT64 if
  * it has no timeout), tagged with the run's inbox: that is how a stop
@@ -143,9 +144,9 @@ gather_task_record_grace_expired (gpointer data)
  * Returns: TRUE if the task is RUNNING and its body must run now
  */
 gboolean
-gather_task_record_begin (GatherTaskRecord *record,
-                          GCancellable     *cancellable,
-                          gint64            start_time)
+gather_task_record_begin (GatherTaskRecord  *record,
+                          GCancellable     **cancellable,
+                          gint64             start_time)
 {
   GatherInbox *inbox = record->inbox;
   GatherStopReason stop;
@@ -158,7 +159,7 @@ gather_task_record_begin (GatherTaskRecord *record,
   /* Published by the exchange below: whoever stops a RUNNING task finds
    * its cancellable and its start time. */
   record->start_time = start_time;
-  record->cancellable = cancellable;
+  record->cancellable = *cancellable;
 
   if (!g_atomic_int_compare_and_exchange (&record->state, GATHER_PHASE_QUEUED,
                                           GATHER_PHASE_RUNNING))
@@ -166,6 +167,9 @@ gather_task_record_begin (GatherTaskRecord *record,
       record->cancellable = NULL;
       goto skipped;
     }
+
+  /* The task's now, whatever happens next. */
+  *cancellable = NULL;
 
   gather_inbox_add_running (inbox, 1);
 

@@ -59,15 +59,16 @@ gather_thread_runner_run (GatherTaskRecord *record)
   GError *error = NULL;
   GVariant *result;
 
-  if (!gather_task_record_begin (record, cancellable, g_get_monotonic_time ()))
+  if (!gather_task_record_begin (record, &cancellable, g_get_monotonic_time ()))
     {
       /* The run was stopped, or the task dropped, while it was queued. */
-      give_back_cancellable (cancellable);
+      if (cancellable != NULL)
+        give_back_cancellable (cancellable);
       return;
     }
 
   /* (transfer full): sink a floating reference, take a full one as is. */
-  result = func (cancellable, record->user_data, &error);
+  result = func (record->cancellable, record->user_data, &error);
   if (result != NULL)
     g_variant_take_ref (result);
 

@@ -209,6 +209,231 @@ test_group_order (void)
     g_assert_cmpuint (g_array_index (completion, guint, i), ==, release_order[i]);
 }
 
+/* ---- Stop means stop ---- */
+
+static void
+slow_handler (GatherGroup   *group,
+              GatherOutcome *outcome,
+              gpointer       user_data)
+{
+  /* A handler that takes its time: a stop must not wait for it. */
+  g_usleep (GPOINTER_TO_UINT (user_data));
+}
+
+/* How late after @stop a body may start and still count as started before
+ * it: the stop is decided microseconds after the time its outcome shows. */
+static gint64
+stop_margin (void)
+{
+  return 2000 * test_slowdown ();
+}
+
+static void
+test_group_stop_policy_starts_nothing (void)
+{
+  g_autoptr(GatherPool) pool = new_pool (4);
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  guint n = 2000 / test_slowdown ();
+  g_autofree gint64 *started = g_new0 (gint64, n);
+  GatherOutcome *failed;
+  gint64 stop;
+  guint n_started_late = 0, n_cancelled = 0;
+
+  g_test_summary ("Once FIRST_ERROR stops the run, no queued task starts, even "
+                  "while a task-finished handler takes its time");
+  g_test_bug ("10");
+
+  gather_group_set_pool (group, pool);
+  gather_group_set_policy (group, GATHER_POLICY_FIRST_ERROR);
+  for (guint i = 0; i < n; i++)
+    {
+      TestTask *task = sleeper (0, i == 0 ? NULL : "ok");
+
+      task->started_at = &started[i];
+      task->busy_usec = 100;
+      test_add (group, NULL, 0, task);
+    }
+  g_signal_connect (group, "task-finished", G_CALLBACK (slow_handler), GUINT_TO_POINTER (20000));
+
+  outcomes = test_run_and_wait (group, NULL, 60000, &error);
+  g_assert_no_error (error);
+
+  failed = test_outcome (outcomes, 0);
+  assert_status (failed, GATHER_STATUS_ERROR);
+  stop = gather_outcome_get_finish_time (failed);
+
+  for (guint i = 1; i < n; i++)
+    {
+      GatherOutcome *outcome = test_outcome (outcomes, i);
+
+      if (started[i] > stop + stop_margin ())
+        n_started_late++;
+      if (gather_outcome_get_status (outcome) == GATHER_STATUS_CANCELLED)
+        n_cancelled++;
+      else
+        assert_status (outcome, GATHER_STATUS_OK);
+      /* A task that never started says so. */
+      if (started[i] == 0)
+        g_assert_cmpint (gather_outcome_get_start_time (outcome), ==, 0);
+    }
+
+  g_assert_cmpuint (n_started_late, ==, 0);
+  g_assert_cmpuint (n_cancelled, >, 0);
+}
+
+static void
+test_group_stop_deadline_starts_nothing (void)
+{
+  g_autoptr(GatherPool) pool = new_pool (4);
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  guint n = 4000;
+  g_autofree gint64 *started = g_new0 (gint64, n);
+  gint64 deadline;
+  guint n_started_late = 0, n_timed_out = 0;
+
+  g_test_summary ("No queued task starts after the deadline: every task without "
+                  "an outcome then ends TIMEOUT, none OK");
+  g_test_bug ("10");
+
+  gather_group_set_pool (group, pool);
+  gather_group_set_deadline (group, 50);
+  for (guint i = 0; i < n; i++)
+    {
+      TestTask *task = sleeper (0, "ok");
+
+      task->started_at = &started[i];
+      task->busy_usec = 200;
+      test_add (group, NULL, 0, task);
+    }
+
+  outcomes = test_run_and_wait (group, NULL, 60000, &error);
+  g_assert_no_error (error);
+
+  deadline = gather_outcome_get_queued_time (test_outcome (outcomes, 0)) + 50 * 1000;
+  for (guint i = 0; i < n; i++)
+    {
+      GatherOutcome *outcome = test_outcome (outcomes, i);
+
+      if (started[i] > deadline + stop_margin ())
+        n_started_late++;
+      if (gather_outcome_get_status (outcome) == GATHER_STATUS_OK)
+        {
+          /* It ran before the deadline. */
+          g_assert_cmpint (started[i], >, 0);
+          g_assert_cmpint (started[i], <=, deadline + stop_margin ());
+        }
+      else
+        {
+          assert_status (outcome, GATHER_STATUS_TIMEOUT);
+          g_assert_error (gather_outcome_get_error (outcome), GATHER_ERROR,
+                          GATHER_ERROR_DEADLINE_EXCEEDED);
+          n_timed_out++;
+        }
+    }
+
+  g_assert_cmpuint (n_started_late, ==, 0);
+  g_assert_cmpuint (n_timed_out, >, 0);
+}
+
+typedef struct
+{
+  guint         block_msec;
+  gint         *n_started;
+  gint         *n_returned;
+  gint          n_started_while_blocked;
+  gint          n_returned_while_blocked;
+} BusyLoop;
+
+static gpointer
+cancel_from_thread (gpointer data)
+{
+  g_usleep (100 * 1000);
+  g_cancellable_cancel (data);
+  return NULL;
+}
+
+static gboolean
+block_loop (gpointer data)
+{
+  BusyLoop *busy = data;
+
+  /* The owner's context is busy for a long time. */
+  g_usleep ((gulong) busy->block_msec * 1000);
+  busy->n_returned_while_blocked = g_atomic_int_get (busy->n_returned);
+  busy->n_started_while_blocked = g_atomic_int_get (busy->n_started);
+
+  return G_SOURCE_REMOVE;
+}
+
+static void
+run_with_busy_loop (gboolean use_deadline)
+{
+  g_autoptr(GatherPool) pool = new_pool (8);
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  GThread *canceller = NULL;
+  gint n_returned = 0, n_started = 0;
+  BusyLoop busy = { 1500 * test_slowdown (), &n_started, &n_returned, 0, 0 };
+
+  gather_group_set_pool (group, pool);
+  if (use_deadline)
+    gather_group_set_deadline (group, 100);
+  for (guint i = 0; i < 8; i++)
+    {
+      /* Cooperative, but far longer than the loop is blocked. */
+      TestTask *task = sleeper (20000, "ok");
+
+      task->n_returned = &n_returned;
+      task->n_started = &n_started;
+      test_add (group, NULL, 0, task);
+    }
+
+  g_timeout_add (20, block_loop, &busy);
+  if (!use_deadline)
+    canceller = g_thread_new ("canceller", cancel_from_thread, cancellable);
+
+  outcomes = test_run_and_wait (group, use_deadline ? NULL : cancellable, 60000, &error);
+  g_assert_no_error (error);
+  if (canceller != NULL)
+    g_thread_join (canceller);
+
+  /* Every body that started heard of the stop, and returned, while the
+   * loop was still blocked; the others never started. (On a slow machine,
+   * valgrind, not every thread starts before the stop.) */
+  g_assert_cmpint (busy.n_started_while_blocked, >=, 1);
+  g_assert_cmpint (busy.n_returned_while_blocked, ==, busy.n_started_while_blocked);
+  g_assert_cmpint (g_atomic_int_get (&n_started), ==, busy.n_started_while_blocked);
+  for (guint i = 0; i < outcomes->len; i++)
+    assert_status (test_outcome (outcomes, i),
+                   use_deadline ? GATHER_STATUS_TIMEOUT : GATHER_STATUS_CANCELLED);
+}
+
+static void
+test_group_stop_deadline_busy_loop (void)
+{
+  g_test_summary ("The deadline cancels running bodies at once while the owner's "
+                  "main loop is blocked");
+  g_test_bug ("10");
+
+  run_with_busy_loop (TRUE);
+}
+
+static void
+test_group_stop_cancel_busy_loop (void)
+{
+  g_test_summary ("Cancelling the run from another thread cancels running bodies "
+                  "at once while the owner's main loop is blocked");
+  g_test_bug ("10");
+
+  run_with_busy_loop (FALSE);
+}
+
 /* ---- Errors ---- */
 
 static void
@@ -1622,6 +1847,10 @@ main (int   argc,
   g_test_add_func ("/gather/group/deadline", test_group_deadline);
   g_test_add_func ("/gather/group/cancel", test_group_cancel);
   g_test_add_func ("/gather/group/cancel-before-run", test_group_cancel_before_run);
+  g_test_add_func ("/gather/group/stop/policy-starts-nothing", test_group_stop_policy_starts_nothing);
+  g_test_add_func ("/gather/group/stop/deadline-starts-nothing", test_group_stop_deadline_starts_nothing);
+  g_test_add_func ("/gather/group/stop/deadline-busy-loop", test_group_stop_deadline_busy_loop);
+  g_test_add_func ("/gather/group/stop/cancel-busy-loop", test_group_stop_cancel_busy_loop);
   g_test_add_func ("/gather/group/abandon", test_group_abandon);
   g_test_add_func ("/gather/group/stop-records-at-once", test_group_stop_records_at_once);
   g_test_add_func ("/gather/group/abandon-keeps-capacity", test_group_abandon_keeps_capacity);

@@ -81,6 +81,14 @@ test_task_run (GCancellable  *cancellable,
   TestTask *task = user_data;
   GVariant *result = NULL;
 
+  if (task->started_at != NULL)
+    *task->started_at = g_get_monotonic_time ();
+  if (task->n_started != NULL)
+    g_atomic_int_inc (task->n_started);
+
+  if (task->busy_usec > 0)
+    g_usleep (task->busy_usec);
+
   if (task->running != NULL)
     {
       gint now = g_atomic_int_add (task->running, 1) + 1;

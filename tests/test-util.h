@@ -28,6 +28,9 @@ typedef struct
   GThread     **destroyed_on;     /* where the user data was destroyed */
   gint         *n_returned;       /* atomic: bodies that returned */
   gint         *gate;             /* atomic: ignore cancellation until set */
+  guint         busy_usec;        /* g_usleep()s this long, ignoring cancellation */
+  gint64       *started_at;       /* set when the body starts (monotonic) */
+  gint         *n_started;        /* atomic: bodies that started */
 } TestTask;
 
 TestTask  *test_task_new            (void);
