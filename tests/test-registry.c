@@ -4,6 +4,7 @@
  */
 
 #include <dlfcn.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -943,6 +944,61 @@ test_registry_hermetic (void)
   g_assert_true (g_str_has_prefix (paths[1], build_root));
 }
 
+static void
+test_registry_tool_shadowed (void)
+{
+  g_autofree char *first = scratch_new ();
+  g_autofree char *second = scratch_new ();
+  g_autofree char *used = install_plugin ("gather-dup-a.so", first, "gather-dup-a.so");
+  g_autofree char *skipped = install_plugin ("gather-dup-a.so", second, "gather-dup-a.so");
+  g_autofree char *search_path = g_strconcat (first, ":", second, NULL);
+  g_autofree char *expected = g_strdup_printf ("\n  %s\n    by %s\n", skipped, used);
+  g_autofree char *expected_json = g_strdup_printf ("\"shadowed_by\" : \"%s\"", used);
+  const char *tool = g_getenv ("GATHER_TOOL");
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+
+  g_test_summary ("gather plugins lists shadowed copies, with the file used "
+                  "instead, apart from the failures");
+  g_test_bug ("10");
+
+  g_assert_nonnull (tool);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_setenv (launcher, "GATHER_PLUGIN_PATH", search_path, TRUE);
+  g_subprocess_launcher_setenv (launcher, "GATHER_PLUGIN_DIR", "", TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", "/nonexistent", TRUE);
+
+  for (guint json = 0; json <= 1; json++)
+    {
+      g_autoptr(GSubprocess) process = NULL;
+      g_autofree char *out = NULL;
+      g_autoptr(GError) error = NULL;
+
+      process = g_subprocess_launcher_spawn (launcher, &error, tool, "plugins",
+                                             json ? "--json" : NULL, NULL);
+      g_assert_no_error (error);
+      g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_subprocess_get_if_exited (process));
+      g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+      g_test_message ("gather plugins%s:\n%s", json ? " --json" : "", out);
+
+      if (json)
+        {
+          g_assert_nonnull (strstr (out, expected_json));
+          g_assert_nonnull (strstr (out, "\"failures\" : []"));
+        }
+      else
+        {
+          g_assert_nonnull (strstr (out, "Shadowed (not loaded: a file of the same name comes first):"));
+          g_assert_nonnull (strstr (out, expected));
+          g_assert_null (strstr (out, "Not loaded"));
+        }
+    }
+
+  test_remove_tree (first);
+  test_remove_tree (second);
+}
+
 /* ---- A worker defined by the program, not a plugin ---- */
 
 #define TEST_TYPE_DOUBLER (test_doubler_get_type ())
@@ -1067,6 +1123,7 @@ main (int   argc,
   g_test_add_func ("/gather/registry/type-clash", test_registry_type_clash);
   g_test_add_func ("/gather/registry/shadowed", test_registry_shadowed);
   g_test_add_func ("/gather/registry/hermetic", test_registry_hermetic);
+  g_test_add_func ("/gather/registry/tool-shadowed", test_registry_tool_shadowed);
 
   return g_test_run ();
 }
