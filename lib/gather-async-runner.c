@@ -16,6 +16,13 @@
  * gather-completion.c), which finishes the record when the operation
  * completes, on any thread.
  *
+ * The start function owns the handle it is given ("transfer full"): GJS
+ * does not keep a reference on a boxed argument of a callback past the
+ * call, so a handle the runner dropped after the call would be reported as
+ * dropped as soon as a JavaScript start function returned. Given
+ * ownership, GJS and PyGObject drop it when the closure holding it is
+ * collected.
+ *
  * Its cancellable belongs to the owner's context: only the run cancels it,
  * when it handles the task's STOPPED event, and releases it there. A
  * timeout or a stop decided on another thread only moves the record to
@@ -37,13 +44,11 @@ gather_async_runner_start (GatherRun        *run,
     }
   cancellable = record->cancellable;
 
-  /* The start function's handle; it takes its own to keep one. */
+  /* The start function's handle, which it owns. */
   record->n_handles = 1;
   gather_task_record_ref (record);
 
   func ((GatherCompletion *) record, cancellable, record->user_data);
-
-  gather_completion_unref ((GatherCompletion *) record);
 }
 
 const GatherRunner gather_async_runner = {

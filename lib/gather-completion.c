@@ -36,9 +36,23 @@
  * static void
  * load_start (GatherCompletion *completion, GCancellable *cancellable, gpointer file)
  * {
+ *   // The handle's reference goes to the callback, which completes the task.
  *   g_file_load_contents_async (file, cancellable, gather_completion_ready,
  *                               gather_completion_finish_with (completion, load_finish));
  * }
+ * ```
+ *
+ * In JavaScript, with promises:
+ *
+ * ```js
+ * group.add_async_task('load', 3000, async (completion, cancellable) => {
+ *     try {
+ *         const [bytes] = await file.load_contents_async(cancellable);  // Gio._promisify()d
+ *         completion.return_value(new GLib.Variant('ay', bytes));
+ *     } catch (e) {
+ *         completion.return_error(e);
+ *     }
+ * });
  * ```
  *
  * ## Cancellation and late completions
@@ -55,13 +69,14 @@
  *
  * ## Lifetime
  *
- * The handle is reference counted. A handle whose last reference is
- * dropped before it was completed completes the task with an
- * [enum@Gather.Status.ERROR] outcome and
- * [error@Gather.Error.INVALID_RESULT], so a task whose operation is lost
- * does not wait for its timeout, as [class@Gio.Task] warns about a task
- * finalized without returning. Completing a handle twice is a programmer
- * error.
+ * The handle is reference counted, and the start function owns the first
+ * reference. A handle whose last reference is dropped before it was
+ * completed completes the task with an [enum@Gather.Status.ERROR] outcome
+ * and [error@Gather.Error.INVALID_RESULT], so a task whose operation is
+ * lost does not wait for its timeout, as [class@Gio.Task] warns about a
+ * task finalized without returning. (In languages with a garbage
+ * collector, that happens when the handle is collected.) Completing a
+ * handle twice is a programmer error.
  *
  * Handles are thread-safe: an operation may complete on another thread,
  * and the result is still delivered on the group's main context.
@@ -241,17 +256,20 @@ gather_completion_return_new_error (GatherCompletion *self,
  * Adapts a standard `_async()`/`_finish()` pair: pass
  * [func@Gather.Completion.ready] as the `_async()` call's callback and what
  * this returns as its user data. When the operation completes, @finish is
- * called with its result and the task is completed with what @finish
- * returns, or with its error. C only; bindings complete the handle in
- * their own callback.
+ * called with its result, the task is completed with what @finish returns
+ * or with its error, and the reference is dropped. C only; bindings
+ * complete the handle in their own callback.
  *
  * ```c
  * g_file_load_contents_async (file, cancellable, gather_completion_ready,
  *                             gather_completion_finish_with (completion, load_finish));
  * ```
  *
- * Returns: (transfer full): a new reference on @self, for
- *   [func@Gather.Completion.ready]
+ * This takes the caller's reference on @self (the one a start function
+ * owns) and hands it to [func@Gather.Completion.ready]; take another with
+ * [method@Gather.Completion.ref] first to keep one.
+ *
+ * Returns: (transfer full): @self, for [func@Gather.Completion.ready]
  *
  * Since: 1.0
  */
@@ -264,7 +282,7 @@ gather_completion_finish_with (GatherCompletion *self,
 
   RECORD (self)->finish_func = finish;
 
-  return gather_completion_ref (self);
+  return self;
 }
 
 /**
@@ -275,7 +293,7 @@ gather_completion_finish_with (GatherCompletion *self,
  *
  * A [callback@Gio.AsyncReadyCallback] that completes the task through the
  * finish function given to [method@Gather.Completion.finish_with], then
- * drops the reference that function returned.
+ * drops the reference that function handed over.
  *
  * Since: 1.0
  */

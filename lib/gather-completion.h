@@ -21,7 +21,7 @@ typedef struct _GatherCompletion GatherCompletion;
 
 /**
  * GatherAsyncTaskFunc:
- * @completion: the task's handle: complete it once, with
+ * @completion: (transfer full): the task's handle: complete it once, with
  *   [method@Gather.Completion.return_value] or
  *   [method@Gather.Completion.return_error]
  * @cancellable: the task's own cancellable, cancelled on the group's main
@@ -31,9 +31,13 @@ typedef struct _GatherCompletion GatherCompletion;
  *
  * Starts an asynchronous operation for a task added with
  * [method@Gather.Group.add_async_task]. Called on the group's main context
- * when the task starts; it should start the operation and return at once,
- * keeping a reference on @completion (in C, [method@Gather.Completion.ref];
- * a closure does it in other languages) until the operation completes.
+ * when the task starts; it should start the operation and return at once.
+ *
+ * The function owns @completion: it passes it on to the operation's
+ * callback, which completes it and drops it (see
+ * [method@Gather.Completion.finish_with]), or drops it itself once it is
+ * done with it. In JavaScript, Python and Vala a closure that captures it
+ * keeps it alive, and the language drops it.
  *
  * Since: 1.0
  */

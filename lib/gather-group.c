@@ -815,9 +815,10 @@ gather_group_add_task (GatherGroup     *self,
  * JavaScript gathers its own work.
  *
  * When the task starts, @func is called on the group's main context with
- * the task's [struct@Gather.Completion] and its own cancellable. It starts
- * the operation and returns; when the operation completes, it completes the
- * handle, exactly once, with a result or an error. In JavaScript:
+ * the task's [struct@Gather.Completion], which it owns, and its own
+ * cancellable. It starts the operation and returns; when the operation
+ * completes, it completes the handle, exactly once, with a result or an
+ * error. In JavaScript:
  *
  * ```js
  * group.add_async_task('user 1', 3000, (completion, cancellable) => {

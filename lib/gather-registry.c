@@ -15,6 +15,7 @@
 #include "gather-error.h"
 #include "gather-plugin-file-private.h"
 #include "gather-plugin-module-private.h"
+#include "gather-worker-private.h"
 #include "gather-registry.h"
 
 /* ---- GatherPluginFailure ---- */
@@ -799,12 +800,16 @@ gather_registry_load (GatherRegistry *self)
  * gather_registry_add_worker:
  * @self: a [class@Gather.Registry]
  * @worker: a worker, usually of a type the program defines itself
- * @error: return location for a [error@Gather.Error.DUPLICATE_WORKER]
+ * @error: return location for a [error@Gather.Error.DUPLICATE_WORKER] or
+ *   [error@Gather.Error.PLUGIN]
  *
  * Adds a worker that does not come from a plugin, for example one a C
- * program defines so that its scripts can run it on a pool.
+ * program defines so that its scripts can run it on a pool. A worker
+ * implemented in a language binding cannot declare its name and types and
+ * is refused with [error@Gather.Error.PLUGIN] (see [iface@Gather.Worker]).
  *
- * Returns: `TRUE` if the worker was added; `FALSE` if its name is taken
+ * Returns: `TRUE` if the worker was added; `FALSE` if its name is taken,
+ *   or if it does not declare its name and types
  *
  * Since: 1.0
  */
@@ -820,8 +825,10 @@ gather_registry_add_worker (GatherRegistry  *self,
   g_return_val_if_fail (GATHER_IS_WORKER (worker), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  if (!gather_worker_check_declared (worker, error))
+    return FALSE;
+
   name = gather_worker_get_name (worker);
-  g_return_val_if_fail (name != NULL, FALSE);
 
   g_mutex_lock (&self->mutex);
   if (g_hash_table_contains (self->workers, name))

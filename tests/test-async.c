@@ -167,9 +167,12 @@ async_task_start (GatherCompletion *completion,
     }
 
   if (task->drop)
-    return;
+    {
+      gather_completion_unref (completion);
+      return;
+    }
 
-  task->completion = gather_completion_ref (completion);
+  task->completion = completion;
 
   if (task->complete_now)
     {
@@ -314,6 +317,7 @@ twice_start (GatherCompletion *completion,
 {
   gather_completion_return_value (completion, g_variant_new_string ("first"));
   gather_completion_return_value (completion, g_variant_new_string ("second"));
+  gather_completion_unref (completion);
 }
 
 static void
@@ -736,8 +740,7 @@ thread_start (GatherCompletion *completion,
               GCancellable     *cancellable,
               gpointer          user_data)
 {
-  g_thread_unref (g_thread_new ("completer", complete_on_thread,
-                                gather_completion_ref (completion)));
+  g_thread_unref (g_thread_new ("completer", complete_on_thread, completion));
 }
 
 static void
