@@ -26,6 +26,7 @@ TEST_PACKAGES=(
   "${DEMO_PACKAGES[@]}"
   libglib-testing-0-dev valgrind python3 gi-docgen
   gjs python3-gi gir1.2-gtk-4.0 xvfb xauth dbus
+  libsoup-3.0-dev gir1.2-soup-3.0
 )
 
 say () { printf '\n== %s\n' "$*"; }

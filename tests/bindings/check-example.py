@@ -5,6 +5,10 @@ Runs an example program and checks that its output holds each line of the
 file EXPECTED, in order (a line may also appear elsewhere). Prints TAP: one
 test per expected line, and one for the exit status.
 
+An expected line "~PREFIX LOW HIGH" is a bound, not text: it matches an
+output line that starts with PREFIX followed by a number from LOW to just
+under HIGH (for durations, which vary from run to run).
+
 SPDX-License-Identifier: LGPL-2.1-or-later
 """
 
@@ -23,8 +27,23 @@ ok = run.returncode == 0
 print(f"{'ok' if ok else 'not ok'} 1 - {command[0]} exits with 0 (got {run.returncode})")
 failures = 0 if ok else 1
 position = 0
+
+
+def matches(line, want):
+    if not want.startswith("~"):
+        return line.startswith(want)
+    prefix, low, high = want[1:].rsplit(" ", 2)
+    if not line.startswith(prefix):
+        return False
+    try:
+        value = float(line[len(prefix):].split()[0])
+    except (IndexError, ValueError):
+        return False
+    return float(low) <= value < float(high)
+
+
 for number, want in enumerate(expected, 2):
-    found = next((i for i in range(position, len(lines)) if lines[i].startswith(want)), None)
+    found = next((i for i in range(position, len(lines)) if matches(lines[i], want)), None)
     if found is None:
         failures += 1
         print(f"not ok {number} - output has “{want}” after line {position}")

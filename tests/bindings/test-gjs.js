@@ -7,9 +7,13 @@
 import GLib from 'gi://GLib';
 import GObject from 'gi://GObject';
 import Gio from 'gi://Gio';
+import Soup from 'gi://Soup?version=3.0';
 import Gather from 'gi://Gather?version=1';
 
 Gio._promisify(Gather.Group.prototype, 'run_async', 'run_finish');
+Gio._promisify(Soup.Session.prototype, 'send_and_read_async', 'send_and_read_finish');
+Gio._promisify(Gio.File.prototype, 'load_contents_async', 'load_contents_finish');
+Gio._promisify(Gio.DataInputStream.prototype, 'read_line_async', 'read_line_finish_utf8');
 
 // ---- A little TAP harness ----
 
@@ -205,6 +209,131 @@ test('the registry lists workers and their parameters', () => {
     assertEqual(params[0].flags, Gather.ParameterFlags.REQUIRED, 'required');
     assert(sleep.get_plugin_path().endsWith('gather-sleep.so'), 'plugin path');
     assertEqual(registry.list_failures().length, 0, 'no failures');
+});
+
+
+function delay(ms) {
+    return new Promise(resolve => GLib.timeout_add(GLib.PRIORITY_DEFAULT, ms, () => {
+        resolve();
+        return GLib.SOURCE_REMOVE;
+    }));
+}
+
+test('async tasks: promises and async functions complete their tasks', async () => {
+    const group = new Gather.Group();
+    group.add_async_task('promise', 5000, (completion, cancellable) => {
+        delay(20).then(() => completion.return_value(new GLib.Variant('s', 'from a promise')));
+    });
+    group.add_async_task('await', 5000, async (completion, cancellable) => {
+        try {
+            const [bytes] = await Gio.File.new_for_path('/nonexistent/file').load_contents_async(cancellable);
+            completion.return_value(new GLib.Variant('ay', bytes));
+        } catch (e) {
+            completion.return_error(e);
+        }
+    });
+    group.add_async_task('js error', 5000, (completion, cancellable) => {
+        try {
+            null.property;
+        } catch (e) {
+            completion.return_error(new GLib.Error(Gather.Error, Gather.Error.FAILED, `${e}`));
+        }
+    });
+
+    const outcomes = await group.run_async(null);
+
+    assertEqual(outcomes[0].get_result().recursiveUnpack(), 'from a promise', 'promise value');
+    assert(outcomes[1].get_error().matches(Gio.IOErrorEnum, Gio.IOErrorEnum.NOT_FOUND), 'file error');
+    assert(outcomes[2].get_error().matches(Gather.Error, Gather.Error.FAILED), 'JS error');
+    assert(outcomes[2].get_error().message.includes('TypeError'), 'JS error message');
+});
+
+test('an async task times out: its cancellable is cancelled here, its outcome at once', async () => {
+    const group = new Gather.Group();
+    let cancelled = 0;
+    group.add_async_task('slow', 100, (completion, cancellable) => {
+        cancellable.connect(() => cancelled++);
+        delay(2000).then(() => completion.return_value(new GLib.Variant('s', 'late')));
+    });
+
+    const start = GLib.get_monotonic_time();
+    const [outcome] = await group.run_async(null);
+    const elapsed = (GLib.get_monotonic_time() - start) / 1000;
+
+    assertEqual(outcome.get_status(), Gather.Status.TIMEOUT, 'status');
+    assert(outcome.get_error().matches(Gather.Error, Gather.Error.TIMED_OUT), 'TIMED_OUT');
+    assertEqual(cancelled, 1, 'cancelled handler ran once, on this thread');
+    assert(elapsed >= 100 && elapsed < 1500, `finished in ${elapsed} ms, not about 100`);
+});
+
+async function startUsersServer() {
+    const server = Gio.Subprocess.new([GLib.getenv('USERS_SERVER')],
+        Gio.SubprocessFlags.STDIN_PIPE | Gio.SubprocessFlags.STDOUT_PIPE);
+    const lines = Gio.DataInputStream.new(server.get_stdout_pipe());
+    const [line] = await lines.read_line_async(GLib.PRIORITY_DEFAULT, null);
+    assert(line?.startsWith('PORT '), `server said ${line}`);
+    return [server, lines, `http://127.0.0.1:${line.split(' ')[1]}`];
+}
+
+async function readUntil(lines, wanted, timeoutMs) {
+    const seen = [];
+    const deadline = GLib.get_monotonic_time() + timeoutMs * 1000;
+    while (!seen.includes(wanted) && GLib.get_monotonic_time() < deadline) {
+        const line = await Promise.race([
+            lines.read_line_async(GLib.PRIORITY_DEFAULT, null).then(([l]) => l),
+            delay(timeoutMs).then(() => undefined),
+        ]);
+        if (line === null || line === undefined)
+            break;
+        seen.push(line);
+    }
+    return seen;
+}
+
+test('the seed over real HTTP: user 3 is cancelled at 3 s and the server sees it closed', async () => {
+    const [server, lines, url] = await startUsersServer();
+    const session = new Soup.Session({max_conns_per_host: 8});
+    session.set_proxy_resolver(null);  // hermetic: no proxy from the environment
+    const group = new Gather.Group();
+    for (const id of [1, 2, 3, 4]) {
+        group.add_async_task(`fetch user ${id}`, 3000, async (completion, cancellable) => {
+            try {
+                const message = Soup.Message.new('GET', `${url}/user/${id}`);
+                const bytes = await session.send_and_read_async(message, GLib.PRIORITY_DEFAULT, cancellable);
+                completion.return_value(new GLib.Variant('s', new TextDecoder().decode(bytes.toArray())));
+            } catch (e) {
+                completion.return_error(e);
+            }
+        });
+    }
+
+    const start = GLib.get_monotonic_time();
+    const outcomes = await group.run_async(null);
+    const elapsed = (GLib.get_monotonic_time() - start) / 1000;
+
+    assertEqual(JSON.stringify(outcomes.map(o => o.get_result()?.recursiveUnpack() ?? null)),
+        JSON.stringify(['user_1', 'user_2', null, 'user_4']), 'values');
+    assert(outcomes[2].get_error().matches(Gather.Error, Gather.Error.TIMED_OUT), 'user 3 timed out');
+    assert(elapsed >= 3000 && elapsed < 4500, `finished in ${elapsed} ms, not about 3000`);
+    // This process is still alive: only the cancelled request closes it.
+    const seen = await readUntil(lines, 'CLOSED /user/3', 1500);
+    assert(seen.includes('CLOSED /user/3'), `server said ${seen}`);
+    server.get_stdin_pipe().close(null);
+    server.wait(null);
+});
+
+test('n-running is a property notified on the main thread', async () => {
+    const group = newGroup();
+    for (let i = 0; i < 3; i++)
+        group.add_worker_task('sleep', sleepTask(100), null, 0);
+    const values = [];
+    group.connect('notify::n-running', () => values.push(group.n_running));
+
+    await group.run_async(null);
+
+    assert(values.length > 0, 'notified');
+    assert(Math.max(...values) >= 1, `values ${values}`);
+    assertEqual(group.n_running, 0, 'none running after the run');
 });
 
 // ---- Run them, on a main loop ----

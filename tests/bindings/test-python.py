@@ -6,6 +6,8 @@ G_DEBUG=fatal-criticals: any critical aborts the test.
 SPDX-License-Identifier: LGPL-2.1-or-later
 """
 
+import os
+import signal
 import sys
 import threading
 import traceback
@@ -13,7 +15,8 @@ import traceback
 import gi
 
 gi.require_version("Gather", "1")
-from gi.repository import Gather, Gio, GLib, GObject  # noqa: E402
+gi.require_version("Soup", "3.0")
+from gi.repository import Gather, Gio, GLib, GObject, Soup  # noqa: E402
 
 GATHER_ERROR = Gather.error_quark()
 TESTS = []
@@ -212,6 +215,202 @@ def registry():
     assert (params[0].name, params[0].type, params[0].flags) == ("ms", "u", Gather.ParameterFlags.REQUIRED)
     assert sleep.get_plugin_path().endswith("gather-sleep.so")
     assert len(registry.list_failures()) == 0
+
+
+@test
+def own_thread_body():
+    """add_task() runs a Python function on a pool thread; its result or error comes back"""
+    main = threading.get_ident()
+    ran_on = []
+
+    def body(cancellable, n):
+        ran_on.append(threading.get_ident())
+        return GLib.Variant("u", n * n)
+
+    def failing(cancellable):
+        raise GLib.Error.new_literal(Gio.io_error_quark(), "no luck", Gio.IOErrorEnum.FAILED)
+
+    def stubborn(cancellable):
+        while not cancellable.is_cancelled():
+            GLib.usleep(1000)
+        cancellable.set_error_if_cancelled()
+
+    group = new_group()
+    assert group.add_task("square", 0, body, 7) == 0
+    group.add_task("failing", 0, failing)
+    group.add_task("timed out", 100, stubborn)
+    outcomes = group.run(None)
+
+    assert outcomes[0].get_result().unpack() == 49
+    assert ran_on and ran_on[0] != main, "the body ran on the main thread"
+    assert outcomes[1].get_error().matches(Gio.io_error_quark(), Gio.IOErrorEnum.FAILED)
+    assert outcomes[1].get_error().message == "no luck"
+    assert outcomes[2].get_status() == Gather.Status.TIMEOUT
+
+    try:
+        group.add_task("late", 0, body, 1)
+    except GLib.Error as e:
+        assert e.matches(GATHER_ERROR, Gather.Error.ALREADY_STARTED), e.message
+    else:
+        raise AssertionError("adding to a group that ran did not raise")
+
+
+@test
+def async_tasks():
+    """add_async_task() starts operations on the main thread; a timeout cancels there"""
+    main = threading.get_ident()
+    seen = []
+
+    def later(completion, cancellable, msec, value):
+        seen.append(("start", threading.get_ident()))
+        cancellable.connect(lambda *args: seen.append(("cancelled", threading.get_ident())))
+
+        def complete():
+            if value is None:
+                completion.return_error(GLib.Error.new_literal(Gio.io_error_quark(), "failed",
+                                                               Gio.IOErrorEnum.FAILED))
+            else:
+                completion.return_value(GLib.Variant("s", value))
+            return GLib.SOURCE_REMOVE
+
+        GLib.timeout_add(msec, complete)
+
+    group = new_group()
+    group.add_async_task("ok", 5000, later, 20, "fine")
+    group.add_async_task("failing", 5000, later, 10, None)
+    group.add_async_task("slow", 100, later, 2000, "late")
+    outcomes = run_async(group)
+
+    assert [o.get_status() for o in outcomes] == [Gather.Status.OK, Gather.Status.ERROR, Gather.Status.TIMEOUT]
+    assert outcomes[0].get_result().unpack() == "fine"
+    assert outcomes[1].get_error().matches(Gio.io_error_quark(), Gio.IOErrorEnum.FAILED)
+    assert {thread for _, thread in seen} == {main}, seen
+    assert ("cancelled", main) in seen
+
+
+def start_users_server():
+    """Starts the seed's HTTP server; returns it, its output and its URL."""
+    server = Gio.Subprocess.new([os.environ["USERS_SERVER"]],
+                                Gio.SubprocessFlags.STDIN_PIPE | Gio.SubprocessFlags.STDOUT_PIPE)
+    lines = Gio.DataInputStream.new(server.get_stdout_pipe())
+    line, _ = lines.read_line_utf8(None)
+    assert line is not None and line.startswith("PORT "), line
+    return server, lines, f"http://127.0.0.1:{line.split()[1]}"
+
+
+def read_until(lines, wanted, timeout_ms):
+    """Reads the server's lines on a main loop until `wanted`; returns those read."""
+    loop = GLib.MainLoop()
+    seen = []
+
+    def got(stream, result):
+        line, _ = stream.read_line_finish_utf8(result)
+        if line is not None:
+            seen.append(line)
+        if line is None or line == wanted:
+            loop.quit()
+        else:
+            stream.read_line_async(GLib.PRIORITY_DEFAULT, None, got)
+
+    lines.read_line_async(GLib.PRIORITY_DEFAULT, None, got)
+    timeout = GLib.timeout_add(timeout_ms, lambda: loop.quit() or GLib.SOURCE_REMOVE)
+    loop.run()
+    if wanted in seen:
+        GLib.source_remove(timeout)
+    return seen
+
+
+@test
+def seed_over_http():
+    """the seed over real HTTP: user 3's request is cancelled at 3 s and the server sees it closed"""
+    server, lines, url = start_users_server()
+    session = Soup.Session(max_conns_per_host=8)
+    session.set_proxy_resolver(None)  # hermetic: no proxy from the environment
+
+    def fetch(completion, cancellable, user_id):
+        message = Soup.Message.new("GET", f"{url}/user/{user_id}")
+
+        def done(session, result):
+            try:
+                completion.return_value(GLib.Variant("s", session.send_and_read_finish(result).get_data().decode()))
+            except GLib.Error as error:
+                completion.return_error(error)
+
+        session.send_and_read_async(message, GLib.PRIORITY_DEFAULT, cancellable, done)
+
+    group = Gather.Group()
+    for i in range(1, 5):
+        group.add_async_task(f"fetch user {i}", 3000, fetch, i)
+
+    start = GLib.get_monotonic_time()
+    outcomes = run_async(group)
+    elapsed = (GLib.get_monotonic_time() - start) / 1000
+
+    assert [o.get_result() and o.get_result().unpack() for o in outcomes] == ["user_1", "user_2", None, "user_4"]
+    assert outcomes[2].get_error().matches(GATHER_ERROR, Gather.Error.TIMED_OUT)
+    assert 3000 <= elapsed < 4500, f"finished in {elapsed} ms, not about 3000"
+    # This process is still alive: only the cancelled request closes it.
+    seen = read_until(lines, "CLOSED /user/3", 1500)
+    assert "CLOSED /user/3" in seen, seen
+    server.get_stdin_pipe().close()
+    server.wait()
+
+
+@test
+def worker_from_python_is_refused():
+    """a Gather.Worker implemented in Python is refused with an error, not a critical"""
+
+    class Mine(GObject.Object, Gather.Worker):
+        def do_run(self, parameters, cancellable):
+            return GLib.Variant("s", "never")
+
+    for call in (lambda w: Gather.Registry.new().add_worker(w),
+                 lambda w: w.run(GLib.Variant("a{sv}", {}), None)):
+        try:
+            call(Mine())
+        except GLib.Error as e:
+            assert e.matches(GATHER_ERROR, Gather.Error.PLUGIN), e.message
+            assert "written in C" in e.message
+        else:
+            raise AssertionError("no exception")
+
+
+@test
+def n_running_property():
+    """n-running is a property, notified on the main thread as tasks start and end"""
+    main = threading.get_ident()
+    values = []
+    group = new_group()
+    for _ in range(3):
+        group.add_worker_task("sleep", sleep_task(100), None, 0)
+    group.connect("notify::n-running", lambda g, p: values.append((threading.get_ident(), g.props.n_running)))
+
+    run_async(group)
+
+    assert values, "n-running was never notified"
+    assert {thread for thread, _ in values} == {main}
+    assert max(n for _, n in values) >= 1
+    assert group.props.n_running == 0
+
+
+@test
+def ctrl_c_cancels_a_blocking_run():
+    """the documented Ctrl-C pattern: SIGINT stops the blocking run() at once, with every outcome"""
+    group = new_group()
+    for _ in range(4):
+        group.add_worker_task("sleep", sleep_task(20000), None, 0)
+    cancellable = Gio.Cancellable()
+    # cancel() returns None: the source is removed after the first SIGINT,
+    # and a second Ctrl-C stops the program as usual.
+    GLib.unix_signal_add(GLib.PRIORITY_HIGH, signal.SIGINT, cancellable.cancel)
+    threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
+
+    start = GLib.get_monotonic_time()
+    outcomes = group.run(cancellable)
+    elapsed = (GLib.get_monotonic_time() - start) / 1000
+
+    assert elapsed < 3000, f"run() returned {elapsed} ms after start, not soon after SIGINT"
+    assert [o.get_status() for o in outcomes] == [Gather.Status.CANCELLED] * 4
 
 
 def main():

@@ -117,9 +117,125 @@ async void test_errors_and_cancel () throws Error {
     check (results[0].get_result ().get_uint64 () == 168, "blocking run_sync ()");
 }
 
+
+/* Own work: a Vala function on a pool thread, and an async method. */
+async void test_own_work () throws Error {
+    var group = new_group ();
+    Thread<void*>? main_thread = Thread.self<void*> ();
+    bool on_main = true;
+
+    group.add_task ("square", 0, (cancellable) => {
+        on_main = Thread.self<void*> () == main_thread;
+        return new Variant.uint32 (7 * 7);
+    });
+    group.add_task ("failing", 0, (cancellable) => {
+        throw new IOError.FAILED ("no luck");
+    });
+    group.add_async_task ("async", 5000, (completion, cancellable) => {
+        wait_then.begin (20, "from an async method", cancellable, (obj, res) => {
+            try {
+                completion.return_value (new Variant.string (wait_then.end (res)));
+            } catch (Error e) {
+                completion.return_error (e);
+            }
+        });
+    });
+    group.add_async_task ("timed out", 100, (completion, cancellable) => {
+        wait_then.begin (5000, "late", cancellable, (obj, res) => {
+            try {
+                completion.return_value (new Variant.string (wait_then.end (res)));
+            } catch (Error e) {
+                completion.return_error (e);
+            }
+        });
+    });
+
+    var outcomes = yield group.run ();
+
+    check (outcomes[0].get_result ().get_uint32 () == 49, "thread body result");
+    check (!on_main, "the body ran on a pool thread");
+    check (outcomes[1].get_error () is IOError.FAILED, "thread body error");
+    check (outcomes[2].get_result ().get_string () == "from an async method", "async result");
+    check (outcomes[3].get_status () == Gather.Status.TIMEOUT, "async timeout");
+}
+
+/* Waits on the main loop, cancellably, like any GIO operation. */
+async string wait_then (uint ms, string value, Cancellable cancellable) throws Error {
+    uint id = 0;
+    ulong handler = cancellable.connect (() => {
+        Source.remove (id);
+        Idle.add (wait_then.callback);
+    });
+    id = Timeout.add (ms, () => {
+        id = 0;
+        wait_then.callback ();
+        return Source.REMOVE;
+    });
+    yield;
+    cancellable.disconnect (handler);
+    cancellable.set_error_if_cancelled ();
+    return value;
+}
+
+/* The seed over real HTTP, against the test server. */
+async void test_seed_over_http () throws Error {
+    var server = new Subprocess.newv ({ Environment.get_variable ("USERS_SERVER") },
+                                      SubprocessFlags.STDIN_PIPE | SubprocessFlags.STDOUT_PIPE);
+    var lines = new DataInputStream (server.get_stdout_pipe ());
+    var port_line = yield lines.read_line_utf8_async ();
+    check (port_line != null && port_line.has_prefix ("PORT "), "server port");
+    var url = "http://127.0.0.1:%s".printf (port_line.substring (5));
+
+    var session = new Soup.Session.with_options ("max-conns-per-host", 8);
+    session.set_proxy_resolver (null);  /* hermetic: no proxy from the environment */
+    var group = new Gather.Group ();
+    for (uint id = 1; id <= 4; id++) {
+        var user = id;
+        group.add_async_task ("fetch user %u".printf (user), 3000, (completion, cancellable) => {
+            fetch.begin (session, "%s/user/%u".printf (url, user), cancellable, (obj, res) => {
+                try {
+                    completion.return_value (new Variant.string (fetch.end (res)));
+                } catch (Error e) {
+                    completion.return_error (e);
+                }
+            });
+        });
+    }
+
+    var start = get_monotonic_time ();
+    var outcomes = yield group.run ();
+    var elapsed = (get_monotonic_time () - start) / 1000;
+
+    check (outcomes[0].get_result ().get_string () == "user_1", "user 1");
+    check (outcomes[1].get_result ().get_string () == "user_2", "user 2");
+    check (outcomes[2].get_error () is Gather.Error.TIMED_OUT, "user 3 timed out");
+    check (outcomes[3].get_result ().get_string () == "user_4", "user 4");
+    check (elapsed >= 3000 && elapsed < 4500, "finished in %lld ms, not about 3000".printf (elapsed));
+
+    /* This process is still alive: only the cancelled request closes it. */
+    bool closed = false;
+    var deadline = get_monotonic_time () + 1500 * 1000;
+    while (!closed && get_monotonic_time () < deadline) {
+        var line = yield lines.read_line_utf8_async ();
+        if (line == null)
+            break;
+        closed = line == "CLOSED /user/3";
+    }
+    check (closed, "the server saw user 3's connection closed");
+    server.get_stdin_pipe ().close ();
+    yield server.wait_async ();
+}
+
+async string fetch (Soup.Session session, string url, Cancellable cancellable) throws Error {
+    var message = new Soup.Message ("GET", url);
+    var body = yield session.send_and_read_async (message, Priority.DEFAULT, cancellable);
+    return (string) body.get_data ();
+}
+
 async int run_tests () {
     string[] names = { "seed scenario with yield", "signals and bound progress on this thread",
-                       "errors and cancellation" };
+                       "errors and cancellation", "own work: a thread body and an async method",
+                       "the seed over real HTTP: user 3 cancelled, the server sees it closed" };
     int failures = 0;
 
     print ("1..%d\n", names.length);
@@ -128,7 +244,9 @@ async int run_tests () {
             switch (i) {
             case 0: yield test_seed (); break;
             case 1: yield test_signals_and_progress (); break;
-            default: yield test_errors_and_cancel (); break;
+            case 2: yield test_errors_and_cancel (); break;
+            case 3: yield test_own_work (); break;
+            default: yield test_seed_over_http (); break;
             }
             print ("ok %d - %s\n", i + 1, names[i]);
         } catch (Error e) {
