@@ -54,6 +54,7 @@ gather_async_runner_start (GatherRun        *run,
 const GatherRunner gather_async_runner = {
   .kind = GATHER_TASK_KIND_ASYNC,
   .cancel_anywhere = FALSE,
+  .uses_pool = FALSE,
   .start = gather_async_runner_start,
   .abandon = NULL,
   .late = NULL,

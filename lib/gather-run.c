@@ -12,10 +12,12 @@
 #include "gather-run-private.h"
 #include "gather-runner-private.h"
 
-/* How many tasks of a group without a concurrency limit are started (for
- * thread bodies: sit in the pool's queue) at once. Tasks beyond it cost
- * only their record (see the memory figures in the benchmark); the run tops
- * the window up after each batch of events. */
+/* How many thread tasks of a group without a concurrency limit are pushed
+ * to the pool (to wait in its queue) at once. Tasks beyond it cost only
+ * their record (see the memory figures in the benchmark); the run tops the
+ * window up after each batch of events. Async tasks hold no place in the
+ * pool and all start at once, as asyncio.gather() starts its coroutines;
+ * max-concurrent limits both. */
 #define DISPATCH_WINDOW 8192
 
 /*
@@ -52,6 +54,7 @@ struct _GatherRun
   gint64             queued_time;
   guint              next_dispatch;   /* next record to start */
   guint              n_in_flight;     /* records holding a slot */
+  guint              n_in_pool;       /* ... of which use the pool */
   guint              n_live;          /* records not released yet */
   guint              n_finished;      /* outcomes recorded */
   guint              n_succeeded;
@@ -74,6 +77,8 @@ gather_run_free_slot (GatherRun        *self,
 
   record->holds_slot = FALSE;
   self->n_in_flight--;
+  if (record->runner->uses_pool)
+    self->n_in_pool--;
 }
 
 /* Releases a record whose body will not run again (or never ran): its
@@ -180,14 +185,17 @@ gather_run_sweep (GatherRun        *self,
 static void
 gather_run_refill (GatherRun *self)
 {
-  guint window = self->settings.max_concurrent > 0 ? self->settings.max_concurrent
-                                                   : DISPATCH_WINDOW;
+  guint limit = self->settings.max_concurrent > 0 ? self->settings.max_concurrent : G_MAXUINT;
 
-  while (self->n_in_flight < window &&
+  while (self->n_in_flight < limit &&
          self->next_dispatch < self->records->len &&
          gather_inbox_get_stop (self->inbox) == GATHER_STOP_NONE)
     {
       GatherTaskRecord *record = g_ptr_array_index (self->records, self->next_dispatch);
+
+      if (record != NULL && !record->recorded && record->runner->uses_pool &&
+          self->n_in_pool >= DISPATCH_WINDOW)
+        break;
 
       self->next_dispatch++;
 
@@ -199,6 +207,8 @@ gather_run_refill (GatherRun *self)
       record->grace_msec = self->settings.grace_msec;
       record->holds_slot = TRUE;
       self->n_in_flight++;
+      if (record->runner->uses_pool)
+        self->n_in_pool++;
 
       /* An async task's start function runs here; whatever it does to the
        * run goes through the inbox. */

@@ -39,6 +39,10 @@ struct _GatherRunner
    * must run on the main thread. */
   gboolean       cancel_anywhere;
 
+  /* TRUE if started tasks wait in the pool's queue for a thread: the run
+   * bounds how many it pushes at once (its dispatch window). */
+  gboolean       uses_pool;
+
   /* Owner's context. Starts @record, or queues it to start: the runner
    * calls gather_task_record_begin() when it does start it, and
    * gather_task_record_finish() when the body returns. */

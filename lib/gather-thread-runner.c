@@ -107,6 +107,7 @@ gather_thread_runner_late (GatherRun        *run,
 const GatherRunner gather_thread_runner = {
   .kind = GATHER_TASK_KIND_THREAD,
   .cancel_anywhere = TRUE,
+  .uses_pool = TRUE,
   .start = gather_thread_runner_start,
   .abandon = gather_thread_runner_abandon,
   .late = gather_thread_runner_late,
@@ -117,6 +118,7 @@ const GatherRunner gather_thread_runner = {
 const GatherRunner gather_worker_runner = {
   .kind = GATHER_TASK_KIND_WORKER,
   .cancel_anywhere = TRUE,
+  .uses_pool = TRUE,
   .start = gather_thread_runner_start,
   .abandon = gather_thread_runner_abandon,
   .late = gather_thread_runner_late,
