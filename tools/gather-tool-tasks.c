@@ -1,0 +1,1583 @@
+/* gather-tool-tasks.c: reading tasks, from arguments and from task files.
+ *
+ * One unit reads both forms of a task, "WORKER KEY=VALUE ..." (a command
+ * line argument, or a line of a task file) and a JSON task object, and
+ * converts every value to the type its worker declares in one place:
+ * value_from_text() and value_from_json() share the conversion of numbers,
+ * strings and byte strings below. Whatever the input, a task either comes
+ * out with the parameters its worker accepts or is refused with a message
+ * that names the file, the task, the key and what is wrong: nothing is
+ * wrapped, truncated, guessed or silently dropped.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gather-tool-json.h"
+#include "gather-tool-tasks.h"
+
+G_DEFINE_QUARK (gather-task-error-quark, gather_task_error)
+
+/* The keys of a task object in a task file. */
+static const char * const task_keys[] = { "worker", "label", "timeout", "parameters", NULL };
+
+void
+gather_task_spec_free (GatherTaskSpec *spec)
+{
+  if (spec == NULL)
+    return;
+
+  g_free (spec->origin);
+  g_free (spec->worker);
+  g_free (spec->label);
+  g_clear_pointer (&spec->parameters, g_variant_unref);
+  g_free (spec);
+}
+
+/* @text as it can be shown in a message: valid UTF-8, with bytes that are
+ * not UTF-8 and control characters written as \xNN. */
+char *
+gather_task_display_text (const char *text,
+                          gssize      length)
+{
+  const char *end = text + (length < 0 ? (gssize) strlen (text) : length);
+  GString *shown = g_string_new (NULL);
+
+  for (const char *p = text; p < end;)
+    {
+      gunichar c = g_utf8_get_char_validated (p, end - p);
+
+      if (c == (gunichar) -1 || c == (gunichar) -2 || c < 0x20 || c == 0x7F)
+        {
+          g_string_append_printf (shown, "\\x%02X", (guchar) *p);
+          p++;
+          continue;
+        }
+      g_string_append_len (shown, p, g_utf8_next_char (p) - p);
+      p = g_utf8_next_char (p);
+    }
+
+  return g_string_free (shown, FALSE);
+}
+
+/* Sets @error to "PREFIX, key “KEY”: MESSAGE" (or without the key). */
+static void fail (GError     **error,
+                  const char  *prefix,
+                  const char  *key,
+                  const char  *format,
+                  ...) G_GNUC_PRINTF (4, 5);
+
+static void
+fail (GError     **error,
+      const char  *prefix,
+      const char  *key,
+      const char  *format,
+      ...)
+{
+  g_autofree char *message = NULL;
+  va_list args;
+
+  va_start (args, format);
+  message = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  if (key != NULL)
+    {
+      g_autofree char *shown = gather_task_display_text (key, -1);
+
+      g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_INVALID,
+                   "%s, key “%s”: %s", prefix, shown, message);
+    }
+  else
+    {
+      g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_INVALID,
+                   "%s: %s", prefix, message);
+    }
+}
+
+/* Adds @error's message after "PREFIX, key “KEY”: ". */
+static void
+fail_with (GError     **error,
+           const char  *prefix,
+           const char  *key,
+           GError      *cause)
+{
+  fail (error, prefix, key, "%s", cause->message);
+}
+
+static guint
+edit_distance (const char *a,
+               const char *b)
+{
+  gsize la = strlen (a), lb = strlen (b);
+  g_autofree guint *row = NULL;
+
+  if (la > 64 || lb > 64)
+    return G_MAXUINT;
+
+  row = g_new (guint, lb + 1);
+  for (gsize j = 0; j <= lb; j++)
+    row[j] = j;
+  for (gsize i = 1; i <= la; i++)
+    {
+      guint diagonal = row[0];
+
+      row[0] = i;
+      for (gsize j = 1; j <= lb; j++)
+        {
+          guint above = row[j];
+
+          row[j] = MIN (MIN (row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] != b[j - 1]));
+          diagonal = above;
+        }
+    }
+
+  return row[lb];
+}
+
+/* " (did you mean “x”?)" for the closest of @names, or "". */
+static char *
+suggestion (const char         *given,
+            const char * const *names,
+            guint               n_names)
+{
+  const char *best = NULL;
+  guint best_distance = 3;
+
+  for (guint i = 0; i < n_names; i++)
+    {
+      guint distance = edit_distance (given, names[i]);
+
+      if (distance < best_distance)
+        {
+          best = names[i];
+          best_distance = distance;
+        }
+    }
+
+  return best ? g_strdup_printf (" (did you mean “%s”?)", best) : g_strdup ("");
+}
+
+static char *
+join_names (const char * const *names,
+            guint               n_names)
+{
+  GString *joined = g_string_new (NULL);
+
+  for (guint i = 0; i < n_names; i++)
+    g_string_append_printf (joined, "%s%s", i > 0 ? ", " : "", names[i]);
+
+  return g_string_free (joined, FALSE);
+}
+
+/* ---- Durations: 250ms, 3s, 1m, 2h; 0 for none ---- */
+
+gboolean
+gather_parse_duration (const char  *text,
+                       guint       *out_msec,
+                       GError     **error)
+{
+  static const struct { const char *suffix; guint64 msec; } units[] = {
+    { "ms", 1 }, { "s", 1000 }, { "m", 60 * 1000 }, { "h", 60 * 60 * 1000 },
+  };
+  g_autofree char *shown = NULL;
+  gsize length;
+
+  if (g_strcmp0 (text, "0") == 0)
+    {
+      *out_msec = 0;
+      return TRUE;
+    }
+
+  length = text != NULL ? strlen (text) : 0;
+  for (guint i = 0; i < G_N_ELEMENTS (units); i++)
+    {
+      gsize n_digits;
+      guint64 value = 0;
+      gsize j;
+
+      if (!g_str_has_suffix (text ? text : "", units[i].suffix))
+        continue;
+
+      /* Digits only: no sign, no space, no fraction. "5ms" also ends in
+       * "s": its digits then end in "m" and the loop goes on. */
+      n_digits = length - strlen (units[i].suffix);
+      for (j = 0; j < n_digits && g_ascii_isdigit (text[j]); j++)
+        {
+          if (value <= GATHER_DURATION_MAX_MSEC)
+            value = value * 10 + (guint64) (text[j] - '0');
+        }
+      if (n_digits == 0 || j < n_digits)
+        continue;
+
+      if (value > GATHER_DURATION_MAX_MSEC / units[i].msec)
+        {
+          shown = gather_task_display_text (text, -1);
+          g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_INVALID,
+                       "the duration “%s” is longer than a day", shown);
+          return FALSE;
+        }
+
+      *out_msec = (guint) (value * units[i].msec);
+      return TRUE;
+    }
+
+  shown = gather_task_display_text (text ? text : "", -1);
+  g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_INVALID,
+               "invalid duration “%s”: use a whole number followed by ms, s, m "
+               "or h, such as 250ms, 3s or 1m", shown);
+  return FALSE;
+}
+
+/* ---- Values: one conversion per declared type ---- */
+
+static gboolean
+type_is (const GVariantType *type,
+         const char         *string)
+{
+  return g_variant_type_equal (type, G_VARIANT_TYPE (string));
+}
+
+static char *
+type_name (const GVariantType *type)
+{
+  return g_variant_type_dup_string (type);
+}
+
+/* A number written in decimal (JSON numbers are) as a value of the basic
+ * numeric type @c. Out of range is an error, never a wrap. */
+static GVariant *
+number_value (char         c,
+              const char  *text,
+              GError     **error)
+{
+  static const struct { char type; gint64 min; guint64 max; } ranges[] = {
+    { 'y', 0, G_MAXUINT8 },
+    { 'n', G_MININT16, G_MAXINT16 },
+    { 'q', 0, G_MAXUINT16 },
+    { 'i', G_MININT32, G_MAXINT32 },
+    { 'u', 0, G_MAXUINT32 },
+    { 'x', G_MININT64, G_MAXINT64 },
+    { 't', 0, G_MAXUINT64 },
+  };
+  g_autofree char *shown = gather_task_display_text (text, -1);
+  const char *digits = text[0] == '-' ? text + 1 : text;
+  gboolean negative = text[0] == '-';
+  gboolean all_digits = *digits != '\0';
+
+  for (const char *p = digits; *p != '\0'; p++)
+    all_digits = all_digits && g_ascii_isdigit (*p);
+
+  if (c == 'd')
+    {
+      char *end = NULL;
+      double value;
+
+      /* JSON's number syntax: no "nan", "inf", hexadecimal or spaces. */
+      if (*text == '\0' || strspn (text, "0123456789+-.eE") != strlen (text))
+        goto not_a_number;
+
+      errno = 0;
+      value = g_ascii_strtod (text, &end);
+      if (end == text || *end != '\0')
+        goto not_a_number;
+      if (!isfinite (value))
+        {
+          g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_INVALID,
+                       "%s is out of range for type “d” (a double holds up to about 1.8e308)",
+                       shown);
+          return NULL;
+        }
+      return g_variant_take_ref (g_variant_new_double (value));
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (ranges); i++)
+    {
+      guint64 magnitude;
+      GVariant *value = NULL;
+
+      if (ranges[i].type != c)
+        continue;
+
+      if (!all_digits)
+        {
+          if (*text != '\0' && strspn (text, "0123456789+-.eE") == strlen (text) &&
+              g_ascii_isdigit (digits[0]))
+            {
+              g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_INVALID,
+                           "%s is not a whole number, as type “%c” needs", shown, c);
+              return NULL;
+            }
+          goto not_a_number;
+        }
+
+      /* Digits only, so the only error left is the range. */
+      if (!g_ascii_string_to_unsigned (digits, 10, 0, G_MAXUINT64, &magnitude, NULL) ||
+          (!negative && magnitude > ranges[i].max) ||
+          (negative && magnitude > 0 &&
+           (ranges[i].min == 0 || magnitude - 1 > (guint64) -(ranges[i].min + 1))))
+        {
+          g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_INVALID,
+                       "%s is out of range for type “%c” (%" G_GINT64_FORMAT " to %"
+                       G_GUINT64_FORMAT ")", shown, c, ranges[i].min, ranges[i].max);
+          return NULL;
+        }
+
+      switch (c)
+        {
+        case 'y':
+          value = g_variant_new_byte ((guint8) magnitude);
+          break;
+        case 'q':
+          value = g_variant_new_uint16 ((guint16) magnitude);
+          break;
+        case 'u':
+          value = g_variant_new_uint32 ((guint32) magnitude);
+          break;
+        case 't':
+          value = g_variant_new_uint64 (magnitude);
+          break;
+        case 'n':
+          value = g_variant_new_int16 (negative ? (gint16) -(gint64) magnitude : (gint16) magnitude);
+          break;
+        case 'i':
+          value = g_variant_new_int32 (negative ? (gint32) -(gint64) magnitude : (gint32) magnitude);
+          break;
+        case 'x':
+          /* -(2^63) has no positive counterpart: go through unsigned. */
+          value = g_variant_new_int64 (negative ? (gint64) (~magnitude + 1) : (gint64) magnitude);
+          break;
+        default:
+          g_assert_not_reached ();
+        }
+      return g_variant_take_ref (value);
+    }
+
+  g_assert_not_reached ();
+
+not_a_number:
+  g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_INVALID,
+               "“%s” is not a number, as type “%c” needs", shown, c);
+  return NULL;
+}
+
+/* A byte string ("ay", as GLib stores file names): the bytes and a
+ * terminating NUL, which g_variant_get_bytestring() expects. A NUL inside
+ * would cut the name short, so it is refused. */
+static GVariant *
+bytestring_value (const char  *bytes,
+                  gsize        length,
+                  GError     **error)
+{
+  g_autofree char *copy = NULL;
+
+  if (memchr (bytes, '\0', length) != NULL)
+    {
+      g_set_error_literal (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_INVALID,
+                           "a byte string (such as a file name) cannot hold a NUL byte");
+      return NULL;
+    }
+
+  copy = g_strndup (bytes, length);
+  return g_variant_take_ref (g_variant_new_bytestring (copy));
+}
+
+/* Text as a string-like basic type: "s", "o" or "g". The text is UTF-8. */
+static GVariant *
+string_value (char         c,
+              const char  *text,
+              GError     **error)
+{
+  g_autofree char *shown = NULL;
+
+  if (c == 's')
+    return g_variant_take_ref (g_variant_new_string (text));
+  if (c == 'o' && g_variant_is_object_path (text))
+    return g_variant_take_ref (g_variant_new_object_path (text));
+  if (c == 'g' && g_variant_is_signature (text))
+    return g_variant_take_ref (g_variant_new_signature (text));
+
+  shown = gather_task_display_text (text, -1);
+  g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_INVALID,
+               "“%s” is not a D-Bus %s, as type “%c” needs", shown,
+               c == 'o' ? "object path" : "signature", c);
+  return NULL;
+}
+
+/* GVariant text nested deeper than the JSON limit is refused before
+ * g_variant_parse() sees it. Quotes are skipped. */
+static gboolean
+check_text_nesting (const char  *text,
+                    GError     **error)
+{
+  guint depth = 0;
+  char quote = 0;
+
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (quote != 0)
+        {
+          if (*p == '\\' && p[1] != '\0')
+            p++;
+          else if (*p == quote)
+            quote = 0;
+          continue;
+        }
+
+      if (*p == '\'' || *p == '"')
+        quote = *p;
+      else if (strchr ("([{<", *p) != NULL)
+        depth++;
+      else if (strchr (")]}>", *p) != NULL && depth > 0)
+        depth--;
+
+      if (depth > GATHER_JSON_MAX_DEPTH)
+        {
+          g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_INVALID,
+                       "the value is nested more than %u deep", GATHER_JSON_MAX_DEPTH);
+          return FALSE;
+        }
+    }
+
+  return TRUE;
+}
+
+static GVariant *
+parse_variant_text (const GVariantType  *type,
+                    const char          *text,
+                    GError             **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *shown = NULL;
+  g_autofree char *type_string = NULL;
+  GVariant *value;
+
+  if (!check_text_nesting (text, error))
+    return NULL;
+
+  value = g_variant_parse (type, text, NULL, NULL, &local_error);
+  if (value != NULL)
+    return value;
+
+  shown = gather_task_display_text (text, -1);
+  type_string = type_name (type);
+  g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_INVALID,
+               "“%s” is not a value of type “%s” in GVariant text format: %s",
+               shown, type_string, local_error->message);
+  return NULL;
+}
+
+/* Shell-like words, as "ls -l '/my files'"; blank text is no words. */
+static char **
+split_words (const char  *text,
+             GError     **error)
+{
+  g_autoptr(GError) local_error = NULL;
+  char **words = NULL;
+
+  if (text[strspn (text, " \t\n")] == '\0')
+    return g_new0 (char *, 1);
+
+  if (!g_shell_parse_argv (text, NULL, &words, &local_error))
+    {
+      g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_INVALID,
+                   "cannot split it into words: %s", local_error->message);
+      return NULL;
+    }
+
+  return words;
+}
+
+static GVariant *
+bytestring_array_value (char    **words,
+                        GError  **error)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_BYTESTRING_ARRAY);
+
+  for (guint i = 0; words[i] != NULL; i++)
+    g_variant_builder_add_value (&builder, g_variant_new_bytestring (words[i]));
+
+  return g_variant_take_ref (g_variant_builder_end (&builder));
+}
+
+/* @text, from an argument or a line, as a value of @type:
+ *  - byte strings ("ay") take the bytes as they are, and "aay" takes words;
+ *  - numbers are decimal; booleans are true or false;
+ *  - strings are the text, which must be UTF-8;
+ *  - "as" takes GVariant text (['a', 'b']) or words (a b);
+ *  - "*" and "v" take GVariant text (2000, true, ['a']), or else the text
+ *    as a string;
+ *  - other types take GVariant text.
+ * Returns a full reference. */
+static GVariant *
+value_from_text (const GVariantType  *type,
+                 const char          *text,
+                 GError             **error)
+{
+  const char *invalid = NULL;
+  char c = *g_variant_type_peek_string (type);
+
+  if (type_is (type, "ay"))
+    return bytestring_value (text, strlen (text), error);
+
+  if (type_is (type, "aay"))
+    {
+      g_auto(GStrv) words = split_words (text, error);
+
+      if (words == NULL)
+        return NULL;
+      return bytestring_array_value (words, error);
+    }
+
+  if (!g_utf8_validate (text, -1, &invalid))
+    {
+      g_autofree char *shown = gather_task_display_text (text, -1);
+      g_autofree char *type_string = type_name (type);
+
+      g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_INVALID,
+                   "“%s” is not valid UTF-8 (byte 0x%02X), as type “%s” needs: only "
+                   "byte strings (type “ay”, used for file names) take other bytes",
+                   shown, (guchar) *invalid, type_string);
+      return NULL;
+    }
+
+  if (type_is (type, "*") || type_is (type, "v"))
+    {
+      g_autoptr(GVariant) parsed = NULL;
+
+      if (!check_text_nesting (text, error))
+        return NULL;
+      parsed = g_variant_parse (NULL, text, NULL, NULL, NULL);
+      if (parsed == NULL)
+        parsed = g_variant_take_ref (g_variant_new_string (text));
+      if (type_is (type, "v"))
+        return g_variant_take_ref (g_variant_new_variant (parsed));
+      return g_steal_pointer (&parsed);
+    }
+
+  if (g_variant_type_is_basic (type))
+    {
+      switch (c)
+        {
+        case 'b':
+          if (g_str_equal (text, "true") || g_str_equal (text, "false"))
+            return g_variant_take_ref (g_variant_new_boolean (g_str_equal (text, "true")));
+          {
+            g_autofree char *shown = gather_task_display_text (text, -1);
+
+            g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_INVALID,
+                         "“%s” is not a boolean: use true or false", shown);
+          }
+          return NULL;
+        case 's':
+        case 'o':
+        case 'g':
+          return string_value (c, text, error);
+        case 'y':
+        case 'n':
+        case 'q':
+        case 'i':
+        case 'u':
+        case 'x':
+        case 't':
+        case 'd':
+          return number_value (c, text, error);
+        default:
+          break;
+        }
+    }
+
+  if (type_is (type, "as") && text[strspn (text, " \t\n")] != '[')
+    {
+      g_auto(GStrv) words = split_words (text, error);
+
+      if (words == NULL)
+        return NULL;
+      return g_variant_take_ref (g_variant_new_strv ((const char * const *) words, -1));
+    }
+
+  if (!g_variant_type_is_definite (type) || c == 'h')
+    {
+      g_autofree char *type_string = type_name (type);
+
+      g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_INVALID,
+                   "a value of type “%s” cannot be given to gather", type_string);
+      return NULL;
+    }
+
+  return parse_variant_text (type, text, error);
+}
+
+static GVariant *value_from_json (const GVariantType  *type,
+                                  GatherJsonNode      *node,
+                                  GatherJsonNode     **at,
+                                  GError             **error);
+
+static gboolean
+need_kind (GatherJsonNode      *node,
+           GatherJsonKind       kind,
+           const GVariantType  *type,
+           GError             **error)
+{
+  g_autofree char *type_string = NULL;
+
+  if (node->kind == kind)
+    return TRUE;
+
+  type_string = type_name (type);
+  g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_INVALID,
+               "type “%s” needs %s, not %s", type_string, gather_json_kind_name (kind),
+               gather_json_kind_name (node->kind));
+  return FALSE;
+}
+
+/* A JSON value of no declared type ("*" or "v"): strings are "s", whole
+ * numbers "x" (or "t" past the int64 range), other numbers "d", booleans
+ * "b", arrays "av" and objects "a{sv}". */
+static GVariant *
+infer_from_json (GatherJsonNode  *node,
+                 GatherJsonNode **at,
+                 GError         **error)
+{
+  *at = node;
+
+  switch (node->kind)
+    {
+    case GATHER_JSON_NULL:
+      g_set_error_literal (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_INVALID,
+                           "null cannot be passed on: it has no type (leave the key out instead)");
+      return NULL;
+    case GATHER_JSON_BOOLEAN:
+      return g_variant_take_ref (g_variant_new_boolean (node->boolean));
+    case GATHER_JSON_STRING:
+      return g_variant_take_ref (g_variant_new_string (node->text));
+    case GATHER_JSON_NUMBER:
+      if (!node->integer)
+        return number_value ('d', node->text, error);
+      if (node->text[0] == '-')
+        return number_value ('x', node->text, error);
+      {
+        GVariant *value = number_value ('x', node->text, NULL);
+
+        return value != NULL ? value : number_value ('t', node->text, error);
+      }
+    case GATHER_JSON_ARRAY:
+      return value_from_json (G_VARIANT_TYPE ("av"), node, at, error);
+    case GATHER_JSON_OBJECT:
+      return value_from_json (G_VARIANT_TYPE_VARDICT, node, at, error);
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* A byte string from JSON: a string (its UTF-8 bytes), or an array of
+ * numbers from 1 to 255 for bytes that are not UTF-8. */
+static GVariant *
+bytestring_from_json (GatherJsonNode  *node,
+                      GatherJsonNode **at,
+                      GError         **error)
+{
+  g_autoptr(GByteArray) bytes = NULL;
+
+  if (node->kind == GATHER_JSON_STRING)
+    return bytestring_value (node->text, strlen (node->text), error);
+
+  if (node->kind != GATHER_JSON_ARRAY)
+    {
+      g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_INVALID,
+                   "type “ay” (a byte string, such as a file name) needs a string or an "
+                   "array of numbers from 1 to 255, not %s", gather_json_kind_name (node->kind));
+      return NULL;
+    }
+
+  bytes = g_byte_array_sized_new (node->elements->len);
+  for (guint i = 0; i < node->elements->len; i++)
+    {
+      GatherJsonNode *element = g_ptr_array_index (node->elements, i);
+      g_autoptr(GVariant) byte = NULL;
+      guint8 b;
+
+      *at = element;
+      if (!need_kind (element, GATHER_JSON_NUMBER, G_VARIANT_TYPE_BYTE, error))
+        return NULL;
+      byte = number_value ('y', element->text, error);
+      if (byte == NULL)
+        return NULL;
+      b = g_variant_get_byte (byte);
+      g_byte_array_append (bytes, &b, 1);
+    }
+
+  *at = node;
+  return bytestring_value ((const char *) bytes->data, bytes->len, error);
+}
+
+/* @node as a value of @type; on failure *@at is the node at fault.
+ * Recursion follows the JSON nesting, which the reader bounds. Returns a
+ * full reference. */
+static GVariant *
+value_from_json (const GVariantType  *type,
+                 GatherJsonNode      *node,
+                 GatherJsonNode     **at,
+                 GError             **error)
+{
+  g_autofree char *type_string = NULL;
+  char c = *g_variant_type_peek_string (type);
+
+  *at = node;
+
+  if (type_is (type, "*"))
+    return infer_from_json (node, at, error);
+
+  if (type_is (type, "v"))
+    {
+      g_autoptr(GVariant) inner = infer_from_json (node, at, error);
+
+      return inner ? g_variant_take_ref (g_variant_new_variant (inner)) : NULL;
+    }
+
+  if (type_is (type, "ay"))
+    return bytestring_from_json (node, at, error);
+
+  if (g_variant_type_is_basic (type))
+    {
+      switch (c)
+        {
+        case 'b':
+          if (!need_kind (node, GATHER_JSON_BOOLEAN, type, error))
+            return NULL;
+          return g_variant_take_ref (g_variant_new_boolean (node->boolean));
+        case 's':
+        case 'o':
+        case 'g':
+          if (!need_kind (node, GATHER_JSON_STRING, type, error))
+            return NULL;
+          return string_value (c, node->text, error);
+        case 'y':
+        case 'n':
+        case 'q':
+        case 'i':
+        case 'u':
+        case 'x':
+        case 't':
+        case 'd':
+          if (!need_kind (node, GATHER_JSON_NUMBER, type, error))
+            return NULL;
+          return number_value (c, node->text, error);
+        default:
+          break;
+        }
+    }
+  else if (g_variant_type_is_definite (type) && g_variant_type_is_maybe (type))
+    {
+      const GVariantType *element = g_variant_type_element (type);
+      g_autoptr(GVariant) inner = NULL;
+
+      if (node->kind == GATHER_JSON_NULL)
+        return g_variant_take_ref (g_variant_new_maybe (element, NULL));
+      inner = value_from_json (element, node, at, error);
+      return inner ? g_variant_take_ref (g_variant_new_maybe (NULL, inner)) : NULL;
+    }
+  else if (g_variant_type_is_definite (type) && g_variant_type_is_array (type) &&
+           g_variant_type_is_dict_entry (g_variant_type_element (type)))
+    {
+      const GVariantType *entry = g_variant_type_element (type);
+      g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (type);
+
+      if (!need_kind (node, GATHER_JSON_OBJECT, type, error))
+        return NULL;
+      for (guint i = 0; i < node->members->len; i++)
+        {
+          GatherJsonMember *member = g_ptr_array_index (node->members, i);
+          g_autoptr(GVariant) key = value_from_text (g_variant_type_key (entry), member->name, error);
+          g_autoptr(GVariant) value = NULL;
+
+          if (key == NULL)
+            return NULL;
+          value = value_from_json (g_variant_type_value (entry), member->value, at, error);
+          if (value == NULL)
+            return NULL;
+          g_variant_builder_add_value (&builder, g_variant_new_dict_entry (key, value));
+        }
+      *at = node;
+      return g_variant_take_ref (g_variant_builder_end (&builder));
+    }
+  else if (g_variant_type_is_definite (type) && g_variant_type_is_array (type))
+    {
+      g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (type);
+
+      if (!need_kind (node, GATHER_JSON_ARRAY, type, error))
+        return NULL;
+      for (guint i = 0; i < node->elements->len; i++)
+        {
+          g_autoptr(GVariant) element = value_from_json (g_variant_type_element (type),
+                                                         g_ptr_array_index (node->elements, i),
+                                                         at, error);
+          if (element == NULL)
+            return NULL;
+          g_variant_builder_add_value (&builder, element);
+        }
+      *at = node;
+      return g_variant_take_ref (g_variant_builder_end (&builder));
+    }
+  else if (g_variant_type_is_definite (type) && g_variant_type_is_tuple (type))
+    {
+      g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (type);
+      gsize n = g_variant_type_n_items (type);
+      const GVariantType *item = g_variant_type_first (type);
+
+      if (!need_kind (node, GATHER_JSON_ARRAY, type, error))
+        return NULL;
+      if (node->elements->len != n)
+        {
+          type_string = type_name (type);
+          g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_INVALID,
+                       "type “%s” needs an array of %" G_GSIZE_FORMAT " elements, not %u",
+                       type_string, n, node->elements->len);
+          return NULL;
+        }
+      for (guint i = 0; i < n; i++, item = g_variant_type_next (item))
+        {
+          g_autoptr(GVariant) element = value_from_json (item, g_ptr_array_index (node->elements, i),
+                                                         at, error);
+          if (element == NULL)
+            return NULL;
+          g_variant_builder_add_value (&builder, element);
+        }
+      *at = node;
+      return g_variant_take_ref (g_variant_builder_end (&builder));
+    }
+
+  type_string = type_name (type);
+  g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_INVALID,
+               "a value of type “%s” cannot be given to gather", type_string);
+  return NULL;
+}
+
+/* ---- Tasks ---- */
+
+static const GatherParameter *
+find_parameter (GPtrArray  *parameters,
+                const char *name)
+{
+  for (guint i = 0; i < parameters->len; i++)
+    {
+      const GatherParameter *parameter = g_ptr_array_index (parameters, i);
+
+      if (g_str_equal (parameter->name, name))
+        return parameter;
+    }
+
+  return NULL;
+}
+
+static gboolean
+worker_takes_vardict (GatherWorker *worker)
+{
+  return g_str_equal (gather_worker_get_parameter_type (worker), "a{sv}");
+}
+
+/* "Worker “sleep” has no parameter “colour” (it takes: ms, value)". */
+static void
+fail_unknown_parameter (GError       **error,
+                        const char    *prefix,
+                        GatherWorker  *worker,
+                        GPtrArray     *parameters,
+                        const char    *key)
+{
+  g_autofree const char **names = g_new0 (const char *, parameters->len + 1);
+  g_autofree char *joined = NULL;
+  g_autofree char *hint = NULL;
+
+  for (guint i = 0; i < parameters->len; i++)
+    names[i] = ((const GatherParameter *) g_ptr_array_index (parameters, i))->name;
+  joined = join_names (names, parameters->len);
+  hint = suggestion (key, names, parameters->len);
+  fail (error, prefix, key, "worker “%s” has no such parameter%s (it takes: %s)",
+        gather_worker_get_name (worker), hint, parameters->len > 0 ? joined : "none");
+}
+
+static GatherWorker *
+lookup_worker (GatherRegistry  *registry,
+               const char      *name,
+               const char      *prefix,
+               const char      *key,
+               GError         **error)
+{
+  GatherWorker *worker = gather_registry_lookup_worker (registry, name);
+  g_autoptr(GPtrArray) workers = NULL;
+  g_autofree const char **names = NULL;
+  g_autofree char *hint = NULL;
+  g_autofree char *shown = NULL;
+
+  if (worker != NULL)
+    return worker;
+
+  workers = gather_registry_list_workers (registry);
+  names = g_new0 (const char *, workers->len + 1);
+  for (guint i = 0; i < workers->len; i++)
+    names[i] = gather_worker_get_name (g_ptr_array_index (workers, i));
+  hint = suggestion (name, names, workers->len);
+  shown = gather_task_display_text (name, -1);
+  fail (error, prefix, key, "unknown worker “%s”%s (see “%s plugins”)",
+        shown, hint, "gather");
+  return NULL;
+}
+
+/* The library's own check: required keys, and the types once more. */
+static gboolean
+check_parameters (GatherWorker  *worker,
+                  GVariant      *parameters,
+                  const char    *prefix,
+                  GError       **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  if (gather_worker_check_parameters (worker, parameters, &local_error))
+    return TRUE;
+
+  fail_with (error, prefix, NULL, local_error);
+  return FALSE;
+}
+
+/* "WORKER KEY=VALUE ...": a task from an argument or a line of a task file.
+ * @prefix names it in messages. */
+static GatherTaskSpec *
+parse_words (GatherRegistry  *registry,
+             const char      *prefix,
+             const char      *text,
+             GError         **error)
+{
+  g_autoptr(GatherTaskSpec) spec = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autoptr(GPtrArray) parameters = NULL;
+  g_autoptr(GHashTable) seen = NULL;
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  g_auto(GStrv) words = NULL;
+  GatherWorker *worker;
+
+  if (text[strspn (text, " \t\n")] == '\0')
+    {
+      fail (error, prefix, NULL, "it is empty: a task starts with a worker's name");
+      return NULL;
+    }
+
+  if (!g_shell_parse_argv (text, NULL, &words, &local_error))
+    {
+      fail (error, prefix, NULL, "cannot split it into words: %s", local_error->message);
+      return NULL;
+    }
+
+  worker = lookup_worker (registry, words[0], prefix, NULL, error);
+  if (worker == NULL)
+    return NULL;
+
+  if (!worker_takes_vardict (worker) && words[1] != NULL)
+    {
+      fail (error, prefix, NULL, "worker “%s” takes parameters of type “%s”, not KEY=VALUE "
+            "pairs: give it in a JSON task file", gather_worker_get_name (worker),
+            gather_worker_get_parameter_type (worker));
+      return NULL;
+    }
+
+  spec = g_new0 (GatherTaskSpec, 1);
+  spec->origin = g_strdup (prefix);
+  spec->worker = g_strdup (gather_worker_get_name (worker));
+  spec->timeout_msec = -1;
+  parameters = gather_worker_list_parameters (worker);
+  seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  for (guint i = 1; words[i] != NULL; i++)
+    {
+      const char *equals = strchr (words[i], '=');
+      const char *value_text;
+      const GatherParameter *parameter;
+      g_autoptr(GVariant) value = NULL;
+      char *key;
+
+      if (equals == NULL || equals == words[i])
+        {
+          g_autofree char *shown = gather_task_display_text (words[i], -1);
+
+          fail (error, prefix, NULL, "“%s” is not KEY=VALUE", shown);
+          return NULL;
+        }
+
+      key = g_strndup (words[i], equals - words[i]);
+      value_text = equals + 1;
+      if (!g_hash_table_add (seen, key))
+        {
+          fail (error, prefix, key, "it is given twice");
+          return NULL;
+        }
+
+      if (g_str_equal (key, "label"))
+        {
+          const char *invalid;
+
+          if (!g_utf8_validate (value_text, -1, &invalid))
+            {
+              fail (error, prefix, key, "the label is not valid UTF-8 (byte 0x%02X): "
+                    "a label is text", (guchar) *invalid);
+              return NULL;
+            }
+          spec->label = g_strdup (value_text);
+          continue;
+        }
+
+      if (g_str_equal (key, "timeout"))
+        {
+          guint msec;
+
+          g_clear_error (&local_error);
+          if (!gather_parse_duration (value_text, &msec, &local_error))
+            {
+              fail_with (error, prefix, key, local_error);
+              return NULL;
+            }
+          spec->timeout_msec = msec;
+          continue;
+        }
+
+      parameter = find_parameter (parameters, key);
+      if (parameter == NULL)
+        {
+          fail_unknown_parameter (error, prefix, worker, parameters, key);
+          return NULL;
+        }
+
+      g_clear_error (&local_error);
+      value = value_from_text (G_VARIANT_TYPE (parameter->type), value_text, &local_error);
+      if (value == NULL)
+        {
+          fail_with (error, prefix, key, local_error);
+          return NULL;
+        }
+      g_variant_builder_add (&builder, "{sv}", key, value);
+    }
+
+  spec->parameters = g_variant_ref_sink (g_variant_builder_end (&builder));
+  if (!check_parameters (worker, spec->parameters, prefix, error))
+    return NULL;
+
+  return g_steal_pointer (&spec);
+}
+
+GatherTaskSpec *
+gather_task_parse_argument (GatherRegistry  *registry,
+                            const char      *argument,
+                            GError         **error)
+{
+  g_autofree char *shown = gather_task_display_text (argument, -1);
+  g_autofree char *prefix = g_strdup_printf ("task “%s”", shown);
+
+  return parse_words (registry, prefix, argument, error);
+}
+
+/* "FILE: line L, column C: task N" for @node. */
+static char *
+json_prefix (const char     *name,
+             guint           task,
+             GatherJsonNode *node)
+{
+  return g_strdup_printf ("%s: line %u, column %u: task %u", name, node->line, node->column, task);
+}
+
+static char *
+member_prefix (const char       *name,
+               guint             task,
+               GatherJsonMember *member)
+{
+  return g_strdup_printf ("%s: line %u, column %u: task %u", name, member->line, member->column,
+                          task);
+}
+
+static gboolean
+parse_parameters_json (GatherWorker     *worker,
+                       GatherJsonNode   *node,
+                       const char       *name,
+                       guint             task,
+                       GVariant        **out_parameters,
+                       GError          **error)
+{
+  g_autoptr(GPtrArray) parameters = gather_worker_list_parameters (worker);
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  g_autoptr(GError) local_error = NULL;
+  GatherJsonNode *at = node;
+
+  if (!worker_takes_vardict (worker))
+    {
+      const char *type = gather_worker_get_parameter_type (worker);
+      g_autoptr(GVariant) value = NULL;
+
+      if (!g_variant_type_string_is_valid (type))
+        {
+          g_autofree char *prefix = json_prefix (name, task, node);
+
+          fail (error, prefix, "parameters", "worker “%s” declares parameters of the "
+                "invalid type “%s”", gather_worker_get_name (worker), type);
+          return FALSE;
+        }
+
+      value = value_from_json (G_VARIANT_TYPE (type), node, &at, &local_error);
+      if (value == NULL)
+        {
+          g_autofree char *prefix = json_prefix (name, task, at);
+
+          fail_with (error, prefix, "parameters", local_error);
+          return FALSE;
+        }
+      *out_parameters = g_steal_pointer (&value);
+      return TRUE;
+    }
+
+  if (node->kind != GATHER_JSON_OBJECT)
+    {
+      g_autofree char *prefix = json_prefix (name, task, node);
+
+      fail (error, prefix, "parameters", "it must be an object of KEY: VALUE pairs, not %s",
+            gather_json_kind_name (node->kind));
+      return FALSE;
+    }
+
+  for (guint i = 0; i < node->members->len; i++)
+    {
+      GatherJsonMember *member = g_ptr_array_index (node->members, i);
+      const GatherParameter *parameter = find_parameter (parameters, member->name);
+      g_autoptr(GVariant) value = NULL;
+
+      if (parameter == NULL)
+        {
+          g_autofree char *prefix = member_prefix (name, task, member);
+
+          fail_unknown_parameter (error, prefix, worker, parameters, member->name);
+          return FALSE;
+        }
+
+      if (!g_variant_type_string_is_valid (parameter->type))
+        {
+          g_autofree char *prefix = member_prefix (name, task, member);
+
+          fail (error, prefix, member->name, "worker “%s” declares it of the invalid type “%s”",
+                gather_worker_get_name (worker), parameter->type);
+          return FALSE;
+        }
+
+      value = value_from_json (G_VARIANT_TYPE (parameter->type), member->value, &at, &local_error);
+      if (value == NULL)
+        {
+          g_autofree char *prefix = json_prefix (name, task, at);
+
+          fail_with (error, prefix, member->name, local_error);
+          return FALSE;
+        }
+      g_variant_builder_add (&builder, "{sv}", member->name, value);
+    }
+
+  *out_parameters = g_variant_ref_sink (g_variant_builder_end (&builder));
+  return TRUE;
+}
+
+/* One task object: { "worker": "sleep", "label": "...", "timeout": "3s",
+ * "parameters": { ... } }, the @task'th of the file called @name. */
+static GatherTaskSpec *
+parse_task_json (GatherRegistry  *registry,
+                 const char      *name,
+                 guint            task,
+                 GatherJsonNode  *node,
+                 GError         **error)
+{
+  g_autoptr(GatherTaskSpec) spec = NULL;
+  g_autofree char *prefix = json_prefix (name, task, node);
+  GatherJsonNode *worker_node, *label, *timeout, *parameters;
+  GatherWorker *worker;
+
+  if (node->kind != GATHER_JSON_OBJECT)
+    {
+      fail (error, prefix, NULL, "a task must be an object such as "
+            "{ \"worker\": \"sleep\", \"parameters\": { \"ms\": 10 } }, not %s",
+            gather_json_kind_name (node->kind));
+      return NULL;
+    }
+
+  for (guint i = 0; i < node->members->len; i++)
+    {
+      GatherJsonMember *member = g_ptr_array_index (node->members, i);
+
+      if (!g_strv_contains (task_keys, member->name))
+        {
+          g_autofree char *at = member_prefix (name, task, member);
+          g_autofree char *hint = suggestion (member->name, task_keys, g_strv_length ((char **) task_keys));
+
+          fail (error, at, member->name, "a task has no such key%s (it takes: worker, label, "
+                "timeout, parameters)", hint);
+          return NULL;
+        }
+    }
+
+  worker_node = gather_json_object_get (node, "worker");
+  label = gather_json_object_get (node, "label");
+  timeout = gather_json_object_get (node, "timeout");
+  parameters = gather_json_object_get (node, "parameters");
+
+  if (worker_node == NULL)
+    {
+      fail (error, prefix, NULL, "the key “worker” is missing: it names the worker that runs "
+            "the task");
+      return NULL;
+    }
+  if (worker_node->kind != GATHER_JSON_STRING)
+    {
+      g_autofree char *at = json_prefix (name, task, worker_node);
+
+      fail (error, at, "worker", "it must be a string, not %s",
+            gather_json_kind_name (worker_node->kind));
+      return NULL;
+    }
+  {
+    g_autofree char *at = json_prefix (name, task, worker_node);
+
+    worker = lookup_worker (registry, worker_node->text, at, "worker", error);
+    if (worker == NULL)
+      return NULL;
+  }
+
+  spec = g_new0 (GatherTaskSpec, 1);
+  spec->origin = g_strdup (prefix);
+  spec->worker = g_strdup (gather_worker_get_name (worker));
+  spec->timeout_msec = -1;
+
+  if (label != NULL)
+    {
+      if (label->kind != GATHER_JSON_STRING)
+        {
+          g_autofree char *at = json_prefix (name, task, label);
+
+          fail (error, at, "label", "it must be a string, not %s", gather_json_kind_name (label->kind));
+          return NULL;
+        }
+      spec->label = g_strdup (label->text);
+    }
+
+  if (timeout != NULL)
+    {
+      g_autofree char *at = json_prefix (name, task, timeout);
+      g_autoptr(GError) local_error = NULL;
+      guint msec;
+
+      if (timeout->kind != GATHER_JSON_STRING)
+        {
+          fail (error, at, "timeout", "it must be a duration string such as \"3s\" or "
+                "\"250ms\", not %s", gather_json_kind_name (timeout->kind));
+          return NULL;
+        }
+      if (!gather_parse_duration (timeout->text, &msec, &local_error))
+        {
+          fail_with (error, at, "timeout", local_error);
+          return NULL;
+        }
+      spec->timeout_msec = msec;
+    }
+
+  if (parameters != NULL)
+    {
+      if (!parse_parameters_json (worker, parameters, name, task, &spec->parameters, error))
+        return NULL;
+    }
+  else if (worker_takes_vardict (worker))
+    {
+      spec->parameters = g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0));
+    }
+  else
+    {
+      fail (error, prefix, NULL, "the key “parameters” is missing: worker “%s” takes parameters "
+            "of type “%s”", gather_worker_get_name (worker), gather_worker_get_parameter_type (worker));
+      return NULL;
+    }
+
+  if (!check_parameters (worker, spec->parameters, prefix, error))
+    return NULL;
+
+  return g_steal_pointer (&spec);
+}
+
+static GPtrArray *
+parse_json_file (GatherRegistry  *registry,
+                 const char      *name,
+                 const char      *data,
+                 gsize            length,
+                 GError         **error)
+{
+  g_autoptr(GPtrArray) specs = g_ptr_array_new_with_free_func ((GDestroyNotify) gather_task_spec_free);
+  g_autoptr(GatherJsonNode) root = NULL;
+  g_autoptr(GError) local_error = NULL;
+  GatherJsonNode *tasks = NULL;
+
+  root = gather_json_parse (data, length, GATHER_JSON_MAX_DEPTH, &local_error);
+  if (root == NULL)
+    {
+      g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_INVALID, "%s: %s",
+                   name, local_error->message);
+      return NULL;
+    }
+
+  if (root->kind == GATHER_JSON_ARRAY)
+    {
+      tasks = root;
+    }
+  else if (root->kind == GATHER_JSON_OBJECT)
+    {
+      for (guint i = 0; i < root->members->len; i++)
+        {
+          GatherJsonMember *member = g_ptr_array_index (root->members, i);
+          g_autofree char *shown = NULL;
+
+          if (g_str_equal (member->name, "tasks"))
+            continue;
+          shown = gather_task_display_text (member->name, -1);
+          g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_INVALID,
+                       "%s: line %u, column %u: a task file has no key “%s” (its object takes "
+                       "one key, “tasks”)", name, member->line, member->column, shown);
+          return NULL;
+        }
+      tasks = gather_json_object_get (root, "tasks");
+    }
+
+  if (tasks == NULL || tasks->kind != GATHER_JSON_ARRAY)
+    {
+      GatherJsonNode *at = tasks != NULL ? tasks : root;
+
+      g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_INVALID,
+                   "%s: line %u, column %u: a task file holds an array of tasks, or an object "
+                   "with a “tasks” array, not %s", name, at->line, at->column,
+                   tasks == NULL && root->kind == GATHER_JSON_OBJECT ?
+                   "an object without one" : gather_json_kind_name (at->kind));
+      return NULL;
+    }
+
+  for (guint i = 0; i < tasks->elements->len; i++)
+    {
+      GatherTaskSpec *spec = parse_task_json (registry, name, i + 1,
+                                              g_ptr_array_index (tasks->elements, i), error);
+
+      if (spec == NULL)
+        return NULL;
+      g_ptr_array_add (specs, spec);
+    }
+
+  return g_steal_pointer (&specs);
+}
+
+/* One task per line, as in arguments; blank lines and lines starting
+ * with # are skipped. */
+static GPtrArray *
+parse_lines_file (GatherRegistry  *registry,
+                  const char      *name,
+                  const char      *data,
+                  gsize            length,
+                  GError         **error)
+{
+  g_autoptr(GPtrArray) specs = g_ptr_array_new_with_free_func ((GDestroyNotify) gather_task_spec_free);
+  const char *end = data + length;
+  guint line = 0;
+
+  for (const char *p = data; p < end;)
+    {
+      const char *newline = memchr (p, '\n', end - p);
+      const char *stop = newline != NULL ? newline : end;
+      g_autofree char *text = NULL;
+      g_autofree char *prefix = NULL;
+      GatherTaskSpec *spec;
+
+      line++;
+      if (memchr (p, '\0', stop - p) != NULL)
+        {
+          g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_INVALID,
+                       "%s: line %u: a NUL byte: a task file is text", name, line);
+          return NULL;
+        }
+
+      text = g_strndup (p, stop - p);
+      p = newline != NULL ? newline + 1 : end;
+      if (*text != '\0' && text[strlen (text) - 1] == '\r')
+        text[strlen (text) - 1] = '\0';
+      g_strchug (text);
+      if (*text == '\0' || *text == '#')
+        continue;
+
+      prefix = g_strdup_printf ("%s: line %u: task %u", name, line, specs->len + 1);
+      spec = parse_words (registry, prefix, text, error);
+      if (spec == NULL)
+        return NULL;
+      g_ptr_array_add (specs, spec);
+    }
+
+  return g_steal_pointer (&specs);
+}
+
+/**
+ * gather_task_parse_file:
+ * @registry: where workers are looked up
+ * @name: the file's name as shown in messages (valid UTF-8)
+ * @data: the file's contents
+ * @length: their length
+ * @error: a GATHER_TASK_ERROR naming @name, the line, the task and the key
+ *
+ * Reads a task file: JSON when its first character other than white space
+ * is "[" or "{", else one task per line as in arguments.
+ *
+ * Returns: (transfer full) (element-type GatherTaskSpec): the tasks
+ */
+GPtrArray *
+gather_task_parse_file (GatherRegistry  *registry,
+                        const char      *name,
+                        const char      *data,
+                        gsize            length,
+                        GError         **error)
+{
+  gsize start = 0;
+
+  if (length >= 3 && memcmp (data, "\xEF\xBB\xBF", 3) == 0)
+    start = 3;
+  while (start < length && g_ascii_isspace (data[start]))
+    start++;
+
+  if (start < length && (data[start] == '[' || data[start] == '{'))
+    return parse_json_file (registry, name, data, length, error);
+
+  return parse_lines_file (registry, name, data, length, error);
+}
+
+/* ---- Reading a task file ---- */
+
+static const char *
+file_kind (mode_t mode)
+{
+  if (S_ISDIR (mode))
+    return "a directory";
+  if (S_ISCHR (mode))
+    return "a character device";
+  if (S_ISBLK (mode))
+    return "a block device";
+  if (S_ISSOCK (mode))
+    return "a socket";
+  return "not a regular file";
+}
+
+/**
+ * gather_task_read_file:
+ * @path: a file name, or "-" for standard input
+ * @stdin_closed: whether the process started with standard input closed
+ * @error: a GATHER_TASK_ERROR naming the file
+ *
+ * Reads a whole task file, refusing what could block forever or never
+ * end: only regular files, pipes, sockets and terminals are read, and at
+ * most GATHER_TASK_FILE_MAX_SIZE bytes of them.
+ *
+ * Returns: (transfer full): the contents
+ */
+GBytes *
+gather_task_read_file (const char  *path,
+                       gboolean     stdin_closed,
+                       GError     **error)
+{
+  g_autofree char *name = NULL;
+  g_autoptr(GByteArray) contents = NULL;
+  gboolean is_stdin = g_str_equal (path, "-");
+  struct stat buf;
+  int fd;
+
+  name = is_stdin ? g_strdup ("standard input") : g_filename_display_name (path);
+
+  if (is_stdin && stdin_closed)
+    {
+      g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_READ,
+                   "%s: cannot read the tasks: standard input is closed", name);
+      return NULL;
+    }
+
+  if (is_stdin)
+    fd = STDIN_FILENO;
+  else
+    {
+      do
+        fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+      while (fd < 0 && errno == EINTR);
+    }
+
+  if (fd < 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_READ,
+                   "%s: cannot open the task file: %s", name, g_strerror (errsv));
+      return NULL;
+    }
+
+  if (fstat (fd, &buf) != 0)
+    {
+      int errsv = errno;
+
+      g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_READ,
+                   "%s: cannot examine the task file: %s", name, g_strerror (errsv));
+      goto fail;
+    }
+
+  /* Devices such as /dev/zero never end, and a directory is not a file. A
+   * terminal ends when the user types Ctrl-D. */
+  if (!S_ISREG (buf.st_mode) && !S_ISFIFO (buf.st_mode) && !S_ISSOCK (buf.st_mode) &&
+      !isatty (fd))
+    {
+      g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_READ,
+                   "%s: a task file must be a regular file or a pipe, and this is %s",
+                   name, file_kind (buf.st_mode));
+      goto fail;
+    }
+
+  contents = g_byte_array_new ();
+  for (;;)
+    {
+      gsize want = MIN ((gsize) 65536, GATHER_TASK_FILE_MAX_SIZE + 1 - contents->len);
+      gsize old_len = contents->len;
+      gssize n;
+
+      g_byte_array_set_size (contents, old_len + want);
+      n = read (fd, contents->data + old_len, want);
+      g_byte_array_set_size (contents, old_len + MAX (n, 0));
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int errsv = errno;
+
+          g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_READ,
+                       "%s: cannot read the task file: %s", name, g_strerror (errsv));
+          goto fail;
+        }
+      if (n == 0)
+        break;
+      if (contents->len > GATHER_TASK_FILE_MAX_SIZE)
+        {
+          g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_READ,
+                       "%s: the task file is larger than %u MiB, the most gather reads",
+                       name, GATHER_TASK_FILE_MAX_SIZE / (1024 * 1024));
+          goto fail;
+        }
+    }
+
+  if (!is_stdin)
+    close (fd);
+  return g_byte_array_free_to_bytes (g_steal_pointer (&contents));
+
+fail:
+  if (!is_stdin)
+    close (fd);
+  return NULL;
+}
