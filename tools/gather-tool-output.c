@@ -231,6 +231,17 @@ gather_output_printf (const char *format,
   return gather_output_write (text, -1);
 }
 
+/* Pushes what was written out now, for output that must not wait (a
+ * stream of outcomes); FALSE if it failed, or something failed before. */
+gboolean
+gather_output_push (void)
+{
+  if (output_errno == 0 && fflush (stdout) != 0)
+    output_errno = errno != 0 ? errno : EIO;
+
+  return output_errno == 0;
+}
+
 /* Flushes standard output; FALSE with @error set if anything written so
  * far was lost. */
 gboolean

@@ -40,6 +40,7 @@ gboolean    gather_output_write         (const char             *text,
                                          gssize                  length);
 gboolean    gather_output_printf        (const char             *format,
                                          ...) G_GNUC_PRINTF (1, 2);
+gboolean    gather_output_push          (void);
 gboolean    gather_output_flush         (GError                **error);
 
 G_END_DECLS

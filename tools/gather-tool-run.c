@@ -149,7 +149,7 @@ on_task_finished (GatherGroup   *group,
       if (!run_json && run->n_rows == 0)
         ok = print_header ();
       run->n_rows++;
-      ok = ok && print_outcome (run, outcome) && fflush (stdout) == 0;
+      ok = ok && print_outcome (run, outcome) && gather_output_push ();
       if (!ok)
         {
           /* Nobody reads on: stop, as for an interrupt. */

@@ -343,16 +343,27 @@ spawn_run_result (SpawnRun *run)
   return g_variant_builder_end (&builder);
 }
 
+/* The descriptor on which the child tells its pid, in the child. */
+#define SPAWN_PID_FD 3
+
 /* In the child, between fork and exec: only async-signal-safe calls. */
 static void
 spawn_child_setup (gpointer data)
 {
+  pid_t pid = getpid ();
+
   /* A process group of its own, so that the command and everything it
    * starts can be killed at once. */
   setpgid (0, 0);
   /* Killed if the thread that started it dies (a killed gather), rather
    * than orphaned. */
   prctl (PR_SET_PDEATHSIG, SIGKILL);
+  /* GSubprocess forgets the pid once the child is reaped, which can
+   * happen before the spawn call returns: tell it through a pipe, which
+   * the program does not inherit. */
+  if (write (SPAWN_PID_FD, &pid, sizeof pid) != sizeof pid)
+    _exit (127);
+  close (SPAWN_PID_FD);
 }
 
 /* A byte string, with or without the terminating NUL that
@@ -465,6 +476,7 @@ spawn_worker_run (GatherWorker  *worker,
   gboolean block_sigpipe;
   sigset_t sigpipe;
   sigset_t old_mask;
+  int pid_pipe[2];
 
   argv = spawn_dup_argv (parameters, error);
   if (argv == NULL)
@@ -499,15 +511,25 @@ spawn_worker_run (GatherWorker  *worker,
                                         G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                         G_SUBPROCESS_FLAGS_STDERR_PIPE);
   g_subprocess_launcher_set_child_setup (launcher, spawn_child_setup, NULL, NULL);
+  if (!g_unix_open_pipe (pid_pipe, FD_CLOEXEC, error))
+    return NULL;
+  g_subprocess_launcher_take_fd (launcher, pid_pipe[1], SPAWN_PID_FD);
   if (cwd != NULL)
     g_subprocess_launcher_set_cwd (launcher, cwd);
 
   /* GLib's message names the program, or the directory it could not
    * enter. */
   run.subprocess = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv, error);
+  g_clear_object (&launcher);   /* closes our copy of the pipe's write end */
   if (run.subprocess == NULL)
-    return NULL;
-  run.pgid = (pid_t) g_ascii_strtoll (g_subprocess_get_identifier (run.subprocess), NULL, 10);
+    {
+      close (pid_pipe[0]);
+      return NULL;
+    }
+  /* The child wrote before exec, and the spawn returned after it. */
+  if (read (pid_pipe[0], &run.pgid, sizeof run.pgid) != sizeof run.pgid)
+    run.pgid = 0;
+  close (pid_pipe[0]);
 
   /* After the spawn, so that the child does not inherit the mask: a write
    * to a child that closed its input raises SIGPIPE on this thread, which
