@@ -379,6 +379,9 @@ bytestring_value (const char  *bytes,
 {
   g_autofree char *copy = NULL;
 
+  if (length == 0)
+    return g_variant_take_ref (g_variant_new_bytestring (""));
+
   if (memchr (bytes, '\0', length) != NULL)
     {
       g_set_error_literal (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_INVALID,
