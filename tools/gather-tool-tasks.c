@@ -83,11 +83,14 @@ fail (GError     **error,
       ...)
 {
   g_autofree char *message = NULL;
+  g_autofree char *raw = NULL;
   va_list args;
 
   va_start (args, format);
-  message = g_strdup_vprintf (format, args);
+  raw = g_strdup_vprintf (format, args);
   va_end (args);
+  /* Messages from GLib may quote the input as it was. */
+  message = gather_task_display_text (raw, -1);
 
   if (key != NULL)
     {
