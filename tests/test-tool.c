@@ -52,6 +52,7 @@ typedef enum
 {
   STDIN_TEXT,     /* a pipe with the given text (or none) */
   STDIN_CLOSED,   /* no file descriptor 0 at all */
+  STDOUT_CLOSED,  /* standard input a pipe, no file descriptor 1 */
 } StdinMode;
 
 typedef struct
@@ -66,6 +67,12 @@ static void
 close_stdin (gpointer data)
 {
   close (STDIN_FILENO);
+}
+
+static void
+close_stdout (gpointer data)
+{
+  close (STDOUT_FILENO);
 }
 
 /* Runs gather with @argv (NULL-terminated, without the program). */
@@ -86,21 +93,23 @@ run_argv (Result             *result,
     g_ptr_array_add (argv, (char *) args[i]);
   g_ptr_array_add (argv, NULL);
 
-  if (options->stdin_mode == STDIN_TEXT)
+  if (options->stdin_mode != STDIN_CLOSED)
     flags |= G_SUBPROCESS_FLAGS_STDIN_PIPE;
-  if (options->stdout_path == NULL)
+  if (options->stdout_path == NULL && options->stdin_mode != STDOUT_CLOSED)
     flags |= G_SUBPROCESS_FLAGS_STDOUT_PIPE;
   launcher = new_launcher (flags, options->plugin_path ? options->plugin_path : plugin_dir);
   if (options->stdout_path != NULL)
     g_subprocess_launcher_set_stdout_file_path (launcher, options->stdout_path);
   if (options->stdin_mode == STDIN_CLOSED)
     g_subprocess_launcher_set_child_setup (launcher, close_stdin, NULL, NULL);
+  if (options->stdin_mode == STDOUT_CLOSED)
+    g_subprocess_launcher_set_child_setup (launcher, close_stdout, NULL, NULL);
 
   start = g_get_monotonic_time ();
   process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
   g_assert_no_error (error);
   g_subprocess_communicate_utf8 (process,
-                                 options->stdin_mode == STDIN_TEXT ? (options->input ? options->input : "") : NULL,
+                                 options->stdin_mode != STDIN_CLOSED ? (options->input ? options->input : "") : NULL,
                                  NULL, &result->out, &result->err, &error);
   g_assert_no_error (error);
   result->elapsed = g_get_monotonic_time () - start;
@@ -1064,8 +1073,8 @@ test_tool_write_error (void)
     { "help", "run", NULL },
   };
 
-  g_test_summary ("Output that cannot be written (standard output is /dev/full) "
-                  "is an error: exit 2 with a message, not 0");
+  g_test_summary ("Output that cannot be written (standard output is /dev/full, "
+                  "or closed) is an error: exit 2 with a message, not 0");
   g_test_bug ("9");
 
   if (!g_file_test ("/dev/full", G_FILE_TEST_EXISTS))
@@ -1077,10 +1086,16 @@ test_tool_write_error (void)
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
       RunOptions options = { NULL, NULL, STDIN_TEXT, "/dev/full" };
+      RunOptions closed = { NULL, NULL, STDOUT_CLOSED, NULL };
       g_auto(Result) result = { 0 };
+      g_auto(Result) no_stdout = { 0 };
 
       run_argv (&result, &options, cases[i]);
       assert_usage_error (&result, "cannot write to standard output: No space left on device");
+
+      /* No standard output at all: the output is lost as surely. */
+      run_argv (&no_stdout, &closed, cases[i]);
+      assert_usage_error (&no_stdout, "cannot write to standard output: it is closed");
     }
 }
 
