@@ -1397,12 +1397,14 @@ test_tool_completion (void)
     const char *words;   /* COMP_WORDS after the program */
     const char *expected;
   } cases[] = {
-    { "run \"'sl\"", "'sleep\n" },
-    { "run \"'sleep m\"", "'sleep ms=\n" },
-    { "run \"'checksum a\"", "'checksum algorithm=\n" },
-    { "run \"'spawn ma\"", "'spawn max-output=\n" },
-    { "run \"'sleep ms=1 l\"", "'sleep ms=1 label=\n" },
-    { "run \"sleep t\"", "sleep timeout=\n" },
+    { "run \"'sl\"", "sleep \n" },
+    { "run \"'sleep m\"", "sleep ms=\n" },
+    { "run \"'checksum a\"", "checksum algorithm=\n" },
+    { "run \"'spawn ma\"", "spawn max-output=\n" },
+    { "run \"'sleep ms=1 l\"", "sleep ms=1 label=\n" },
+    /* Spaces escaped rather than quoted: sleep\ ms\=1\ t */
+    { "run \"sleep\\\\ ms\\\\=1\\\\ t\"", "sleep ms=1 timeout=\n" },
+    { "run sl", "sleep \n" },
     { "run --po", "--policy\n" },
     { "plugins --j", "--json\n" },
   };
