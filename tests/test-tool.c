@@ -514,7 +514,7 @@ test_tool_short_options (void)
                   "also after other flags, as -qj2");
   g_test_bug ("9");
 
-  run (&attached, "run", "-j4", "-t100ms", "--json", "sleep ms=20000", "sleep ms=1");
+  run (&attached, "run", "-j4", "-t10ms", "--json", "sleep ms=20000", "sleep ms=1 timeout=10s");
   g_assert_cmpint (attached.status, ==, 124);
   outcomes = parse_json_array (attached.out);
   g_assert_cmpstr (outcome_status (outcomes, 0), ==, "timeout");
