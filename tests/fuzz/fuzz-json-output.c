@@ -8,6 +8,11 @@
  * Property: the JSON parses with the strict reader, and the table row is
  * valid UTF-8, whatever the label, message and result hold.
  *
+ * Types longer than 64 characters are skipped: GLib 2.74 asserts (in
+ * g_variant_get_child_value()) on untrusted data of a type nested 128 or
+ * more deep, which gather never deserialises: its results are values that
+ * workers built in memory (found by this harness, kept in regressions/).
+ *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
@@ -56,7 +61,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   label = take_piece (&data, &size);
   message = take_piece (&data, &size);
 
-  if (g_variant_type_string_is_valid (type_string) &&
+  if (strlen (type_string) <= 64 &&
+      g_variant_type_string_is_valid (type_string) &&
       g_variant_type_is_definite (G_VARIANT_TYPE (type_string)))
     {
       g_autoptr(GBytes) bytes = g_bytes_new (data, size);
