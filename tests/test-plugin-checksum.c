@@ -124,7 +124,7 @@ checksum_parameters (const char *path,
   GVariantDict dict;
 
   g_variant_dict_init (&dict, NULL);
-  g_variant_dict_insert (&dict, "path", "s", path);
+  g_variant_dict_insert (&dict, "path", "^ay", path);
   if (algorithm != NULL)
     g_variant_dict_insert (&dict, "algorithm", "s", algorithm);
 
@@ -201,7 +201,7 @@ test_checksum_worker (void)
   g_assert_cmpuint (parameters->len, ==, 2);
   parameter = g_ptr_array_index (parameters, 0);
   g_assert_cmpstr (parameter->name, ==, "path");
-  g_assert_cmpstr (parameter->type, ==, "s");
+  g_assert_cmpstr (parameter->type, ==, "ay");
   g_assert_cmpint (parameter->flags, ==, GATHER_PARAMETER_REQUIRED);
   parameter = g_ptr_array_index (parameters, 1);
   g_assert_cmpstr (parameter->name, ==, "algorithm");
@@ -632,6 +632,71 @@ test_checksum_timeout (Fixture       *fixture,
 }
 
 static void
+test_checksum_latin1_name (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  /* "café" in Latin-1: a real-world file name that is not UTF-8. */
+  g_autofree char *path = g_build_filename (fixture->dir, "caf\xe9", NULL);
+  g_autofree char *shown = g_filename_display_name (path);
+  g_autoptr(GatherOutcome) outcome = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("A file name that is not UTF-8 is hashed: the path is a byte "
+                  "string; the result shows it as a display name");
+  g_test_bug ("9");
+
+  g_file_set_contents (path, "abc", -1, &error);
+  g_assert_no_error (error);
+
+  outcome = run_checksum (path, "md5");
+  assert_result (outcome, shown, "md5", "900150983cd24fb0d6963f7d28e17f72", 3);
+  g_assert_true (g_utf8_validate (shown, -1, NULL));
+}
+
+static void
+test_checksum_bytestring_forms (Fixture       *fixture,
+                                gconstpointer  data)
+{
+  g_autofree char *path = g_build_filename (fixture->dir, "abc", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GatherOutcome) unterminated = NULL;
+  g_autoptr(GatherOutcome) nul_inside = NULL;
+  g_autoptr(GatherOutcome) empty = NULL;
+  g_autofree char *with_nul = NULL;
+  GVariantDict dict;
+
+  g_test_summary ("A path without the terminating NUL (as bindings make byte "
+                  "strings) works; one with a NUL inside, or an empty one, is refused");
+  g_test_bug ("9");
+
+  g_file_set_contents (path, "abc", -1, &error);
+  g_assert_no_error (error);
+
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert_value (&dict, "path", g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, path,
+                                                                         strlen (path), 1));
+  unterminated = test_run_worker (get_registry (), "checksum", g_variant_dict_end (&dict), 0);
+  assert_result (unterminated, path, "sha256",
+                 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", 3);
+
+  /* "PATH\0zzz": hashing PATH would be a different request. */
+  with_nul = g_strconcat (path, "?zzz", NULL);
+  with_nul[strlen (path)] = '\0';
+  g_variant_dict_init (&dict, NULL);
+  g_variant_dict_insert_value (&dict, "path", g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, with_nul,
+                                                                         strlen (path) + 4, 1));
+  nul_inside = test_run_worker (get_registry (), "checksum", g_variant_dict_end (&dict), 0);
+  assert_status (nul_inside, GATHER_STATUS_ERROR);
+  g_assert_error (gather_outcome_get_error (nul_inside), G_IO_ERROR, G_IO_ERROR_INVALID_FILENAME);
+  test_assert_message_has (gather_outcome_get_error (nul_inside), "NUL byte");
+
+  empty = run_checksum ("", NULL);
+  assert_status (empty, GATHER_STATUS_ERROR);
+  g_assert_error (gather_outcome_get_error (empty), G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  test_assert_message_has (gather_outcome_get_error (empty), "empty");
+}
+
+static void
 add_test (const char *path,
           void (*func) (Fixture *, gconstpointer))
 {
@@ -655,6 +720,8 @@ main (int   argc,
   add_test ("/gather/plugin/checksum/missing", test_checksum_missing);
   add_test ("/gather/plugin/checksum/directory", test_checksum_directory);
   add_test ("/gather/plugin/checksum/fifo", test_checksum_fifo);
+  add_test ("/gather/plugin/checksum/latin1-name", test_checksum_latin1_name);
+  add_test ("/gather/plugin/checksum/bytestring-forms", test_checksum_bytestring_forms);
   g_test_add_func ("/gather/plugin/checksum/unreadable", test_checksum_unreadable);
   g_test_add_func (UNREADABLE_PROBE_PATH, test_checksum_unreadable_probe);
   g_test_add_func (UNREADABLE_RUN_PATH, test_checksum_unreadable_run);

@@ -117,6 +117,38 @@ read_pid_file (const char *path)
   return (pid_t) pid;
 }
 
+/* Whether @pid is a zombie: dead, and waiting for a parent that is not
+ * ours (a grandchild is reparented to whatever reaps orphans here). */
+static gboolean
+is_zombie (pid_t pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *stat = NULL;
+  const char *end;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return FALSE;
+  end = strrchr (stat, ')');
+
+  return end != NULL && end[1] == ' ' && end[2] == 'Z';
+}
+
+/* Asserts that @pid, a grandchild, is dead: gone, or a zombie. */
+static void
+assert_grandchild_dead (pid_t pid)
+{
+  gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC * test_slowdown ();
+
+  while (g_get_monotonic_time () < end)
+    {
+      if ((kill (pid, 0) != 0 && errno == ESRCH) || is_zombie (pid))
+        return;
+      g_usleep (10 * 1000);
+    }
+
+  g_error ("Process %d, started by a spawn task, is still running", (int) pid);
+}
+
 /* Asserts that @pid is gone and reaped: a zombie still answers kill(). */
 static void
 assert_process_gone (pid_t pid)
@@ -182,7 +214,7 @@ assert_sleeper_stopped (const char   *stdin_text,
   gint64 start;
 
   g_variant_dict_init (&parameters, NULL);
-  g_variant_dict_insert_value (&parameters, "argv", g_variant_new_strv (argv, -1));
+  g_variant_dict_insert_value (&parameters, "argv", g_variant_new_bytestring_array (argv, -1));
   if (stdin_text != NULL)
     g_variant_dict_insert (&parameters, "stdin", "s", stdin_text);
 
@@ -221,10 +253,11 @@ test_spawn_describe (void)
     const char           *type;
     GatherParameterFlags  flags;
   } expected[] = {
-    { "argv", "as", GATHER_PARAMETER_REQUIRED },
+    { "argv", "aay", GATHER_PARAMETER_REQUIRED },
     { "stdin", "s", GATHER_PARAMETER_NONE },
-    { "cwd", "s", GATHER_PARAMETER_NONE },
+    { "cwd", "ay", GATHER_PARAMETER_NONE },
     { "max-output", "u", GATHER_PARAMETER_NONE },
+    { "check", "b", GATHER_PARAMETER_NONE },
   };
 
   g_test_summary ("The spawn plugin loads and declares its name, types and parameters");
@@ -257,7 +290,7 @@ test_spawn_echo (void)
 
   g_test_summary ("echo hello: its output and exit status 0");
 
-  outcome = run_spawn (g_variant_new_parsed ("{'argv': <['echo', 'hello']>}"), 10000);
+  outcome = run_spawn (g_variant_new_parsed ("{'argv': <[b'echo', b'hello']>}"), 10000);
   result = assert_ok (outcome);
 
   assert_exited (result, 0);
@@ -271,10 +304,10 @@ test_spawn_exit_status (void)
   g_autoptr(GatherOutcome) outcome = NULL;
   GVariant *result;
 
-  g_test_summary ("A command that prints to stderr and exits with 3 is a "
-                  "success of the task, with that status and output");
+  g_test_summary ("With check=false, a command that prints to stderr and "
+                  "exits with 3 is a success of the task, with that status and output");
 
-  outcome = run_spawn (g_variant_new_parsed ("{'argv': <['sh', '-c', 'echo oops >&2; exit 3']>}"),
+  outcome = run_spawn (g_variant_new_parsed ("{'argv': <[b'sh', b'-c', b'echo oops >&2; exit 3']>, 'check': <false>}"),
                        10000);
   result = assert_ok (outcome);
 
@@ -289,10 +322,11 @@ test_spawn_signal (void)
   g_autoptr(GatherOutcome) outcome = NULL;
   GVariant *result;
 
-  g_test_summary ("A command killed by a signal reports it, with exit status -1");
+  g_test_summary ("With check=false, a command killed by a signal reports it, "
+                  "with exit status -1");
 
-  outcome = run_spawn (g_variant_new_parsed ("{'argv': <['sh', '-c', "
-                                             "'echo before; kill -TERM $$; echo after']>}"),
+  outcome = run_spawn (g_variant_new_parsed ("{'argv': <[b'sh', b'-c', "
+                                             "b'echo before; kill -TERM $$; echo after']>, 'check': <false>}"),
                        10000);
   result = assert_ok (outcome);
 
@@ -309,7 +343,7 @@ test_spawn_stdin (void)
 
   g_test_summary ("The stdin text goes to the command, whose input is then closed");
 
-  outcome = run_spawn (g_variant_new_parsed ("{'argv': <['cat']>, "
+  outcome = run_spawn (g_variant_new_parsed ("{'argv': <[b'cat']>, "
                                              "'stdin': <'line 1\\nline 2\\n'>}"),
                        10000);
   result = assert_ok (outcome);
@@ -327,7 +361,7 @@ test_spawn_stdin_default (void)
   g_test_summary ("Without stdin the command reads an empty, closed input, "
                   "never the test's own: cat ends at once");
 
-  outcome = run_spawn (g_variant_new_parsed ("{'argv': <['sh', '-c', 'cat; echo end']>}"),
+  outcome = run_spawn (g_variant_new_parsed ("{'argv': <[b'sh', b'-c', b'cat; echo end']>}"),
                        10000 * test_slowdown ());
   result = assert_ok (outcome);
 
@@ -350,7 +384,7 @@ test_spawn_stdin_large (void)
     g_string_append_printf (text, "line %u of the input\n", (guint) text->len);
 
   g_variant_dict_init (&parameters, NULL);
-  g_variant_dict_insert_value (&parameters, "argv", g_variant_new_parsed ("['cat']"));
+  g_variant_dict_insert_value (&parameters, "argv", g_variant_new_parsed ("[b'cat']"));
   g_variant_dict_insert (&parameters, "stdin", "s", text->str);
   g_variant_dict_insert (&parameters, "max-output", "u", (guint32) (2 * text->len));
 
@@ -374,7 +408,8 @@ test_spawn_stdin_unread (void)
 
   g_variant_dict_init (&parameters, NULL);
   g_variant_dict_insert_value (&parameters, "argv",
-                               g_variant_new_parsed ("['sh', '-c', 'exit 7']"));
+                               g_variant_new_parsed ("[b'sh', b'-c', b'exit 7']"));
+  g_variant_dict_insert (&parameters, "check", "b", FALSE);
   g_variant_dict_insert (&parameters, "stdin", "s", text);
 
   outcome = run_spawn (g_variant_dict_end (&parameters), 10000 * test_slowdown ());
@@ -397,7 +432,7 @@ test_spawn_cwd (void)
   g_file_set_contents (marker, "found it", -1, &error);
   g_assert_no_error (error);
 
-  outcome = run_spawn (g_variant_new_parsed ("{'argv': <['cat', 'marker']>, 'cwd': <%s>}", dir),
+  outcome = run_spawn (g_variant_new_parsed ("{'argv': <[b'cat', b'marker']>, 'cwd': <%^ay>}", dir),
                        10000);
   result = assert_ok (outcome);
 
@@ -417,7 +452,7 @@ test_spawn_cwd_missing (void)
 
   g_test_summary ("A cwd that does not exist fails the task with a message naming it");
 
-  outcome = run_spawn (g_variant_new_parsed ("{'argv': <['true']>, 'cwd': <%s>}", missing), 10000);
+  outcome = run_spawn (g_variant_new_parsed ("{'argv': <[b'true']>, 'cwd': <%^ay>}", missing), 10000);
 
   assert_status (outcome, GATHER_STATUS_ERROR);
   error = gather_outcome_get_error (outcome);
@@ -442,7 +477,7 @@ test_spawn_max_output (void)
     g_string_append_printf (expected, "%u\n", i);
   g_string_truncate (expected, 1000);
 
-  outcome = run_spawn (g_variant_new_parsed ("{'argv': <['seq', '1', '1000000']>, "
+  outcome = run_spawn (g_variant_new_parsed ("{'argv': <[b'seq', b'1', b'1000000']>, "
                                              "'max-output': <uint32 1000>}"),
                        20000 * test_slowdown ());
   result = assert_ok (outcome);
@@ -466,8 +501,8 @@ test_spawn_max_output_stderr (void)
 
   g_test_summary ("max-output applies to stderr on its own");
 
-  outcome = run_spawn (g_variant_new_parsed ("{'argv': <['sh', '-c', "
-                                             "'printf abc; seq 1 100000 >&2']>, "
+  outcome = run_spawn (g_variant_new_parsed ("{'argv': <[b'sh', b'-c', "
+                                             "b'printf abc; seq 1 100000 >&2']>, "
                                              "'max-output': <uint32 3>}"),
                        20000 * test_slowdown ());
   result = assert_ok (outcome);
@@ -489,8 +524,8 @@ test_spawn_max_output_default (void)
 
   g_test_summary ("Without max-output, 1 MiB of each output is kept");
 
-  outcome = run_spawn (g_variant_new_parsed ("{'argv': <['sh', '-c', "
-                                             "'head -c 1500000 /dev/zero | tr \"\\\\0\" a']>}"),
+  outcome = run_spawn (g_variant_new_parsed ("{'argv': <[b'sh', b'-c', "
+                                             "b'head -c 1500000 /dev/zero | tr \"\\\\0\" a']>}"),
                        20000 * test_slowdown ());
   result = assert_ok (outcome);
 
@@ -509,7 +544,7 @@ test_spawn_invalid_utf8 (void)
 
   g_test_summary ("Output that is not UTF-8 is made valid");
 
-  outcome = run_spawn (g_variant_new_parsed ("{'argv': <['printf', 'a\\\\377b']>}"), 10000);
+  outcome = run_spawn (g_variant_new_parsed ("{'argv': <[b'printf', b'a\\\\377b']>}"), 10000);
   result = assert_ok (outcome);
 
   assert_exited (result, 0);
@@ -553,7 +588,7 @@ test_spawn_missing_program (void)
   g_test_summary ("A program that does not exist fails the task with the "
                   "spawn error, which names it");
 
-  outcome = run_spawn (g_variant_new_parsed ("{'argv': <['gather-test-no-such-program', 'x']>}"),
+  outcome = run_spawn (g_variant_new_parsed ("{'argv': <[b'gather-test-no-such-program', b'x']>}"),
                        10000);
 
   assert_status (outcome, GATHER_STATUS_ERROR);
@@ -578,7 +613,7 @@ test_spawn_not_executable (void)
                             0644, &local_error);
   g_assert_no_error (local_error);
 
-  outcome = run_spawn (g_variant_new_parsed ("{'argv': <[%s]>}", program), 10000);
+  outcome = run_spawn (g_variant_new_parsed ("{'argv': <[%^ay]>}", program), 10000);
 
   assert_status (outcome, GATHER_STATUS_ERROR);
   error = gather_outcome_get_error (outcome);
@@ -591,7 +626,7 @@ test_spawn_not_executable (void)
 static void
 test_spawn_empty_argv (void)
 {
-  static const char *cases[] = { "{'argv': <@as []>}", "{'argv': <['']>}" };
+  static const char *cases[] = { "{'argv': <@aay []>}", "{'argv': <[b'']>}" };
 
   g_test_summary ("An empty argv, or an empty program name, has the right "
                   "type, so the group accepts it; the worker fails with "
@@ -613,9 +648,11 @@ test_spawn_bad_parameters (void)
 {
   static const char *cases[] = {
     "{'argv': <'echo hello'>}",
-    "{'argv': <['echo']>, 'max-output': <1000>}",
-    "{'argv': <['cat']>, 'stdin': <[byte 0x61]>}",
-    "{'argv': <['echo']>, 'env': <['A=b']>}",
+    "{'argv': <['echo']>}",
+    "{'argv': <[b'echo']>, 'max-output': <1000>}",
+    "{'argv': <[b'echo']>, 'check': <'yes'>}",
+    "{'argv': <[b'cat']>, 'stdin': <[byte 0x61]>}",
+    "{'argv': <[b'echo']>, 'env': <['A=b']>}",
     "{'stdin': <'text'>}",
     "['echo', 'hello']",
   };
@@ -655,7 +692,7 @@ test_spawn_concurrent (void)
       g_autofree char *text = g_strdup_printf ("task %u\n", i);
       GVariant *parameters;
 
-      parameters = g_variant_new_parsed ("{'argv': <['sh', '-c', 'cat; echo err >&2; sleep 0.1']>, "
+      parameters = g_variant_new_parsed ("{'argv': <[b'sh', b'-c', b'cat; echo err >&2; sleep 0.1']>, "
                                          "'stdin': <%s>}", text);
       g_assert_cmpuint (gather_group_add_worker_task (group, "spawn", parameters, NULL, 0, &error),
                         ==, i);
@@ -675,6 +712,164 @@ test_spawn_concurrent (void)
       g_assert_cmpstr (lookup_string (result, "stdout"), ==, text);
       g_assert_cmpstr (lookup_string (result, "stderr"), ==, "err\n");
     }
+}
+
+static void
+test_spawn_check (void)
+{
+  static const struct {
+    const char *parameters;
+    gint        code;
+    const char *message;
+  } cases[] = {
+    { "{'argv': <[b'sh', b'-c', b'echo oops >&2; exit 3']>}", 3,
+      "“sh” exited with status 3: oops" },
+    { "{'argv': <[b'sh', b'-c', b'kill -TERM $$']>}", G_SPAWN_ERROR_FAILED,
+      "“sh” was killed by signal 15" },
+    { "{'argv': <[b'false']>, 'check': <true>}", 1, "“false” exited with status 1" },
+  };
+
+  g_test_summary ("By default a status other than 0, or a signal, fails the "
+                  "task with the spawn error, quoting stderr");
+  g_test_bug ("9");
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GatherOutcome) outcome = run_spawn (g_variant_new_parsed (cases[i].parameters),
+                                                    10000);
+      GError *error = gather_outcome_get_error (outcome);
+
+      assert_status (outcome, GATHER_STATUS_ERROR);
+      g_assert_nonnull (error);
+      g_assert_true (error->domain == (i == 1 ? G_SPAWN_ERROR : G_SPAWN_EXIT_ERROR));
+      g_assert_cmpint (error->code, ==, cases[i].code);
+      test_assert_message_has (error, cases[i].message);
+    }
+}
+
+/* Runs a shell that starts `sleep 30` in the background and writes its pid
+ * to a file, then does @then; returns the outcome and the sleep's pid. */
+static GatherOutcome *
+run_with_background_job (const char *then,
+                         guint       timeout_msec,
+                         pid_t      *out_pid)
+{
+  g_autofree char *dir = make_tmp_dir ();
+  g_autofree char *pid_file = g_build_filename (dir, "pid", NULL);
+  g_autofree char *script = g_strdup_printf ("sleep 30 >/dev/null 2>&1 & echo $! > \"$1\"; %s",
+                                             then);
+  const char *argv[] = { "sh", "-c", script, "sh", pid_file, NULL };
+  GVariantDict parameters;
+  GatherOutcome *outcome;
+
+  g_variant_dict_init (&parameters, NULL);
+  g_variant_dict_insert_value (&parameters, "argv", g_variant_new_bytestring_array (argv, -1));
+  outcome = run_spawn (g_variant_dict_end (&parameters), timeout_msec);
+  *out_pid = read_pid_file (pid_file);
+  test_remove_tree (dir);
+
+  return outcome;
+}
+
+static void
+test_spawn_process_group (void)
+{
+  g_autoptr(GatherOutcome) timed_out = NULL;
+  g_autoptr(GatherOutcome) exited = NULL;
+  pid_t pid;
+
+  g_test_summary ("A timeout kills the command's whole process group, and a "
+                  "command that exits takes its background jobs with it: no "
+                  "grandchild outlives the task");
+  g_test_bug ("9");
+
+  timed_out = run_with_background_job ("wait", 300 * test_slowdown (), &pid);
+  assert_status (timed_out, GATHER_STATUS_TIMEOUT);
+  assert_grandchild_dead (pid);
+
+  exited = run_with_background_job ("exit 0", 10000, &pid);
+  assert_status (exited, GATHER_STATUS_OK);
+  assert_grandchild_dead (pid);
+}
+
+static void
+test_spawn_byte_string_names (void)
+{
+  g_autoptr(GatherOutcome) outcome = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *dir = make_tmp_dir ();
+  /* "café" and "répertoire" in Latin-1: not UTF-8. */
+  g_autofree char *name = g_build_filename (dir, "caf\xe9", NULL);
+  g_autofree char *subdir = g_build_filename (dir, "r\xe9pertoire", NULL);
+  GVariantBuilder argv;
+  GVariant *result;
+
+  g_test_summary ("Program arguments and the directory are byte strings: "
+                  "file names that are not UTF-8 reach the program intact");
+  g_test_bug ("9");
+
+  g_file_set_contents (name, "latin-1\n", -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mkdir (subdir, 0700), ==, 0);
+
+  g_variant_builder_init (&argv, G_VARIANT_TYPE_BYTESTRING_ARRAY);
+  g_variant_builder_add (&argv, "^ay", "sh");
+  g_variant_builder_add (&argv, "^ay", "-c");
+  g_variant_builder_add (&argv, "^ay", "cat \"$1\"; pwd");
+  g_variant_builder_add (&argv, "^ay", "sh");
+  g_variant_builder_add (&argv, "^ay", name);
+  outcome = run_spawn (g_variant_new_parsed ("{'argv': <%@aay>, 'cwd': <%^ay>}",
+                                             g_variant_builder_end (&argv), subdir), 10000);
+  result = assert_ok (outcome);
+  assert_exited (result, 0);
+  /* pwd printed the Latin-1 name, made valid for the "s" result. */
+  g_assert_true (g_str_has_prefix (lookup_string (result, "stdout"), "latin-1\n"));
+  g_assert_nonnull (strstr (lookup_string (result, "stdout"), "r\xef\xbf\xbdpertoire"));
+
+  test_remove_tree (dir);
+}
+
+static void
+test_spawn_byte_string_nul (void)
+{
+  static const char *cases[] = {
+    "{'argv': <[[byte 0x65, 0x00, 0x63, 0x00]]>}",
+    "{'argv': <[b'true']>, 'cwd': <[byte 0x2f, 0x00, 0x74, 0x00]>}",
+  };
+
+  g_test_summary ("A NUL inside a byte string would cut a name short: the "
+                  "task fails instead, naming the parameter");
+  g_test_bug ("9");
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GatherOutcome) outcome = run_spawn (g_variant_new_parsed (cases[i]), 10000);
+      GError *error = gather_outcome_get_error (outcome);
+
+      assert_status (outcome, GATHER_STATUS_ERROR);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+      test_assert_message_has (error, i == 0 ? "“argv”" : "“cwd”");
+      test_assert_message_has (error, "NUL");
+    }
+}
+
+static void
+test_spawn_max_output_range (void)
+{
+  g_autoptr(GatherOutcome) outcome = NULL;
+  GError *error;
+
+  g_test_summary ("max-output above 256 MiB is refused rather than letting "
+                  "a command fill the memory");
+  g_test_bug ("9");
+
+  outcome = run_spawn (g_variant_new_parsed ("{'argv': <[b'true']>, "
+                                             "'max-output': <uint32 4294967295>}"), 10000);
+  assert_status (outcome, GATHER_STATUS_ERROR);
+  error = gather_outcome_get_error (outcome);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  test_assert_message_has (error, "“max-output”");
+  test_assert_message_has (error, "at most 268435456, not 4294967295");
 }
 
 int
@@ -710,6 +905,11 @@ main (int    argc,
   g_test_add_func ("/gather/plugin/spawn/empty-argv", test_spawn_empty_argv);
   g_test_add_func ("/gather/plugin/spawn/bad-parameters", test_spawn_bad_parameters);
   g_test_add_func ("/gather/plugin/spawn/concurrent", test_spawn_concurrent);
+  g_test_add_func ("/gather/plugin/spawn/check", test_spawn_check);
+  g_test_add_func ("/gather/plugin/spawn/process-group", test_spawn_process_group);
+  g_test_add_func ("/gather/plugin/spawn/byte-string-names", test_spawn_byte_string_names);
+  g_test_add_func ("/gather/plugin/spawn/byte-string-nul", test_spawn_byte_string_nul);
+  g_test_add_func ("/gather/plugin/spawn/max-output-range", test_spawn_max_output_range);
 
   ret = g_test_run ();
 

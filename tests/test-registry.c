@@ -955,7 +955,7 @@ test_registry_tool_shadowed (void)
   g_autofree char *skipped = install_plugin ("gather-dup-a.so", second, "gather-dup-a.so");
   g_autofree char *search_path = g_strconcat (first, ":", second, NULL);
   g_autofree char *expected = g_strdup_printf ("\n  %s\n    by %s\n", skipped, used);
-  g_autofree char *expected_json = g_strdup_printf ("\"shadowed_by\" : \"%s\"", used);
+  g_autofree char *expected_json = g_strdup_printf ("\"shadowed_by\":\"%s\"", used);
   const char *tool = g_getenv ("GATHER_TOOL");
   g_autoptr(GSubprocessLauncher) launcher = NULL;
 
@@ -987,7 +987,7 @@ test_registry_tool_shadowed (void)
       if (json)
         {
           g_assert_nonnull (strstr (out, expected_json));
-          g_assert_nonnull (strstr (out, "\"failures\" : []"));
+          g_assert_nonnull (strstr (out, "\"failures\":[]"));
         }
       else
         {

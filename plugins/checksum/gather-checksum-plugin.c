@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,7 +33,8 @@ G_DEFINE_DYNAMIC_TYPE_EXTENDED (ChecksumWorker, checksum_worker, G_TYPE_OBJECT, 
                                                                checksum_worker_iface_init))
 
 static const GatherParameter checksum_parameters[] = {
-  { "path", "s", "The file to hash", GATHER_PARAMETER_REQUIRED },
+  { "path", "ay", "The file to hash: a byte string, as GLib keeps file names, so that "
+                  "names that are not UTF-8 work too", GATHER_PARAMETER_REQUIRED },
   { "algorithm", "s", "md5, sha1, sha256, sha384 or sha512; sha256 by default",
     GATHER_PARAMETER_NONE },
 };
@@ -87,25 +89,46 @@ set_error_from_errno (GError     **error,
                "Cannot %s “%s”: %s", what, path, g_strerror (errsv));
 }
 
-/* Opens the regular file @path (UTF-8, as given) for reading. Returns a
- * file descriptor, or -1 with @error set to a message that names @path. */
+/* The file name in a byte string parameter, with or without the
+ * terminating NUL that g_variant_new_bytestring() adds (bindings often
+ * leave it out). A NUL inside would cut the name short: refused. */
+static char *
+dup_file_name (GVariant    *value,
+               GError     **error)
+{
+  gsize length = 0;
+  const char *bytes = g_variant_get_fixed_array (value, &length, 1);
+
+  if (length > 0 && bytes[length - 1] == '\0')
+    length--;
+  if (length == 0)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           "Parameter “path” of worker “checksum” is empty: give a file name");
+      return NULL;
+    }
+  if (memchr (bytes, '\0', length) != NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_FILENAME,
+                           "Parameter “path” of worker “checksum” holds a NUL byte, "
+                           "which no file name can");
+      return NULL;
+    }
+
+  return g_strndup (bytes, length);
+}
+
+/* Opens the regular file @filename (bytes, as the system takes them) for
+ * reading; @path is its name as text, for messages. Returns a file
+ * descriptor, or -1 with @error set to a message that names @path. */
 static int
-open_regular_file (const char  *path,
+open_regular_file (const char  *filename,
+                   const char  *path,
                    GError     **error)
 {
-  g_autofree char *filename = NULL;
-  g_autoptr(GError) local_error = NULL;
   struct stat buf;
   int flags;
   int fd;
-
-  filename = g_filename_from_utf8 (path, -1, NULL, NULL, &local_error);
-  if (filename == NULL)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_FILENAME,
-                   "Cannot use “%s” as a file name: %s", path, local_error->message);
-      return -1;
-    }
 
   /* O_NONBLOCK so that opening a FIFO cannot wait for a writer, which
    * nothing could cancel; only regular files are hashed, and the flag is
@@ -204,8 +227,10 @@ checksum_worker_run (GatherWorker  *worker,
                      GError       **error)
 {
   g_autoptr(GChecksum) checksum = NULL;
+  g_autoptr(GVariant) path_value = NULL;
+  g_autofree char *filename = NULL;
+  g_autofree char *path = NULL;
   const char *algorithm = DEFAULT_ALGORITHM;
-  const char *path = NULL;
   GChecksumType type;
   GVariantBuilder builder;
   guint64 size = 0;
@@ -213,17 +238,25 @@ checksum_worker_run (GatherWorker  *worker,
   int fd;
 
   g_variant_lookup (parameters, "algorithm", "&s", &algorithm);
-  if (!g_variant_lookup (parameters, "path", "&s", &path))
+  path_value = g_variant_lookup_value (parameters, "path", G_VARIANT_TYPE_BYTESTRING);
+  if (path_value == NULL)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                            "The parameter “path” is required");
       return NULL;
     }
 
+  filename = dup_file_name (path_value, error);
+  if (filename == NULL)
+    return NULL;
+  /* Text for messages and the result: bytes that are not UTF-8 show as
+   * U+FFFD. */
+  path = g_filename_display_name (filename);
+
   if (!lookup_algorithm (algorithm, &type, error))
     return NULL;
 
-  fd = open_regular_file (path, error);
+  fd = open_regular_file (filename, path, error);
   if (fd < 0)
     return NULL;
 
@@ -234,6 +267,7 @@ checksum_worker_run (GatherWorker  *worker,
     return NULL;
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  /* The file's name as text: the parameter holds its bytes. */
   g_variant_builder_add (&builder, "{sv}", "path", g_variant_new_string (path));
   g_variant_builder_add (&builder, "{sv}", "algorithm", g_variant_new_string (algorithm));
   g_variant_builder_add (&builder, "{sv}", "digest",

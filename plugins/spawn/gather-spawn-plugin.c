@@ -7,13 +7,19 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <glib-unix.h>
 #include <libgather.h>
 
-/* Bytes of each output stream kept by default. */
+/* Bytes of each output stream kept by default, and at most. */
 #define SPAWN_DEFAULT_MAX_OUTPUT 1048576
+#define SPAWN_MAX_MAX_OUTPUT     (256 * 1048576)
+
+/* Bytes of standard error quoted in the error of a failed command. */
+#define SPAWN_ERROR_EXCERPT 200
 
 /* Bytes asked for by each read of an output pipe: a Linux pipe's default
  * capacity. */
@@ -35,6 +41,12 @@ G_DECLARE_FINAL_TYPE (SpawnWorker, spawn_worker, SPAWN, WORKER, GObject)
  * output pipes are read to their end; past "max-output" bytes the output is
  * read and dropped, so the child never blocks on a full pipe. When the task
  * is cancelled the child is killed and reaped before the run returns.
+ *
+ * The child leads a process group of its own. When it exits, or the task
+ * is cancelled, whatever is left in that group (a shell's background
+ * job, a grandchild still holding the pipes) is killed: nothing a task
+ * started outlives it. By default a command that exits with a status
+ * other than 0, or is killed by a signal, fails the task ("check").
  */
 struct _SpawnWorker
 {
@@ -48,13 +60,17 @@ G_DEFINE_DYNAMIC_TYPE_EXTENDED (SpawnWorker, spawn_worker, G_TYPE_OBJECT, G_TYPE
                                                                spawn_worker_iface_init))
 
 static const GatherParameter spawn_parameters[] = {
-  { "argv", "as", "The program and its arguments; a program without a slash "
-                  "is looked up in PATH", GATHER_PARAMETER_REQUIRED },
+  { "argv", "aay", "The program and its arguments, as byte strings (file names need not "
+                   "be UTF-8); a program without a slash is looked up in PATH",
+    GATHER_PARAMETER_REQUIRED },
   { "stdin", "s", "Text written to the program's standard input, which is then "
                   "closed; by default the input is empty", GATHER_PARAMETER_NONE },
-  { "cwd", "s", "The directory to run the program in", GATHER_PARAMETER_NONE },
+  { "cwd", "ay", "The directory to run the program in", GATHER_PARAMETER_NONE },
   { "max-output", "u", "Bytes of standard output and of standard error to keep "
-                       "(default 1048576); the rest is read and dropped",
+                       "(default 1048576, at most 268435456); the rest is read and dropped",
+    GATHER_PARAMETER_NONE },
+  { "check", "b", "Whether a status other than 0, or a signal, fails the task "
+                  "(default true); when false it is only reported in the result",
     GATHER_PARAMETER_NONE },
 };
 
@@ -77,6 +93,7 @@ struct _SpawnRun
 {
   GMainContext *context;         /* (owned): private, thread-default while running */
   GSubprocess  *subprocess;      /* (owned) */
+  pid_t         pgid;            /* the child's process group: its pid */
   GCancellable *io_cancellable;  /* (owned): stops the pipe I/O */
   guint         n_pending;       /* asynchronous operations not yet finished */
   gint          cancel_request;  /* atomic: set by the task's cancellable, on any thread */
@@ -87,11 +104,24 @@ struct _SpawnRun
   SpawnOutput   err;
 };
 
-/* Kills the child and stops reading and writing its pipes. The wait for
- * the child, which has no cancellable, goes on until it is reaped. */
+/* Kills what is left of the child's process group. Before the child
+ * has called setpgid() the group does not exist yet, and the child is
+ * killed by its pid; after it has been reaped, the group lives on while
+ * any of its members does. */
+static void
+spawn_run_kill_group (SpawnRun *run)
+{
+  if (run->pgid > 0)
+    kill (-run->pgid, SIGKILL);
+}
+
+/* Kills the child and its group and stops reading and writing its pipes.
+ * The wait for the child, which has no cancellable, goes on until it is
+ * reaped. */
 static void
 spawn_run_stop (SpawnRun *run)
 {
+  spawn_run_kill_group (run);
   g_subprocess_force_exit (run->subprocess);
   g_cancellable_cancel (run->io_cancellable);
 }
@@ -134,6 +164,10 @@ spawn_run_exited (GObject      *object,
 
   if (!g_subprocess_wait_finish (G_SUBPROCESS (object), result, &error))
     spawn_run_fail (run, error);
+
+  /* The command is over: so is anything it left running, which would
+   * otherwise outlive the task (and keep the pipes open). */
+  spawn_run_kill_group (run);
 
   run->n_pending--;
 }
@@ -309,26 +343,76 @@ spawn_run_result (SpawnRun *run)
   return g_variant_builder_end (&builder);
 }
 
-static GVariant *
-spawn_worker_run (GatherWorker  *worker,
-                  GVariant      *parameters,
-                  GCancellable  *cancellable,
-                  GError       **error)
-{
-  g_autoptr(GSubprocessLauncher) launcher = NULL;
-  g_autofree const char **argv = NULL;
-  const char *stdin_text = NULL;
-  const char *cwd = NULL;
-  guint32 max_output = SPAWN_DEFAULT_MAX_OUTPUT;
-  SpawnRun run = { 0 };
-  gulong cancelled_id = 0;
-  GVariant *result = NULL;
-  gboolean block_sigpipe;
-  sigset_t sigpipe;
-  sigset_t old_mask;
+/* The descriptor on which the child tells its pid, in the child. */
+#define SPAWN_PID_FD 3
 
-  if (!g_variant_lookup (parameters, "argv", "^a&s", &argv) ||
-      argv[0] == NULL || *argv[0] == '\0')
+/* In the child, between fork and exec: only async-signal-safe calls. */
+static void
+spawn_child_setup (gpointer data)
+{
+  pid_t pid = getpid ();
+
+  /* A process group of its own, so that the command and everything it
+   * starts can be killed at once. */
+  setpgid (0, 0);
+  /* Killed if the thread that started it dies (a killed gather), rather
+   * than orphaned. */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  /* GSubprocess forgets the pid once the child is reaped, which can
+   * happen before the spawn call returns: tell it through a pipe, which
+   * the program does not inherit. */
+  if (write (SPAWN_PID_FD, &pid, sizeof pid) != sizeof pid)
+    _exit (127);
+  close (SPAWN_PID_FD);
+}
+
+/* A byte string, with or without the terminating NUL that
+ * g_variant_new_bytestring() adds; NULL if a NUL is inside. */
+static char *
+spawn_dup_bytestring (GVariant *value)
+{
+  gsize length = 0;
+  const char *bytes = g_variant_get_fixed_array (value, &length, 1);
+
+  if (length > 0 && bytes[length - 1] == '\0')
+    length--;
+  if (length > 0 && memchr (bytes, '\0', length) != NULL)
+    return NULL;
+
+  return length > 0 ? g_strndup (bytes, length) : g_strdup ("");
+}
+
+static gboolean
+spawn_bad_bytestring (const char  *key,
+                      GError     **error)
+{
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+               "Parameter “%s” of worker “spawn” holds a NUL byte inside a byte string", key);
+  return FALSE;
+}
+
+static char **
+spawn_dup_argv (GVariant  *parameters,
+                GError   **error)
+{
+  g_autoptr(GVariant) value = g_variant_lookup_value (parameters, "argv",
+                                                      G_VARIANT_TYPE_BYTESTRING_ARRAY);
+  gsize n = value != NULL ? g_variant_n_children (value) : 0;
+  g_auto(GStrv) argv = g_new0 (char *, n + 1);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr(GVariant) word = g_variant_get_child_value (value, i);
+
+      argv[i] = spawn_dup_bytestring (word);
+      if (argv[i] == NULL)
+        {
+          spawn_bad_bytestring ("argv", error);
+          return NULL;
+        }
+    }
+
+  if (argv[0] == NULL || *argv[0] == '\0')
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                            "Parameter “argv” of worker “spawn” must hold at least "
@@ -336,9 +420,89 @@ spawn_worker_run (GatherWorker  *worker,
       return NULL;
     }
 
+  return g_steal_pointer (&argv);
+}
+
+/* With "check": a command that did not exit with status 0 fails the task,
+ * as g_spawn_check_wait_status() would say, quoting the start of what it
+ * wrote on standard error. */
+static gboolean
+spawn_run_check (SpawnRun    *run,
+                 const char  *program,
+                 GError     **error)
+{
+  GSubprocess *subprocess = run->subprocess;
+  g_autofree char *name = g_filename_display_name (program);
+  g_autofree char *excerpt = NULL;
+  g_autofree char *quoted = NULL;
+
+  if (g_subprocess_get_if_exited (subprocess) && g_subprocess_get_exit_status (subprocess) == 0)
+    return TRUE;
+
+  excerpt = g_utf8_make_valid (run->err.kept->str, MIN (run->err.kept->len, SPAWN_ERROR_EXCERPT));
+  g_strstrip (g_strdelimit (excerpt, "\r\n\t", ' '));
+  quoted = *excerpt != '\0' ? g_strdup_printf (": %s%s", excerpt,
+                                               run->err.kept->len > SPAWN_ERROR_EXCERPT ? "…" : "")
+                            : g_strdup ("");
+
+  if (g_subprocess_get_if_exited (subprocess))
+    g_set_error (error, G_SPAWN_EXIT_ERROR, g_subprocess_get_exit_status (subprocess),
+                 "“%s” exited with status %d%s", name,
+                 g_subprocess_get_exit_status (subprocess), quoted);
+  else
+    g_set_error (error, G_SPAWN_ERROR, G_SPAWN_ERROR_FAILED,
+                 "“%s” was killed by signal %d (%s)%s", name,
+                 g_subprocess_get_term_sig (subprocess),
+                 g_strsignal (g_subprocess_get_term_sig (subprocess)), quoted);
+  return FALSE;
+}
+
+static GVariant *
+spawn_worker_run (GatherWorker  *worker,
+                  GVariant      *parameters,
+                  GCancellable  *cancellable,
+                  GError       **error)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GVariant) cwd_value = NULL;
+  g_auto(GStrv) argv = NULL;
+  g_autofree char *cwd = NULL;
+  const char *stdin_text = NULL;
+  guint32 max_output = SPAWN_DEFAULT_MAX_OUTPUT;
+  gboolean check = TRUE;
+  SpawnRun run = { 0 };
+  gulong cancelled_id = 0;
+  GVariant *result = NULL;
+  gboolean block_sigpipe;
+  sigset_t sigpipe;
+  sigset_t old_mask;
+  int pid_pipe[2];
+
+  argv = spawn_dup_argv (parameters, error);
+  if (argv == NULL)
+    return NULL;
+
   g_variant_lookup (parameters, "stdin", "&s", &stdin_text);
-  g_variant_lookup (parameters, "cwd", "&s", &cwd);
   g_variant_lookup (parameters, "max-output", "u", &max_output);
+  g_variant_lookup (parameters, "check", "b", &check);
+  cwd_value = g_variant_lookup_value (parameters, "cwd", G_VARIANT_TYPE_BYTESTRING);
+  if (cwd_value != NULL)
+    {
+      cwd = spawn_dup_bytestring (cwd_value);
+      if (cwd == NULL)
+        {
+          spawn_bad_bytestring ("cwd", error);
+          return NULL;
+        }
+    }
+
+  if (max_output > SPAWN_MAX_MAX_OUTPUT)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "Parameter “max-output” of worker “spawn” must be at most %u, not %u",
+                   SPAWN_MAX_MAX_OUTPUT, max_output);
+      return NULL;
+    }
 
   if (g_cancellable_set_error_if_cancelled (cancellable, error))
     return NULL;
@@ -346,14 +510,26 @@ spawn_worker_run (GatherWorker  *worker,
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE |
                                         G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                         G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_subprocess_launcher_set_child_setup (launcher, spawn_child_setup, NULL, NULL);
+  if (!g_unix_open_pipe (pid_pipe, FD_CLOEXEC, error))
+    return NULL;
+  g_subprocess_launcher_take_fd (launcher, pid_pipe[1], SPAWN_PID_FD);
   if (cwd != NULL)
     g_subprocess_launcher_set_cwd (launcher, cwd);
 
   /* GLib's message names the program, or the directory it could not
    * enter. */
   run.subprocess = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv, error);
+  g_clear_object (&launcher);   /* closes our copy of the pipe's write end */
   if (run.subprocess == NULL)
-    return NULL;
+    {
+      close (pid_pipe[0]);
+      return NULL;
+    }
+  /* The child wrote before exec, and the spawn returned after it. */
+  if (read (pid_pipe[0], &run.pgid, sizeof run.pgid) != sizeof run.pgid)
+    run.pgid = 0;
+  close (pid_pipe[0]);
 
   /* After the spawn, so that the child does not inherit the mask: a write
    * to a child that closed its input raises SIGPIPE on this thread, which
@@ -422,7 +598,7 @@ spawn_worker_run (GatherWorker  *worker,
                          "The command was cancelled and killed");
   else if (run.error != NULL)
     g_propagate_error (error, g_steal_pointer (&run.error));
-  else
+  else if (!check || spawn_run_check (&run, argv[0], error))
     result = spawn_run_result (&run);
 
   g_clear_error (&run.error);
@@ -439,7 +615,8 @@ static void
 spawn_worker_iface_init (GatherWorkerInterface *iface)
 {
   iface->name = "spawn";
-  iface->description = "Runs a command and returns its exit status and output";
+  iface->description = "Runs a command and returns its exit status and output; "
+                       "a failed command fails the task unless check is false";
   iface->parameter_type = "a{sv}";
   iface->parameters = spawn_parameters;
   iface->n_parameters = G_N_ELEMENTS (spawn_parameters);

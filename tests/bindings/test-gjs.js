@@ -71,7 +71,7 @@ test('seed scenario: statuses, order, values, and well under the slow task', asy
 test('errors: a timeout and a failure carry their domain and code', async () => {
     const group = newGroup();
     group.add_worker_task('sleep', sleepTask(10000), 'slow', 100);
-    group.add_worker_task('checksum', new GLib.Variant('a{sv}', {path: new GLib.Variant('s', '/nonexistent/file')}), null, 0);
+    group.add_worker_task('checksum', new GLib.Variant('a{sv}', {path: new GLib.Variant('ay', new TextEncoder().encode('/nonexistent/file'))}), null, 0);
     const [slow, checksum] = await group.run_async(null);
 
     const timeout = slow.get_error();

@@ -114,7 +114,7 @@ def errors():
             raise AssertionError("no exception")
     assert group.props.n_tasks == 0
 
-    group.add_worker_task("checksum", GLib.Variant("a{sv}", {"path": GLib.Variant("s", "/nonexistent/file")}), None, 0)
+    group.add_worker_task("checksum", GLib.Variant("a{sv}", {"path": GLib.Variant("ay", b"/nonexistent/file")}), None, 0)
     (outcome,) = group.run(None)
     assert outcome.get_status() == Gather.Status.ERROR
     assert outcome.get_error().matches(Gio.io_error_quark(), Gio.IOErrorEnum.NOT_FOUND)

@@ -3,7 +3,7 @@
  *
  * Built with -DGATHER_LIBFUZZER and -fsanitize=fuzzer (clang), this is a
  * libFuzzer target. Otherwise it is a test program that runs the same
- * target on every file of the regression corpus (tests/fuzz/plugin-elf:
+ * target on every file of the regression corpus (tests/fuzz/regressions/plugin-elf:
  * every input that ever crashed stays there) and on a bounded, seeded run
  * of mutations of real plugins, under whatever setup runs the tests
  * (valgrind, AddressSanitizer):
