@@ -32,7 +32,7 @@ static GOptionEntry entries[] = {
   { "lateness-tasks", 0, 0, G_OPTION_ARG_INT, &opt_lateness_tasks, "Concurrent timed tasks (default 10000)", "N" },
   { "quick", 'q', 0, G_OPTION_ARG_NONE, &opt_quick, "Small sizes, one run: checks the program works", NULL },
   { "sections", 's', 0, G_OPTION_ARG_STRING, &opt_sections, "Which tables to print (default speed,lateness,memory)", "LIST" },
-  { "only", 0, 0, G_OPTION_ARG_STRING, &opt_only, "Time one variant at N = 10^E and exit, for profiling: gather, batched, idle or gtask", "NAME" },
+  { "only", 0, 0, G_OPTION_ARG_STRING, &opt_only, "Time one variant at N = 10^E and exit, for profiling: gather, batched, idle, gtask, async or naive", "NAME" },
   { "memory-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opt_memory_child, NULL, NULL },
   { "memory-n", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &opt_memory_n, NULL, NULL },
   { NULL }
@@ -55,6 +55,23 @@ median (double *values,
 {
   qsort (values, n, sizeof (double), compare_double);
   return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+/* The machine is shared: say how busy it was around each section. */
+static void
+print_load (const char *section)
+{
+  g_autofree char *contents = NULL;
+  g_auto(GStrv) fields = NULL;
+
+  if (!g_file_get_contents ("/proc/loadavg", &contents, NULL, NULL))
+    return;
+
+  fields = g_strsplit (contents, " ", 4);
+  g_print ("<!-- %s: load average %s %s %s -->\n", section, fields[0], fields[1], fields[2]);
+  if (g_ascii_strtod (fields[0], NULL) > 0.5 * g_get_num_processors ())
+    g_print ("<!-- warning: the machine is busy (load %s on %u processors): figures are noisy -->\n",
+             fields[0], g_get_num_processors ());
 }
 
 static double
@@ -312,6 +329,239 @@ measure_gather (guint n)
 
   g_assert (counter.sum == (guint64) n * (n - 1) / 2);
   return (g_get_monotonic_time () - start) * 1000.0 / n;
+}
+
+/* ---- Async operations on the owner's context ----
+ *
+ * N operations in flight at once, each with its own timeout that does not
+ * fire, completed one per main-loop iteration in a random order, as I/O
+ * completions arrive. gather: async tasks. Naive: what one writes by hand,
+ * a GCancellable and a g_timeout_source per operation on the same context.
+ */
+
+typedef struct
+{
+  guint              n;
+  guint              n_started;
+  guint              next;          /* completions returned so far */
+  guint              stop_after;    /* naive: time this many completions */
+  guint             *order;         /* a random permutation of 0..n-1 */
+  GatherCompletion **handles;       /* gather: by task */
+  guint             *timeouts;      /* naive: a source per operation */
+  GCancellable     **cancellables;  /* naive */
+  guint64            sum;
+  gboolean           done;
+} AsyncBench;
+
+static AsyncBench async_bench;
+
+static void
+async_bench_init (guint n)
+{
+  GRand *rand = g_rand_new_with_seed (n);
+
+  async_bench = (AsyncBench) { n, 0, 0, n };
+  async_bench.order = g_new (guint, n);
+  for (guint i = 0; i < n; i++)
+    async_bench.order[i] = i;
+  for (guint i = n; i > 1; i--)
+    {
+      guint j = g_rand_int_range (rand, 0, i);
+      guint tmp = async_bench.order[i - 1];
+
+      async_bench.order[i - 1] = async_bench.order[j];
+      async_bench.order[j] = tmp;
+    }
+  g_rand_free (rand);
+}
+
+static void
+async_bench_clear (void)
+{
+  g_clear_pointer (&async_bench.order, g_free);
+  g_clear_pointer (&async_bench.handles, g_free);
+  g_clear_pointer (&async_bench.timeouts, g_free);
+  g_clear_pointer (&async_bench.cancellables, g_free);
+}
+
+static void
+async_bench_start (GatherCompletion *completion,
+                   GCancellable     *cancellable,
+                   gpointer          user_data)
+{
+  async_bench.handles[GPOINTER_TO_UINT (user_data)] = completion;
+  async_bench.n_started++;
+}
+
+/* One completion per dispatch, once every operation has started. */
+static gboolean
+async_bench_complete_one (gpointer data)
+{
+  GatherCompletion *completion;
+  guint i;
+
+  if (async_bench.n_started < async_bench.n)
+    return G_SOURCE_CONTINUE;
+  if (async_bench.next == async_bench.n)
+    return G_SOURCE_REMOVE;
+
+  i = async_bench.order[async_bench.next++];
+  completion = g_steal_pointer (&async_bench.handles[i]);
+  gather_completion_return_value (completion, g_variant_new_uint32 (i));
+  gather_completion_unref (completion);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+async_bench_done (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GPtrArray) outcomes = gather_group_run_finish (GATHER_GROUP (object), result, NULL);
+
+  for (guint i = 0; i < outcomes->len; i++)
+    async_bench.sum += g_variant_get_uint32 (gather_outcome_get_result (g_ptr_array_index (outcomes, i)));
+  async_bench.done = TRUE;
+}
+
+static double
+measure_async (guint n)
+{
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  gint64 start;
+  double ns;
+
+  async_bench_init (n);
+  async_bench.handles = g_new0 (GatherCompletion *, n);
+
+  start = g_get_monotonic_time ();
+  for (guint i = 0; i < n; i++)
+    gather_group_add_async_task (group, NULL, 60000, async_bench_start, GUINT_TO_POINTER (i), NULL, NULL);
+  gather_group_run_async (group, NULL, async_bench_done, NULL);
+  g_idle_add (async_bench_complete_one, NULL);
+  run_until (&async_bench.done);
+  ns = (g_get_monotonic_time () - start) * 1000.0 / n;
+
+  g_assert (async_bench.sum == (guint64) n * (n - 1) / 2);
+  async_bench_clear ();
+
+  return ns;
+}
+
+static gboolean
+naive_timeout (gpointer data)
+{
+  g_cancellable_cancel (data);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+naive_complete_one (gpointer data)
+{
+  guint i;
+
+  if (async_bench.next == async_bench.stop_after)
+    {
+      async_bench.done = TRUE;
+      return G_SOURCE_REMOVE;
+    }
+
+  i = async_bench.order[async_bench.next++];
+  g_source_remove (async_bench.timeouts[i]);
+  g_object_unref (async_bench.cancellables[i]);
+  async_bench.sum += i;
+
+  return G_SOURCE_CONTINUE;
+}
+
+/*
+ * The hand-written design. Every main-loop iteration walks all N timeout
+ * sources, so a full run is quadratic: past 10^4 operations only the first
+ * 2,000 completions are timed (with all N in flight), and the rest are
+ * dropped untimed.
+ */
+static double
+measure_naive (guint n)
+{
+  guint timed = n <= 10000 ? n : 2000;
+  gint64 start, end;
+
+  async_bench_init (n);
+  async_bench.stop_after = timed;
+  async_bench.timeouts = g_new (guint, n);
+  async_bench.cancellables = g_new (GCancellable *, n);
+
+  start = g_get_monotonic_time ();
+  for (guint i = 0; i < n; i++)
+    {
+      async_bench.cancellables[i] = g_cancellable_new ();
+      async_bench.timeouts[i] = g_timeout_add (60000, naive_timeout, async_bench.cancellables[i]);
+    }
+  g_idle_add (naive_complete_one, NULL);
+  run_until (&async_bench.done);
+  end = g_get_monotonic_time ();
+
+  for (guint k = timed; k < n; k++)
+    {
+      guint i = async_bench.order[k];
+
+      g_source_remove (async_bench.timeouts[i]);
+      g_object_unref (async_bench.cancellables[i]);
+    }
+  async_bench_clear ();
+
+  /* Start (all N, amortised) and completion. */
+  return (end - start) * 1000.0 / timed;
+}
+
+static void
+print_async (void)
+{
+  guint max_exponent = MIN (opt_max_exponent, 5);
+  double first = 0, last = 0;
+
+  print_load ("async");
+  g_print ("## Async operations on the owner's context (ns per operation, start + completion;\n"
+           "##   N in flight at once, a timeout each that does not fire, completed one per\n"
+           "##   main-loop iteration in random order; median (min-max) of %u)\n\n", opt_repeat);
+  g_print ("| N | gather async tasks | naive: a g_timeout_source + GCancellable each | naive / gather |\n");
+  g_print ("|---|---|---|---|\n");
+
+  for (guint e = 3; e <= max_exponent; e++)
+    {
+      guint n = 1;
+      g_autofree double *v_gather = g_new (double, opt_repeat);
+      g_autofree double *v_naive = g_new (double, opt_repeat);
+      double gather, naive;
+
+      for (guint k = 0; k < e; k++)
+        n *= 10;
+
+      for (guint r = 0; r < opt_repeat; r++)
+        {
+          v_gather[r] = measure_async (n);
+          v_naive[r] = measure_naive (n);
+        }
+
+      gather = median (v_gather, opt_repeat);
+      naive = median (v_naive, opt_repeat);
+      if (e == 3)
+        first = gather;
+      last = gather;
+
+      g_print ("| %u | **%.0f** (%.0f-%.0f) | %.0f (%.0f-%.0f)%s | %.0fx |\n", n,
+               gather, v_gather[0], v_gather[opt_repeat - 1],
+               naive, v_naive[0], v_naive[opt_repeat - 1],
+               n > 10000 ? " (first 2,000 completions)" : "",
+               naive / gather);
+    }
+
+  if (max_exponent > 3)
+    g_print ("\nFlat in N: gather's cost per operation at N = 10^%u is %.2fx its cost at N = 10^3.\n",
+             max_exponent, last / first);
+  print_load ("async");
+  g_print ("\n");
 }
 
 /* ---- Python asyncio ---- */
@@ -714,6 +964,7 @@ main (int   argc,
       static const struct { const char *name; Measure measure; } variants[] = {
         { "gather", measure_gather }, { "batched", measure_pool_batched },
         { "idle", measure_pool_idle }, { "gtask", measure_gtask },
+        { "async", measure_async }, { "naive", measure_naive },
       };
       guint n = 1;
 
@@ -743,10 +994,12 @@ main (int   argc,
            g_get_num_processors ());
 
   {
-    g_auto(GStrv) sections = g_strsplit (opt_sections ? opt_sections : "speed,lateness,memory", ",", -1);
+    g_auto(GStrv) sections = g_strsplit (opt_sections ? opt_sections : "speed,async,lateness,memory", ",", -1);
 
     if (g_strv_contains ((const char * const *) sections, "speed"))
       print_speed ();
+    if (g_strv_contains ((const char * const *) sections, "async"))
+      print_async ();
     if (g_strv_contains ((const char * const *) sections, "lateness"))
       print_lateness ();
     if (g_strv_contains ((const char * const *) sections, "memory"))

@@ -157,7 +157,6 @@ enum {
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
 static guint notify_signal;
-static GQuark n_running_quark;
 
 G_DEFINE_FINAL_TYPE (GatherGroup, gather_group, G_TYPE_OBJECT)
 
@@ -199,31 +198,36 @@ gather_group_emit_task_finished (GatherGroup   *self,
   g_signal_emit (self, signals[TASK_FINISHED], 0, outcome);
 }
 
+/*
+ * Notifies what changed. The run calls this only if anything listens to
+ * notifications at all (a handler, a binding, a GTK expression; see
+ * gather_group_watches_notify()): GObject's notification queue costs more
+ * than recording a batch of one outcome.
+ */
 void
 gather_group_notify_progress (GatherGroup *self,
                               gboolean     finished_changed,
                               gboolean     running_changed)
 {
-  if (!finished_changed && !running_changed)
-    return;
+  GObject *object = (GObject *) self;
 
-  g_object_freeze_notify (G_OBJECT (self));
+  g_object_freeze_notify (object);
   if (finished_changed)
     {
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_FINISHED]);
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FRACTION]);
+      g_object_notify_by_pspec (object, properties[PROP_N_FINISHED]);
+      g_object_notify_by_pspec (object, properties[PROP_FRACTION]);
     }
   if (running_changed)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_RUNNING]);
-  g_object_thaw_notify (G_OBJECT (self));
+    g_object_notify_by_pspec (object, properties[PROP_N_RUNNING]);
+  g_object_thaw_notify (object);
 }
 
-/* Whether anything listens to n-running: only then do pool threads wake
- * the owner to notify it when tasks start. */
+/* Whether anything listens to any property notification. Only then do
+ * pool threads wake the owner when tasks start, for n-running. */
 gboolean
-gather_group_watches_n_running (GatherGroup *self)
+gather_group_watches_notify (GatherGroup *self)
 {
-  return g_signal_has_handler_pending (self, notify_signal, n_running_quark, FALSE);
+  return g_signal_has_handler_pending (self, notify_signal, 0, FALSE);
 }
 
 /* The run asks once per batch of outcomes. */
@@ -628,7 +632,6 @@ gather_group_class_init (GatherGroupClass *klass)
 
   notify_signal = g_signal_lookup ("notify", G_TYPE_OBJECT);
   gather_task_record_init_once ();
-  n_running_quark = g_quark_from_static_string ("n-running");
 
   /**
    * GatherGroup::task-finished:

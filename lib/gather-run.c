@@ -295,6 +295,7 @@ gather_run_dispatch (gpointer user_data)
   GatherStopReason stop;
   GArray *events;
   guint n_running;
+  gboolean watched;
 
   events = gather_inbox_take (self->inbox, &flags);
 
@@ -323,18 +324,27 @@ gather_run_dispatch (gpointer user_data)
         gather_run_sweep (self, stop);
 
       /* Signals last: handlers see every count up to date. */
-      for (guint i = 0; i < self->to_emit->len; i++)
-        gather_group_emit_task_finished (self->group, g_ptr_array_index (self->to_emit, i));
-      g_ptr_array_set_size (self->to_emit, 0);
+      if (self->to_emit->len > 0)
+        {
+          for (guint i = 0; i < self->to_emit->len; i++)
+            gather_group_emit_task_finished (self->group, g_ptr_array_index (self->to_emit, i));
+          g_ptr_array_set_size (self->to_emit, 0);
+        }
     }
 
+  /* One question per dispatch: does anything listen to notifications? */
+  watched = gather_group_watches_notify (self->group);
+  gather_inbox_watch_running (self->inbox, watched);
   n_running = gather_inbox_get_n_running (self->inbox);
-  gather_group_notify_progress (self->group,
-                                self->n_notified != self->n_finished,
-                                self->n_running_notified != n_running);
-  self->n_notified = self->n_finished;
-  self->n_running_notified = n_running;
-  gather_inbox_watch_running (self->inbox, gather_group_watches_n_running (self->group));
+  if (self->n_notified != self->n_finished || self->n_running_notified != n_running)
+    {
+      if (watched)
+        gather_group_notify_progress (self->group,
+                                      self->n_notified != self->n_finished,
+                                      self->n_running_notified != n_running);
+      self->n_notified = self->n_finished;
+      self->n_running_notified = n_running;
+    }
 
   if (!self->finished && self->n_finished == self->records->len)
     gather_run_finish (self);
@@ -427,7 +437,7 @@ gather_run_new (GatherGroup             *group,
                                (GDestroyNotify) gather_inbox_unref);
     }
 
-  gather_inbox_watch_running (self->inbox, gather_group_watches_n_running (group));
+  gather_inbox_watch_running (self->inbox, gather_group_watches_notify (group));
   gather_inbox_post_flags (self->inbox, GATHER_INBOX_START);
 
   return self;
