@@ -15,7 +15,7 @@ void     gather_group_emit_task_finished (GatherGroup   *self,
 void     gather_group_notify_progress    (GatherGroup   *self,
                                           gboolean       finished_changed,
                                           gboolean       running_changed);
-gboolean gather_group_watches_notify     (GatherGroup   *self);
+gboolean gather_group_watches_n_running  (GatherGroup   *self);
 gboolean gather_group_watches_task_finished (GatherGroup *self);
 void     gather_group_complete           (GatherGroup   *self,
                                           GPtrArray     *outcomes);

@@ -198,11 +198,21 @@ gather_group_emit_task_finished (GatherGroup   *self,
   g_signal_emit (self, signals[TASK_FINISHED], 0, outcome);
 }
 
+/* Whether anything listens to notifications of @pspec: a handler for
+ * notify::NAME or for notify, a binding, a GTK expression. A query with a
+ * detail also matches handlers connected without one. */
+static gboolean
+gather_group_watches (GatherGroup *self,
+                      GParamSpec  *pspec)
+{
+  return g_signal_has_handler_pending (self, notify_signal, g_param_spec_get_name_quark (pspec), FALSE);
+}
+
 /*
- * Notifies what changed. The run calls this only if anything listens to
- * notifications at all (a handler, a binding, a GTK expression; see
- * gather_group_watches_notify()): GObject's notification queue costs more
- * than recording a batch of one outcome.
+ * Notifies what changed, if anything listens: GObject's notification
+ * queue costs more than recording a batch of one outcome, and an async
+ * operation that completes alone in its main-loop iteration pays it in
+ * full.
  */
 void
 gather_group_notify_progress (GatherGroup *self,
@@ -210,6 +220,13 @@ gather_group_notify_progress (GatherGroup *self,
                               gboolean     running_changed)
 {
   GObject *object = (GObject *) self;
+
+  finished_changed = finished_changed &&
+                     (gather_group_watches (self, properties[PROP_N_FINISHED]) ||
+                      gather_group_watches (self, properties[PROP_FRACTION]));
+  running_changed = running_changed && gather_group_watches_n_running (self);
+  if (!finished_changed && !running_changed)
+    return;
 
   g_object_freeze_notify (object);
   if (finished_changed)
@@ -222,12 +239,12 @@ gather_group_notify_progress (GatherGroup *self,
   g_object_thaw_notify (object);
 }
 
-/* Whether anything listens to any property notification. Only then do
- * pool threads wake the owner when tasks start, for n-running. */
+/* Whether anything listens to n-running: only then do pool threads wake
+ * the owner when tasks start, so that it can notify. */
 gboolean
-gather_group_watches_notify (GatherGroup *self)
+gather_group_watches_n_running (GatherGroup *self)
 {
-  return g_signal_has_handler_pending (self, notify_signal, 0, FALSE);
+  return gather_group_watches (self, properties[PROP_N_RUNNING]);
 }
 
 /* The run asks once per batch of outcomes. */

@@ -295,7 +295,6 @@ gather_run_dispatch (gpointer user_data)
   GatherStopReason stop;
   GArray *events;
   guint n_running;
-  gboolean watched;
 
   events = gather_inbox_take (self->inbox, &flags);
 
@@ -332,18 +331,15 @@ gather_run_dispatch (gpointer user_data)
         }
     }
 
-  /* One question per dispatch: does anything listen to notifications? */
-  watched = gather_group_watches_notify (self->group);
-  gather_inbox_watch_running (self->inbox, watched);
   n_running = gather_inbox_get_n_running (self->inbox);
   if (self->n_notified != self->n_finished || self->n_running_notified != n_running)
     {
-      if (watched)
-        gather_group_notify_progress (self->group,
-                                      self->n_notified != self->n_finished,
-                                      self->n_running_notified != n_running);
+      gather_group_notify_progress (self->group,
+                                    self->n_notified != self->n_finished,
+                                    self->n_running_notified != n_running);
       self->n_notified = self->n_finished;
       self->n_running_notified = n_running;
+      gather_inbox_watch_running (self->inbox, gather_group_watches_n_running (self->group));
     }
 
   if (!self->finished && self->n_finished == self->records->len)
@@ -437,7 +433,7 @@ gather_run_new (GatherGroup             *group,
                                (GDestroyNotify) gather_inbox_unref);
     }
 
-  gather_inbox_watch_running (self->inbox, gather_group_watches_notify (group));
+  gather_inbox_watch_running (self->inbox, gather_group_watches_n_running (group));
   gather_inbox_post_flags (self->inbox, GATHER_INBOX_START);
 
   return self;

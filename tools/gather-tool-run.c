@@ -173,6 +173,51 @@ on_run_done (GObject      *object,
   g_assert_no_error (error);
 }
 
+/* How long the command waits, once every task has an outcome, for bodies
+ * that were stopped to return: a spawn worker kills its child's process
+ * group when it is cancelled, and the command must not exit before. A body
+ * that ignores its cancellation is not waited for longer than this. */
+#define SETTLE_MSEC 2000
+
+static void
+on_n_running (GObject    *object,
+              GParamSpec *pspec,
+              gpointer    user_data)
+{
+  if (gather_group_get_n_running (GATHER_GROUP (object)) == 0)
+    *(gboolean *) user_data = TRUE;
+}
+
+static gboolean
+on_settle_timeout (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* Waits, on the main context, until no body of @group runs, at most
+ * SETTLE_MSEC. A stopped task's outcome is recorded when it is stopped,
+ * before its body has returned. */
+static void
+wait_for_bodies (GatherGroup *group)
+{
+  gboolean done = gather_group_get_n_running (group) == 0;
+  gulong handler;
+  guint timeout;
+
+  if (done)
+    return;
+
+  handler = g_signal_connect (group, "notify::n-running", G_CALLBACK (on_n_running), &done);
+  timeout = g_timeout_add (SETTLE_MSEC, on_settle_timeout, &done);
+  /* Connecting makes the group notify; check what happened before. */
+  done = gather_group_get_n_running (group) == 0;
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+  g_signal_handler_disconnect (group, handler);
+  g_clear_handle_id (&timeout, g_source_remove);
+}
+
 typedef struct
 {
   Run *run;
@@ -524,6 +569,7 @@ command_run (int    argc,
   gather_group_run_async (group, cancellable, on_run_done, &run);
   while (run.outcomes == NULL)
     g_main_context_iteration (NULL, TRUE);
+  wait_for_bodies (group);
 
   g_clear_handle_id (&tick_id, g_source_remove);
   for (guint i = 0; i < G_N_ELEMENTS (signals); i++)
