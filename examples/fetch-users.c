@@ -40,7 +40,7 @@ sleep_cancellably (guint         msec,
   return !g_cancellable_set_error_if_cancelled (cancellable, error);
 }
 
-/* The task body: runs on a worker thread. */
+/* The task body: runs on a pool thread. */
 static GVariant *
 fetch_user (GCancellable  *cancellable,
             gpointer       user_data,

@@ -254,7 +254,7 @@ gather_completion_return_new_error (GatherCompletion *self,
  * @finish: turns the operation's result into the task's
  *
  * Adapts a standard `_async()`/`_finish()` pair: pass
- * [func@Gather.Completion.ready] as the `_async()` call's callback and what
+ * `gather_completion_ready()` as the `_async()` call's callback and what
  * this returns as its user data. When the operation completes, @finish is
  * called with its result, the task is completed with what @finish returns
  * or with its error, and the reference is dropped. C only; bindings
@@ -266,10 +266,10 @@ gather_completion_return_new_error (GatherCompletion *self,
  * ```
  *
  * This takes the caller's reference on @self (the one a start function
- * owns) and hands it to [func@Gather.Completion.ready]; take another with
+ * owns) and hands it to `gather_completion_ready()`; take another with
  * [method@Gather.Completion.ref] first to keep one.
  *
- * Returns: (transfer full): @self, for [func@Gather.Completion.ready]
+ * Returns: (transfer full): @self, for `gather_completion_ready()`
  *
  * Since: 1.0
  */
@@ -289,10 +289,10 @@ gather_completion_finish_with (GatherCompletion *self,
  * gather_completion_ready: (skip)
  * @source_object: (nullable): the operation's source object
  * @result: the operation's result
- * @user_data: what [method@Gather.Completion.finish_with] returned
+ * @user_data: what `gather_completion_finish_with()` returned
  *
  * A [callback@Gio.AsyncReadyCallback] that completes the task through the
- * finish function given to [method@Gather.Completion.finish_with], then
+ * finish function given to `gather_completion_finish_with()`, then
  * drops the reference that function handed over.
  *
  * Since: 1.0

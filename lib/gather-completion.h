@@ -35,7 +35,7 @@ typedef struct _GatherCompletion GatherCompletion;
  *
  * The function owns @completion: it passes it on to the operation's
  * callback, which completes it and drops it (see
- * [method@Gather.Completion.finish_with]), or drops it itself once it is
+ * `gather_completion_finish_with()`), or drops it itself once it is
  * done with it. In JavaScript, Python and Vala a closure that captures it
  * keeps it alive, and the language drops it.
  *
@@ -53,7 +53,7 @@ typedef void (*GatherAsyncTaskFunc) (GatherCompletion *completion,
  *
  * Calls the `_finish()` function of an asynchronous operation and turns
  * what it returns into the task's result. See
- * [method@Gather.Completion.finish_with].
+ * `gather_completion_finish_with()`.
  *
  * Returns: (transfer full) (nullable): the task's result (a floating
  *   reference is sunk), or `NULL` with @error set

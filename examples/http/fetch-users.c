@@ -46,6 +46,19 @@ typedef struct
   char        *address;
 } Fetch;
 
+static Fetch *
+fetch_new (SoupSession *session,
+           const char  *url,
+           guint        id)
+{
+  Fetch *fetch = g_new (Fetch, 1);
+
+  fetch->session = g_object_ref (session);
+  fetch->address = g_strdup_printf ("%s/user/%u", url, id);
+
+  return fetch;
+}
+
 static void
 fetch_free (gpointer data)
 {
@@ -99,12 +112,9 @@ main (int   argc,
   for (guint id = 1; id <= 4; id++)
     {
       g_autofree char *label = g_strdup_printf ("fetch user %u", id);
-      Fetch *fetch = g_new (Fetch, 1);
 
-      fetch->session = g_object_ref (session);
-      fetch->address = g_strdup_printf ("%s/user/%u", argv[1], id);
       gather_group_add_async_task (group, label, 3000 /* ms */, fetch_start,
-                                   fetch, fetch_free, NULL);
+                                   fetch_new (session, argv[1], id), fetch_free, NULL);
     }
 
   start = g_get_monotonic_time ();

@@ -25,7 +25,7 @@ static const GatherParameter reverse_parameters[] = {
   { "text", "s", "The text to reverse", GATHER_PARAMETER_REQUIRED },
 };
 
-/* Runs on a worker thread, maybe on several at once: use only the
+/* Runs on a pool thread, maybe on several at once: use only the
  * parameters, the cancellable and local data. The parameters were checked
  * against reverse_parameters before the task was queued. */
 static GVariant *
