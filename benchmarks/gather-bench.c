@@ -31,7 +31,7 @@ static GOptionEntry entries[] = {
   { "python-max-exponent", 0, 0, G_OPTION_ARG_INT, &opt_python_max_exponent, "Largest N for asyncio (default 5)", "E" },
   { "lateness-tasks", 0, 0, G_OPTION_ARG_INT, &opt_lateness_tasks, "Concurrent timed tasks (default 10000)", "N" },
   { "quick", 'q', 0, G_OPTION_ARG_NONE, &opt_quick, "Small sizes, one run: checks the program works", NULL },
-  { "sections", 's', 0, G_OPTION_ARG_STRING, &opt_sections, "Which tables to print (default speed,lateness,memory)", "LIST" },
+  { "sections", 's', 0, G_OPTION_ARG_STRING, &opt_sections, "Which tables to print: speed, async, lateness, memory, storm (default: all but storm)", "LIST" },
   { "only", 0, 0, G_OPTION_ARG_STRING, &opt_only, "Time one variant at N = 10^E and exit, for profiling: gather, batched, idle, gtask, async or naive", "NAME" },
   { "memory-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opt_memory_child, NULL, NULL },
   { "memory-n", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &opt_memory_n, NULL, NULL },
@@ -564,6 +564,115 @@ print_async (void)
   g_print ("\n");
 }
 
+/* ---- Capacity after a storm of bodies that ignore cancellation ----
+ *
+ * Group A: 1,000 tasks on a 4-thread pool, each with a 20 ms timeout; 30%
+ * ignore their cancellation for 5 s, the others take 1 ms. Group B, right
+ * after A on the same pool: 1,000 tasks of 1 ms. How much slower is B than
+ * on a fresh pool, for a given max-replacement-threads?
+ */
+
+static GVariant *
+busy_body (GCancellable  *cancellable,
+           gpointer       user_data,
+           GError       **error)
+{
+  /* Ignores its cancellable on purpose. */
+  g_usleep (GPOINTER_TO_UINT (user_data));
+  return g_variant_new_boolean (TRUE);
+}
+
+static gboolean storm_done;
+
+static void
+storm_run_done (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GPtrArray) outcomes = gather_group_run_finish (GATHER_GROUP (object), result, NULL);
+
+  storm_done = TRUE;
+}
+
+static double
+storm_run (GatherPool *pool,
+           guint       n,
+           guint       stubborn_percent,
+           guint      *n_running_after)
+{
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  gint64 start = g_get_monotonic_time ();
+
+  gather_group_set_pool (group, pool);
+  for (guint i = 0; i < n; i++)
+    {
+      gboolean stubborn = (i * 7919) % 100 < stubborn_percent;
+
+      gather_group_add_task (group, NULL, stubborn_percent > 0 ? 20 : 0, busy_body,
+                             GUINT_TO_POINTER (stubborn ? 5000000 : 1000), NULL, NULL);
+    }
+  storm_done = FALSE;
+  gather_group_run_async (group, NULL, storm_run_done, NULL);
+  run_until (&storm_done);
+  if (n_running_after != NULL)
+    *n_running_after = gather_group_get_n_running (group);
+
+  return (g_get_monotonic_time () - start) / 1000.0;
+}
+
+static void
+print_storm (void)
+{
+  static const guint caps[] = { 64, 256, 1024 };
+  guint repeat = MIN (opt_repeat, 5);
+
+  print_load ("storm");
+  g_print ("## Capacity after a storm (4-thread pool; A: 1,000 tasks, 20 ms timeout, 30%% ignore\n"
+           "##   cancellation for 5 s; B: 1,000 tasks of 1 ms right after, same pool; median (min-max) of %u)\n\n",
+           repeat);
+  g_print ("| max-replacement-threads | A, ms | bodies still running after A | B, ms | B on a fresh pool, ms | B / fresh |\n");
+  g_print ("|---|---|---|---|---|---|\n");
+
+  for (guint c = 0; c < G_N_ELEMENTS (caps); c++)
+    {
+      g_autofree double *v_storm = g_new (double, repeat);
+      g_autofree double *v_after = g_new (double, repeat);
+      g_autofree double *v_fresh = g_new (double, repeat);
+      g_autofree double *v_running = g_new (double, repeat);
+      double storm, after, fresh, running;
+
+      for (guint r = 0; r < repeat; r++)
+        {
+          g_autoptr(GatherPool) pool = gather_pool_new (4);
+          g_autoptr(GatherPool) clean = gather_pool_new (4);
+          guint n_running = 0;
+
+          gather_pool_set_max_replacement_threads (pool, caps[c]);
+          v_storm[r] = storm_run (pool, 1000, 30, &n_running);
+          v_running[r] = n_running;
+          v_after[r] = storm_run (pool, 1000, 0, NULL);
+          v_fresh[r] = storm_run (clean, 1000, 0, NULL);
+
+          /* Let the stubborn bodies return before the next round. */
+          g_usleep (5100 * 1000);
+          while (g_main_context_iteration (NULL, FALSE))
+            ;
+        }
+
+      storm = median (v_storm, repeat);
+      after = median (v_after, repeat);
+      fresh = median (v_fresh, repeat);
+      running = median (v_running, repeat);
+      g_print ("| %u | %.0f (%.0f-%.0f) | %.0f (%.0f-%.0f) | %.0f (%.0f-%.0f) | %.0f (%.0f-%.0f) | %.2fx |\n",
+               caps[c], storm, v_storm[0], v_storm[repeat - 1],
+               running, v_running[0], v_running[repeat - 1],
+               after, v_after[0], v_after[repeat - 1],
+               fresh, v_fresh[0], v_fresh[repeat - 1], after / fresh);
+    }
+  print_load ("storm");
+  g_print ("\n");
+}
+
 /* ---- Python asyncio ---- */
 
 static double
@@ -1000,6 +1109,8 @@ main (int   argc,
       print_speed ();
     if (g_strv_contains ((const char * const *) sections, "async"))
       print_async ();
+    if (g_strv_contains ((const char * const *) sections, "storm"))
+      print_storm ();
     if (g_strv_contains ((const char * const *) sections, "lateness"))
       print_lateness ();
     if (g_strv_contains ((const char * const *) sections, "memory"))

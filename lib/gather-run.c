@@ -166,7 +166,10 @@ gather_run_sweep (GatherRun        *self,
       if (record == NULL || record->recorded)
         continue;
 
-      if (gather_task_record_drop (record, reason))
+      /* Dropped now, or by the thread that stopped the run while it was
+       * being started. */
+      if (gather_task_record_drop (record, reason) ||
+          GATHER_STATE_PHASE (g_atomic_int_get (&record->state)) == GATHER_PHASE_DROPPED)
         {
           gather_run_record (self, record);
           /* A record in the pool's queue is released when its thread
@@ -255,11 +258,12 @@ gather_run_handle_event (GatherRun         *self,
       break;
 
     case GATHER_EVENT_SKIPPED:
-      /* A pool thread popped it after the run was stopped. */
+      /* A pool thread popped it after the run was stopped: it is QUEUED,
+       * or DROPPED by whoever stopped the run. */
       if (!record->recorded)
         {
-          if (!gather_task_record_drop (record, gather_inbox_get_stop (self->inbox)))
-            g_assert_not_reached ();
+          gather_task_record_drop (record, gather_inbox_get_stop (self->inbox));
+          g_assert (GATHER_STATE_PHASE (g_atomic_int_get (&record->state)) == GATHER_PHASE_DROPPED);
           gather_run_record (self, record);
         }
       gather_run_release (self, record);

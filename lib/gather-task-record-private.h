@@ -25,7 +25,7 @@ typedef struct _GatherTaskRecord GatherTaskRecord;
  * owner agree on exactly one outcome without a lock.
  *
  *   QUEUED --starts--> RUNNING --returns--> DONE                outcome: its result
- *   QUEUED --stop----> DROPPED                                  outcome: the reason
+ *   QUEUED --stop----> DROPPED         (also while being started) outcome: the reason
  *   RUNNING --timeout, deadline, cancel, policy--> STOPPED      outcome: the reason,
  *                                                               recorded at once
  *   STOPPED --returns--> SETTLED          (its result is freed unseen)
@@ -115,8 +115,11 @@ struct _GatherTaskRecord
   gpointer          finish_func;         /* async: see gather_completion_finish_with() */
   gboolean          dropped;             /* async: its last handle was dropped */
 
+  /* Written on the owner before the record is handed to the pool, read by
+   * the pool thread that pops it: not a bit field next to the owner's. */
+  gboolean          dispatched;          /* handed to the pool */
+
   /* Owner's context only. */
-  guint             dispatched : 1;      /* handed to the pool */
   guint             recorded : 1;        /* outcome recorded */
   guint             holds_slot : 1;      /* counts against max-concurrent */
   guint             abandoned : 1;       /* the grace period passed */

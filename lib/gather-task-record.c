@@ -135,11 +135,13 @@ gather_task_record_grace_expired (gpointer data)
  * otherwise it stays the caller's. The record may be gone when this
  * returns FALSE.
  *
- * Every running thread body has its timeout timer armed (at G_MAXINT64 if
- * it has no timeout), tagged with the run's inbox: that is how a stop
- * decided on any thread finds the bodies to cancel (gather_inbox_stop()).
- * The stop word is read again after arming, under the order the timer lock
- * gives: either the stop finds the timer, or this sees the stop.
+ * Every thread body arms its timeout timer before it is published RUNNING
+ * (at G_MAXINT64 if it has no timeout), tagged with the run's inbox: that
+ * is how a stop decided on any thread finds the bodies to stop
+ * (gather_inbox_stop()). The stop word is read again after arming, in the
+ * order the timer lock gives: either the stop takes the timer (and drops
+ * the task if it is still QUEUED, so the exchange below fails), or this
+ * sees the stop. Nothing written here is changed after the exchange.
  *
  * Returns: TRUE if the task is RUNNING and its body must run now
  */
@@ -149,8 +151,7 @@ gather_task_record_begin (GatherTaskRecord  *record,
                           gint64             start_time)
 {
   GatherInbox *inbox = record->inbox;
-  GatherStopReason stop;
-  gint64 when;
+  gboolean timed = record->timeout_msec > 0 || record->runner->cancel_anywhere;
 
   if (gather_inbox_get_stop (inbox) != GATHER_STOP_NONE ||
       g_atomic_int_get (&record->state) != GATHER_PHASE_QUEUED)
@@ -161,22 +162,10 @@ gather_task_record_begin (GatherTaskRecord  *record,
   record->start_time = start_time;
   record->cancellable = *cancellable;
 
-  if (!g_atomic_int_compare_and_exchange (&record->state, GATHER_PHASE_QUEUED,
-                                          GATHER_PHASE_RUNNING))
+  if (timed)
     {
-      record->cancellable = NULL;
-      goto skipped;
-    }
-
-  /* The task's now, whatever happens next. */
-  *cancellable = NULL;
-
-  gather_inbox_add_running (inbox, 1);
-
-  if (record->timeout_msec > 0 || record->runner->cancel_anywhere)
-    {
-      when = record->timeout_msec > 0 ? start_time + (gint64) record->timeout_msec * 1000
-                                      : G_MAXINT64;
+      gint64 when = record->timeout_msec > 0 ? start_time + (gint64) record->timeout_msec * 1000
+                                             : G_MAXINT64;
 
       /* The timer's reference, taken before the timer can fire. */
       gather_task_record_ref (record);
@@ -185,22 +174,26 @@ gather_task_record_begin (GatherTaskRecord  *record,
         g_assert_not_reached ();
     }
 
-  stop = gather_inbox_get_stop (inbox);
-  if (stop != GATHER_STOP_NONE && record->runner->cancel_anywhere)
+  if (gather_inbox_get_stop (inbox) != GATHER_STOP_NONE ||
+      !g_atomic_int_compare_and_exchange (&record->state, GATHER_PHASE_QUEUED,
+                                          GATHER_PHASE_RUNNING))
     {
-      /* Stopped between the check above and now: the body never runs, and
-       * its outcome says it never started. */
-      record->start_time = 0;
-      gather_task_record_stop (record, stop);
-      gather_task_record_finish (record, NULL, NULL, NULL);
-      return FALSE;
+      /* Stopped while it was being started: it never runs. */
+      if (timed && gather_timer_cancel (&record->timeout_timer))
+        gather_task_record_unref (record);
+      record->cancellable = NULL;
+      goto skipped;
     }
+
+  /* The task's now, whatever happens next. */
+  *cancellable = NULL;
+  gather_inbox_add_running (inbox, 1);
 
   return TRUE;
 
 skipped:
   /* A pool thread popped a task the run will not start: the owner drops
-   * it, if it has not yet, and releases it. */
+   * it, if nobody has yet, records it and releases it. */
   if (record->dispatched)
     gather_inbox_post (inbox, record, GATHER_EVENT_SKIPPED);
   return FALSE;
@@ -211,7 +204,9 @@ skipped:
  * Stops a running task for @reason: its outcome is recorded from the
  * reason as soon as the owner sees the STOPPED event, whatever the body
  * does. A task whose cancellable may be cancelled anywhere is cancelled
- * here, on the calling thread; otherwise the owner cancels it. Any thread.
+ * here, on the calling thread; otherwise the owner cancels it. A task that
+ * is still QUEUED (being started: its timer is armed) is dropped, so it
+ * never starts. Any thread.
  *
  * Returns: TRUE if the task was running and this call stopped it
  */
@@ -221,6 +216,9 @@ gather_task_record_stop (GatherTaskRecord *record,
 {
   gboolean stopped = FALSE;
   gint state;
+
+  if (gather_task_record_drop (record, reason))
+    return FALSE;
 
   gather_inbox_lock (record->inbox);
   state = g_atomic_int_get (&record->state);

@@ -19,10 +19,10 @@ test_pool_defaults (void)
   g_autoptr(GatherPool) pool = gather_pool_new (0);
   guint max_threads = 0, max_replacement = 0;
 
-  g_test_summary ("A pool defaults to one thread per processor and 64 replacement threads");
+  g_test_summary ("A pool defaults to one thread per processor and 1,024 replacement threads");
 
   g_assert_cmpuint (gather_pool_get_max_threads (pool), ==, g_get_num_processors ());
-  g_assert_cmpuint (gather_pool_get_max_replacement_threads (pool), ==, 64);
+  g_assert_cmpuint (gather_pool_get_max_replacement_threads (pool), ==, 1024);
   g_assert_cmpuint (gather_pool_get_n_replacement_threads (pool), ==, 0);
 
   g_object_get (pool,
@@ -30,7 +30,7 @@ test_pool_defaults (void)
                 "max-replacement-threads", &max_replacement,
                 NULL);
   g_assert_cmpuint (max_threads, ==, g_get_num_processors ());
-  g_assert_cmpuint (max_replacement, ==, 64);
+  g_assert_cmpuint (max_replacement, ==, 1024);
 }
 
 static void
