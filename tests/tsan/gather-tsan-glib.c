@@ -418,13 +418,20 @@ g_thread_pool_new_full (GFunc           func,
                         gboolean        exclusive,
                         GError        **error)
 {
+  PoolFunc *pool_func = pool_func_new (func, user_data);
+  GThreadPool *pool;
   REAL (GThreadPool *, g_thread_pool_new_full,
         (GFunc, gpointer, GDestroyNotify, int, gboolean, GError **));
 
-  return real_g_thread_pool_new_full (pool_func_trampoline,
-                                      pool_func_new (func, user_data),
+  /* The pool's structure is GLib's: freed without waiting, the pool is
+   * freed by its last thread, under its queue's lock. */
+  ignore_begin ();
+  pool = real_g_thread_pool_new_full (pool_func_trampoline, pool_func,
                                       item_free_func, max_threads, exclusive,
                                       error);
+  ignore_end ();
+
+  return pool;
 }
 
 GThreadPool *
