@@ -1386,6 +1386,39 @@ round_free (Round *round)
   g_free (round);
 }
 
+static void
+describe_round (Round *round)
+{
+  static const char *cancels[] = { "none", "before the run", "from the owner", "from a thread" };
+  static const char *policies[] = { "ALL", "FIRST_ERROR", "FIRST_SUCCESS", "QUORUM" };
+
+  g_test_message ("round %u: owner %s, cancel %s at %u ms, owner busy at %u ms for %u ms",
+                  round->number, round->own_thread ? "thread" : "main",
+                  cancels[round->cancel_mode], round->cancel_msec,
+                  round->busy_at_msec, round->busy_msec);
+
+  for (guint r = 0; r < round->n_runs; r++)
+    {
+      Run *run = &round->runs[r];
+      guint kinds[N_KINDS] = { 0 };
+
+      for (guint i = 0; i < run->n_tasks; i++)
+        kinds[run->tasks[i].kind]++;
+
+      g_test_message ("  group %u: %u tasks (%u quick, %u sleep, %u fail, "
+                      "%u stubborn, %u nothing), %s quorum %u, deadline %u ms, "
+                      "max-concurrent %u, grace %u ms, pool %d threads, %s "
+                      "cancellable, handler %u us",
+                      r, run->n_tasks, kinds[KIND_QUICK], kinds[KIND_SLEEP],
+                      kinds[KIND_FAIL], kinds[KIND_STUBBORN], kinds[KIND_NOTHING],
+                      policies[run->policy], run->quorum, run->deadline_msec,
+                      run->max_concurrent, run->grace_msec,
+                      run->pool != NULL ? (gint) gather_pool_get_max_threads (run->pool) : -1,
+                      run->uses_cancel ? "with the" : "without the",
+                      run->handler_usec);
+    }
+}
+
 /* Runs round @number of @focus and adds its findings to @tally. Returns
  * FALSE if the round did not finish: its memory may still be in use, so it
  * is leaked, and the test case stops. */
@@ -1407,6 +1440,8 @@ run_round (const Case *tcase,
   round->rand = g_rand_new_with_seed_array (seed, G_N_ELEMENTS (seed));
   round->pools = pools;
   draw_round (round);
+  if (opt_verbose)
+    describe_round (round);
 
   if (round->own_thread)
     g_thread_join (g_thread_new ("stress-owner", round_run, round));
@@ -1525,7 +1560,8 @@ static GOptionEntry entries[] = {
   { "check", 0, 0, G_OPTION_ARG_STRING, &opt_check,
     "Enforce these stop-means-stop checks (comma-separated, or “all”)", "NAMES" },
   { "verbose-stress", 0, 0, G_OPTION_ARG_NONE, &opt_verbose,
-    "Log every violation, not only the first of each check", NULL },
+    "Log each round's scenario and every violation, not only the first of "
+    "each check", NULL },
   { NULL }
 };
 
