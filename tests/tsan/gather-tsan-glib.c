@@ -34,7 +34,8 @@
  *   g_once_init_enter() macro is an instrumented atomic load in the caller,
  *   which acquires from the same address.
  * - g_thread_pool_push() releases the item; the pool's function, wrapped by
- *   g_thread_pool_new{,_full}(), acquires it before it runs.
+ *   g_thread_pool_new{,_full}(), acquires it before it runs. Likewise a
+ *   GAsyncQueue push and the pop that returns the item.
  * - GMainContext: attaching a source and setting its ready time happen under
  *   a lock the shim keeps per context, and every dispatch of a source
  *   attached through the shim takes that lock first (see below).
@@ -85,6 +86,7 @@
 typedef int gboolean;
 typedef void *gpointer;
 typedef int64_t gint64;
+typedef uint64_t guint64;
 typedef unsigned int guint;
 typedef void (*GFunc) (gpointer data, gpointer user_data);
 typedef void (*GDestroyNotify) (gpointer data);
@@ -495,6 +497,101 @@ g_thread_pool_set_max_threads (GThreadPool  *pool,
   ignore_end ();
 
   return set;
+}
+
+/* ---- GAsyncQueue ---- */
+
+/* A push releases the item and a pop that returns it acquires it; the
+ * queue's nodes are GLib's (as for a thread pool). g_async_queue_lock()
+ * and _unlock() are a mutex on the queue. */
+typedef struct _GAsyncQueue GAsyncQueue;
+
+void g_async_queue_push (GAsyncQueue *queue, gpointer data);
+void g_async_queue_push_front (GAsyncQueue *queue, gpointer data);
+void g_async_queue_push_unlocked (GAsyncQueue *queue, gpointer data);
+gpointer g_async_queue_pop (GAsyncQueue *queue);
+gpointer g_async_queue_try_pop (GAsyncQueue *queue);
+gpointer g_async_queue_timeout_pop (GAsyncQueue *queue, guint64 timeout);
+gpointer g_async_queue_pop_unlocked (GAsyncQueue *queue);
+gpointer g_async_queue_try_pop_unlocked (GAsyncQueue *queue);
+gpointer g_async_queue_timeout_pop_unlocked (GAsyncQueue *queue, guint64 timeout);
+void g_async_queue_lock (GAsyncQueue *queue);
+void g_async_queue_unlock (GAsyncQueue *queue);
+
+#define QUEUE_PUSH(name)                                                      \
+  void                                                                        \
+  name (GAsyncQueue *queue,                                                   \
+        gpointer     data)                                                    \
+  {                                                                           \
+    REAL (void, name, (GAsyncQueue *, gpointer));                             \
+                                                                              \
+    release (data);                                                           \
+    ignore_begin ();                                                          \
+    real_##name (queue, data);                                                \
+    ignore_end ();                                                            \
+  }
+
+QUEUE_PUSH (g_async_queue_push)
+QUEUE_PUSH (g_async_queue_push_front)
+QUEUE_PUSH (g_async_queue_push_unlocked)
+
+#define QUEUE_POP(name)                                                       \
+  gpointer                                                                    \
+  name (GAsyncQueue *queue)                                                   \
+  {                                                                           \
+    gpointer data;                                                            \
+    REAL (gpointer, name, (GAsyncQueue *));                                   \
+                                                                              \
+    ignore_begin ();                                                          \
+    data = real_##name (queue);                                               \
+    ignore_end ();                                                            \
+    if (data != NULL)                                                         \
+      acquire (data);                                                         \
+                                                                              \
+    return data;                                                              \
+  }
+
+QUEUE_POP (g_async_queue_pop)
+QUEUE_POP (g_async_queue_try_pop)
+QUEUE_POP (g_async_queue_pop_unlocked)
+QUEUE_POP (g_async_queue_try_pop_unlocked)
+
+#define QUEUE_TIMEOUT_POP(name)                                               \
+  gpointer                                                                    \
+  name (GAsyncQueue *queue,                                                   \
+        guint64      timeout)                                                 \
+  {                                                                           \
+    gpointer data;                                                            \
+    REAL (gpointer, name, (GAsyncQueue *, guint64));                          \
+                                                                              \
+    ignore_begin ();                                                          \
+    data = real_##name (queue, timeout);                                      \
+    ignore_end ();                                                            \
+    if (data != NULL)                                                         \
+      acquire (data);                                                         \
+                                                                              \
+    return data;                                                              \
+  }
+
+QUEUE_TIMEOUT_POP (g_async_queue_timeout_pop)
+QUEUE_TIMEOUT_POP (g_async_queue_timeout_pop_unlocked)
+
+void
+g_async_queue_lock (GAsyncQueue *queue)
+{
+  REAL (void, g_async_queue_lock, (GAsyncQueue *));
+
+  real_g_async_queue_lock (queue);
+  annotate_lock ((GMutex *) queue);
+}
+
+void
+g_async_queue_unlock (GAsyncQueue *queue)
+{
+  REAL (void, g_async_queue_unlock, (GAsyncQueue *));
+
+  annotate_unlock ((GMutex *) queue);
+  real_g_async_queue_unlock (queue);
 }
 
 /* ---- Main context sources ---- */
