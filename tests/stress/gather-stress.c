@@ -250,9 +250,16 @@ struct _Round
 
   gint64         run_start;
   gboolean       timed_out;      /* the round did not finish */
+  GArray        *handler_work;   /* Work: the owner's time in our handlers */
 
   GPtrArray     *violations[N_CHECKS];   /* strings */
 };
+
+typedef struct
+{
+  gint64 when;
+  guint  usec;
+} Work;
 
 static void
 violation (Round      *round,
@@ -665,7 +672,9 @@ on_task_finished (GatherGroup   *group,
   if (run->handler_usec > 0)
     {
       gint64 end = now + run->handler_usec;
+      Work work = { now, run->handler_usec };
 
+      g_array_append_val (round->handler_work, work);
       while (g_get_monotonic_time () < end)
         ;
     }
@@ -840,11 +849,12 @@ start_run (Round *round,
     {
       TaskData *task = &run->tasks[i];
       g_autofree char *label = g_strdup_printf ("t%u", i);
+      guint index = gather_group_add_task (run->group, label, task->timeout_msec,
+                                           stress_body, task, task_destroyed);
 
-      if (gather_group_add_task (run->group, label, task->timeout_msec,
-                                 stress_body, task, task_destroyed) != i)
-        violation (round, CHECK_ONE_OUTCOME, "group %u: task %u got another "
-                   "index", run->number, i);
+      if (index != i)
+        violation (round, CHECK_ONE_OUTCOME, "group %u: task %u got index %u",
+                   run->number, i, index);
     }
 
   g_signal_connect (run->group, "task-finished", G_CALLBACK (on_task_finished), run);
@@ -863,6 +873,7 @@ round_run (gpointer data)
 
   round->owner = g_thread_self ();
   round->context = g_main_context_new ();
+  round->handler_work = g_array_new (FALSE, FALSE, sizeof (Work));
   g_main_context_push_thread_default (round->context);
 
   round->cancellable = g_cancellable_new ();
@@ -960,6 +971,26 @@ busy_between (Round  *round,
               gint64  to)
 {
   return round->busy_start != 0 && round->busy_start <= to && round->busy_end >= from;
+}
+
+/* How long the owner spent in our task-finished handlers in [from, to]:
+ * time it could not spend on the group. */
+static gint64
+handler_work_between (Round  *round,
+                      gint64  from,
+                      gint64  to)
+{
+  gint64 total = 0;
+
+  for (guint i = 0; i < round->handler_work->len; i++)
+    {
+      Work *work = &g_array_index (round->handler_work, Work, i);
+
+      if (work->when + work->usec >= from && work->when <= to)
+        total += work->usec;
+    }
+
+  return total;
 }
 
 static void
@@ -1099,7 +1130,8 @@ check_outcome (Round         *round,
     {
       gint64 due = started + (gint64) task->timeout_msec * 1000;
 
-      if (finished > due + round->tol_usec && !busy_between (round, due, finished))
+      if (finished > due + round->tol_usec + handler_work_between (round, due, finished) &&
+          !busy_between (round, due, finished))
         violation (round, CHECK_TIMEOUT_LATE, "group %u: task %u timed out "
                    "after %u ms, its outcome came %" G_GINT64_FORMAT " ms after "
                    "that (grace period %u ms)", run->number, i,
@@ -1307,7 +1339,8 @@ check_run (Round *round,
                             "the deadline");
       check_running_stopped (round, run, deadline, "the deadline");
 
-      if (run->finished_time > deadline + round->tol_usec &&
+      if (run->finished_time > deadline + round->tol_usec +
+                               handler_work_between (round, deadline, run->finished_time) &&
           first_deadline_outcome != G_MAXINT64 &&
           !busy_between (round, deadline, run->finished_time))
         violation (round, CHECK_FINISHED_LATE, "group %u: finished %.1f ms "
@@ -1382,6 +1415,7 @@ round_free (Round *round)
     g_clear_pointer (&round->violations[c], g_ptr_array_unref);
   g_clear_object (&round->cancellable);
   g_clear_pointer (&round->context, g_main_context_unref);
+  g_clear_pointer (&round->handler_work, g_array_unref);
   g_rand_free (round->rand);
   g_free (round);
 }
