@@ -121,7 +121,9 @@ TSAN_PACKAGES=(clang libclang-rt-14-dev)
 
 tsan_build () {
   if [ ! -f "$BUILD/tsan/build.ninja" ]; then
-    CC=clang configure "$BUILD/tsan" --werror -Dtests=true -Db_sanitize=thread \
+    # No --werror: the gcc builds hold the warnings; clang warns about
+    # other things (unused g_autoptr variables) that nobody else sees.
+    CC=clang configure "$BUILD/tsan" -Dtests=true -Db_sanitize=thread \
       -Db_lundef=false -Dintrospection=disabled -Dvapi=disabled -Dman=disabled
   else
     configure "$BUILD/tsan"
