@@ -306,7 +306,7 @@ measure_gather (guint n)
   counter = (Counter) { 0, n, FALSE, 0 };
   /* Every task has its own timeout; none fires. */
   for (guint i = 0; i < n; i++)
-    gather_group_add_task (group, NULL, 60000, gather_trivial, GUINT_TO_POINTER (i), NULL);
+    gather_group_add_task (group, NULL, 60000, gather_trivial, GUINT_TO_POINTER (i), NULL, NULL);
   gather_group_run_async (group, NULL, gather_done, NULL);
   run_until (&counter.done);
 
@@ -491,7 +491,7 @@ measure_lateness (GatherPool *pool,
   gather_group_set_grace_period (group, 10000);
   gather_group_set_max_concurrent (group, n);
   for (guint i = 0; i < n; i++)
-    gather_group_add_task (group, NULL, 200 + (i * 7919) % 500, wait_for_cancel, &probes[i], NULL);
+    gather_group_add_task (group, NULL, 200 + (i * 7919) % 500, wait_for_cancel, &probes[i], NULL, NULL);
 
   if (busy)
     busy_id = g_timeout_add (50, busy_callback, NULL);
@@ -604,7 +604,7 @@ memory_child (const char *mode,
     g_autoptr(GatherGroup) warm = gather_group_new ();
     g_autoptr(GPtrArray) done = NULL;
 
-    gather_group_add_task (warm, NULL, 1000, gather_trivial, NULL, NULL);
+    gather_group_add_task (warm, NULL, 1000, gather_trivial, NULL, NULL, NULL);
     done = gather_group_run (warm, NULL, NULL);
   }
 
@@ -614,7 +614,7 @@ memory_child (const char *mode,
 
   before = resident_bytes ();
   for (guint i = 0; i < n; i++)
-    gather_group_add_task (group, NULL, 60000, wait_at_gate, GUINT_TO_POINTER (i), NULL);
+    gather_group_add_task (group, NULL, 60000, wait_at_gate, GUINT_TO_POINTER (i), NULL, NULL);
 
   if (!g_str_equal (mode, "queued"))
     {

@@ -72,7 +72,7 @@ main (int   argc,
     {
       g_autofree char *label = g_strdup_printf ("fetch user %u", id);
 
-      gather_group_add_task (group, label, 3000, fetch_user, GUINT_TO_POINTER (id), NULL);
+      gather_group_add_task (group, label, 3000, fetch_user, GUINT_TO_POINTER (id), NULL, NULL);
     }
 
   start = g_get_monotonic_time ();

@@ -7,75 +7,97 @@
 
 #include "gather-enums.h"
 #include "gather-error.h"
-#include "gather-group.h"
+#include "gather-group-private.h"
 #include "gather-outcome-private.h"
-#include "gather-pool-private.h"
-#include "gather-task-private.h"
+#include "gather-pool.h"
+#include "gather-run-private.h"
+#include "gather-runner-private.h"
 #include "gather-worker-private.h"
 
 #define DEFAULT_GRACE_MSEC 100
 
-/* How many tasks of a group without a concurrency limit sit in the pool at
- * once. Tasks beyond it cost only their record (see the memory figures in
- * the benchmark); the owner tops the window up after each batch. */
-#define DISPATCH_WINDOW 8192
-
 /**
  * GatherGroup:
  *
- * Runs tasks on a thread pool, each with its own timeout and
- * [class@Gio.Cancellable], and hands back one [struct@Gather.Outcome] per
- * task: its result, its error, or a timeout or cancellation marker. Tasks
- * that time out are cancelled one by one while the others carry on; this is
- * Python's `asyncio.gather()` over `wait_for()`-wrapped tasks, where a
- * timeout does not throw away the other results.
+ * Runs tasks, each with its own timeout and [class@Gio.Cancellable], and
+ * hands back one [struct@Gather.Outcome] per task: its result, its error,
+ * or a timeout or cancellation marker. Tasks that time out are cancelled
+ * one by one while the others carry on; this is Python's `asyncio.gather()`
+ * over `wait_for()`-wrapped tasks, where a timeout does not throw away the
+ * other results.
  *
  * ```c
  * g_autoptr(GatherGroup) group = gather_group_new ();
  * g_autoptr(GPtrArray) outcomes = NULL;
  *
- * gather_group_add_task (group, "user 1", 3000, fetch_user, GINT_TO_POINTER (1), NULL);
- * gather_group_add_task (group, "user 3", 3000, fetch_user, GINT_TO_POINTER (3), NULL);
+ * gather_group_add_async_task (group, "user 1", 3000, fetch_user, GINT_TO_POINTER (1), NULL, NULL);
+ * gather_group_add_task (group, "checksum", 3000, checksum_file, file, g_object_unref, NULL);
  * outcomes = gather_group_run (group, NULL, &error);
  * ```
+ *
+ * ## Kinds of tasks
+ *
+ * - [method@Gather.Group.add_async_task] adds an asynchronous operation
+ *   that runs on the group's main context, as most GNOME I/O does
+ *   (`_async()`/`_finish()` calls of GIO, libsoup, D-Bus, or promises in
+ *   JavaScript). It holds no thread while it waits; see
+ *   [struct@Gather.Completion]. This is how JavaScript gathers its own work.
+ * - [method@Gather.Group.add_task] adds a body that runs on a thread of the
+ *   group's [class@Gather.Pool], for blocking or CPU-bound work, from C,
+ *   Python or Vala. JavaScript cannot run code on another thread.
+ * - [method@Gather.Group.add_worker_task] runs a plugin
+ *   [iface@Gather.Worker] by name, with plain-data parameters, on a pool
+ *   thread; any language can use it.
+ *
+ * One group can mix all three; they share the group's timeouts, deadline,
+ * policy, [property@Gather.Group:max-concurrent] and progress.
  *
  * ## Main context and threads
  *
  * A group belongs to the thread-default [struct@GLib.MainContext] of the
- * thread that creates it. Every signal, property notification, callback and
- * [callback@GLib.DestroyNotify] of user data is delivered there, never on a
- * worker thread: this is what makes the group safe to use from GJS, Python
- * and GTK code. Call the group's methods from the thread that runs that
- * context (or, before it runs, the thread that created the group);
- * [method@Gather.Group.run] is the exception and may be called from any
- * thread. Task bodies run on the worker threads of the group's
- * [class@Gather.Pool].
+ * thread that creates it. Every signal, property notification, callback,
+ * async task start function and [callback@GLib.DestroyNotify] of user data
+ * is delivered there, never on another thread: this is what makes the group
+ * safe to use from GJS, Python and GTK code. Call the group's methods from
+ * the thread that runs that context (or, before it runs, the thread that
+ * created the group); [method@Gather.Group.run] is the exception and may be
+ * called from any thread.
  *
- * ## Timeouts
+ * ## Timeouts and stops
  *
- * A task's own timeout is counted from when a worker starts its body. When
- * it expires the task's cancellable is cancelled (from gather's timer thread,
- * so even a busy main context does not delay it) and the task ends with
- * [enum@Gather.Status.TIMEOUT]; the other tasks keep running.
+ * A task's own timeout is counted from when it starts. The group's
+ * [property@Gather.Group:deadline] is counted from when the run starts. A
+ * run also stops when its cancellable is cancelled or when its
+ * [property@Gather.Group:policy] says so.
  *
- * The group's [property@Gather.Group:deadline] is counted from when the run
- * starts. When it expires, every task without an outcome yet is cancelled
- * and ends with [enum@Gather.Status.TIMEOUT], whether it had started or not.
+ * When a task's timeout expires, or the run stops, the task's outcome is
+ * recorded at once, without waiting for its body, and its cancellable is
+ * cancelled: a thread body's from gather's timer thread (or the thread that
+ * stopped the run), so even a busy main context does not delay it; an
+ * async task's on the group's main context. From the moment a stop is
+ * decided, on whatever thread, no task that has not started yet starts:
+ * each ends [enum@Gather.Status.TIMEOUT] (the deadline) or
+ * [enum@Gather.Status.CANCELLED] (a cancelled run, or the policy), and so
+ * does each running one.
  *
- * A task that ignores its cancellation does not hold the group: if its body
- * has not returned [property@Gather.Group:grace-period] after it was
- * cancelled, its outcome is recorded without it and marked
- * [method@Gather.Outcome.get_abandoned]; when the body finally returns, the
- * late result is freed. The pool replaces the thread such a task holds (see
- * [class@Gather.Pool]).
+ * A task that ignores its cancellation therefore cannot hold the group past
+ * its timeout or the deadline. If its body has not returned
+ * [property@Gather.Group:grace-period] after it was cancelled, its outcome
+ * is marked [method@Gather.Outcome.get_abandoned] and the pool replaces the
+ * thread it holds (see [class@Gather.Pool]); whatever it returns at last is
+ * freed unseen, and its user data destroyed on the group's main context.
+ * The group stays alive until then; if that context is never iterated
+ * again (its thread exited), the group, the late result and the user data
+ * are never freed.
  *
  * ## Progress
  *
  * [signal@Gather.Group::task-finished] streams outcomes as they are
- * recorded, in completion order. [property@Gather.Group:n-finished] and
- * [property@Gather.Group:fraction] can be bound to a progress bar; both are
- * up to date whenever either is notified, and the getters always return the
- * current count. Notifications are batched: one per dispatch of the group's
+ * recorded, in completion order. [property@Gather.Group:n-finished],
+ * [property@Gather.Group:fraction] and [property@Gather.Group:n-running]
+ * can be bound to a progress bar or a status line; they are up to date
+ * whenever one of them is notified, and the getters always return the
+ * current value. Notifications are batched: one per dispatch of the group's
  * main context, after the task-finished emissions of that batch.
  * [signal@Gather.Group::finished] comes last, once every task has an
  * outcome.
@@ -84,13 +106,6 @@
  *
  * Since: 1.0
  */
-
-typedef enum
-{
-  RUN_STATE_IDLE,
-  RUN_STATE_RUNNING,
-  RUN_STATE_FINISHED,
-} RunState;
 
 struct _GatherGroup
 {
@@ -110,23 +125,11 @@ struct _GatherGroup
   guint             max_concurrent;
   guint             grace_msec;
 
-  GPtrArray        *tasks;             /* GatherTaskRecord, one reference
-                                        * each; NULL once released */
-  GPtrArray        *outcomes;          /* GatherOutcome, NULL until recorded */
-  GatherInbox      *inbox;             /* created by the run */
+  GPtrArray        *records;           /* GatherTaskRecord, until the run
+                                        * takes them */
+  guint             n_tasks;
+  GatherRun        *run;               /* from run_async() on */
   GTask            *run_task;          /* while running */
-  GCancellable     *run_cancellable;   /* while running */
-  gulong            cancelled_id;
-
-  RunState          state;
-  gint64            queued_time;
-  guint             next_dispatch;     /* next task index to push */
-  guint             n_in_flight;       /* pushed, still holding a slot */
-  guint             n_live;            /* records not released yet */
-  guint             n_finished;        /* outcomes recorded */
-  guint             n_succeeded;
-  guint             n_notified;        /* n_finished when last notified */
-  char             *stop_message;      /* why the policy stopped the rest */
 };
 
 enum {
@@ -141,6 +144,7 @@ enum {
   PROP_N_TASKS,
   PROP_N_FINISHED,
   PROP_FRACTION,
+  PROP_N_RUNNING,
   N_PROPS
 };
 
@@ -152,6 +156,8 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 static guint signals[N_SIGNALS];
+static guint notify_signal;
+static GQuark n_running_quark;
 
 G_DEFINE_FINAL_TYPE (GatherGroup, gather_group, G_TYPE_OBJECT)
 
@@ -176,7 +182,7 @@ gather_group_is_thread_default (GatherGroup *self)
 
 #define gather_group_return_if_started(self)                                    \
   G_STMT_START {                                                                \
-    if ((self)->state != RUN_STATE_IDLE)                                        \
+    if ((self)->run != NULL)                                                    \
       {                                                                         \
         g_critical ("%s: the group's tasks and settings cannot change once "    \
                     "it has started running", G_STRFUNC);                       \
@@ -184,18 +190,68 @@ gather_group_is_thread_default (GatherGroup *self)
       }                                                                         \
   } G_STMT_END
 
-/* "“label”", or "#index" for a task without a label. */
-static char *
-gather_group_describe_task (guint       index,
-                            const char *label)
-{
-  if (label != NULL)
-    return g_strdup_printf ("“%s”", label);
+/* ---- What the run reports, on the owner's context ---- */
 
-  return g_strdup_printf ("#%u", index);
+void
+gather_group_emit_task_finished (GatherGroup   *self,
+                                 GatherOutcome *outcome)
+{
+  g_signal_emit (self, signals[TASK_FINISHED], 0, outcome);
 }
 
-/* ---- Delivering user data destroy notifies on the owner's context ---- */
+void
+gather_group_notify_progress (GatherGroup *self,
+                              gboolean     finished_changed,
+                              gboolean     running_changed)
+{
+  if (!finished_changed && !running_changed)
+    return;
+
+  g_object_freeze_notify (G_OBJECT (self));
+  if (finished_changed)
+    {
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_FINISHED]);
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FRACTION]);
+    }
+  if (running_changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_RUNNING]);
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+/* Whether anything listens to n-running: only then do pool threads wake
+ * the owner to notify it when tasks start. */
+gboolean
+gather_group_watches_n_running (GatherGroup *self)
+{
+  return g_signal_has_handler_pending (self, notify_signal, n_running_quark, FALSE);
+}
+
+/* The run asks once per batch of outcomes. */
+gboolean
+gather_group_watches_task_finished (GatherGroup *self)
+{
+  return g_signal_has_handler_pending (self, signals[TASK_FINISHED], 0, FALSE);
+}
+
+void
+gather_group_complete (GatherGroup *self,
+                       GPtrArray   *outcomes)
+{
+  g_autoptr(GTask) task = g_steal_pointer (&self->run_task);
+  GPtrArray *copy;
+
+  if (self->n_tasks == 0)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FRACTION]);
+
+  g_signal_emit (self, signals[FINISHED], 0, outcomes);
+
+  /* The caller's own array, with its own references. */
+  copy = g_ptr_array_copy (outcomes, (GCopyFunc) (void (*) (void)) gather_outcome_ref, NULL);
+  g_ptr_array_set_free_func (copy, (GDestroyNotify) gather_outcome_unref);
+  g_task_return_pointer (task, copy, (GDestroyNotify) g_ptr_array_unref);
+}
+
+/* ---- GObject ---- */
 
 typedef struct
 {
@@ -218,415 +274,20 @@ gather_group_run_destroys (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* ---- Records ---- */
-
-/* Releases a record whose body will not run again (or never ran). */
-static void
-gather_group_release (GatherGroup      *self,
-                      GatherTaskRecord *record)
-{
-  GDestroyNotify destroy = g_steal_pointer (&record->user_data_destroy);
-  gpointer data = g_steal_pointer (&record->user_data);
-
-  g_assert (g_ptr_array_index (self->tasks, record->index) == record);
-
-  g_ptr_array_index (self->tasks, record->index) = NULL;
-  self->n_live--;
-
-  gather_task_record_unref (record);
-
-  if (destroy != NULL)
-    destroy (data);
-}
-
-static void
-gather_group_stop_all (GatherGroup      *self,
-                       GatherStopReason  reason);
-
-static void
-gather_group_apply_policy (GatherGroup   *self,
-                           GatherOutcome *outcome)
-{
-  GatherStatus status = gather_outcome_get_status (outcome);
-  const char *what;
-  g_autofree char *name = NULL;
-
-  if (self->stop_message != NULL || self->state != RUN_STATE_RUNNING)
-    return;
-
-  switch (self->policy)
-    {
-    case GATHER_POLICY_FIRST_ERROR:
-      if (status != GATHER_STATUS_ERROR)
-        return;
-      what = "failed";
-      break;
-
-    case GATHER_POLICY_FIRST_SUCCESS:
-      if (status != GATHER_STATUS_OK)
-        return;
-      what = "succeeded first";
-      break;
-
-    case GATHER_POLICY_QUORUM:
-      if (self->n_succeeded < self->quorum)
-        return;
-      what = NULL;
-      break;
-
-    case GATHER_POLICY_ALL:
-    default:
-      return;
-    }
-
-  if (what != NULL)
-    {
-      name = gather_group_describe_task (gather_outcome_get_index (outcome),
-                                         gather_outcome_get_label (outcome));
-      self->stop_message = g_strdup_printf ("task %s %s", name, what);
-    }
-  else
-    {
-      self->stop_message = g_strdup_printf ("a quorum of %u tasks succeeded",
-                                            self->quorum);
-    }
-
-  gather_group_stop_all (self, GATHER_STOP_POLICY);
-}
-
-/*
- * Records the outcome of @record from what its state says, once. The body's
- * result and error are taken only if it returned normally; otherwise they
- * stay in the record and are dropped with it.
- */
-static void
-gather_group_record_outcome (GatherGroup      *self,
-                             GatherTaskRecord *record)
-{
-  gint state = g_atomic_int_get (&record->state);
-  GatherPhase phase = GATHER_STATE_PHASE (state);
-  GatherStopReason reason = GATHER_STATE_REASON (state);
-  g_autofree char *name = NULL;
-  GatherOutcome *outcome;
-  GatherStatus status;
-  GVariant *result = NULL;
-  GError *error = NULL;
-  gint64 start_time = 0;
-
-  if (record->recorded)
-    return;
-
-  record->recorded = TRUE;
-
-  if (phase != GATHER_PHASE_DROPPED)
-    start_time = record->start_time;
-
-  if (reason == GATHER_STOP_NONE)
-    {
-      g_assert (phase == GATHER_PHASE_RETURNED);
-
-      if (record->error != NULL)
-        {
-          status = GATHER_STATUS_ERROR;
-          error = g_steal_pointer (&record->error);
-          if (record->result != NULL)
-            g_debug ("Task %u returned both a result and an error; "
-                     "the result is dropped", record->index);
-        }
-      else if (record->result != NULL)
-        {
-          status = GATHER_STATUS_OK;
-          result = g_steal_pointer (&record->result);
-        }
-      else
-        {
-          name = gather_group_describe_task (record->index, record->label);
-          status = GATHER_STATUS_ERROR;
-          error = g_error_new (GATHER_ERROR, GATHER_ERROR_INVALID_RESULT,
-                               "Task %s returned neither a result nor an error",
-                               name);
-        }
-    }
-  else
-    {
-      name = gather_group_describe_task (record->index, record->label);
-
-      switch (reason)
-        {
-        case GATHER_STOP_TIMEOUT:
-          status = GATHER_STATUS_TIMEOUT;
-          error = g_error_new (GATHER_ERROR, GATHER_ERROR_TIMED_OUT,
-                               "Task %s timed out after %u ms",
-                               name, record->timeout_msec);
-          break;
-
-        case GATHER_STOP_DEADLINE:
-          status = GATHER_STATUS_TIMEOUT;
-          error = g_error_new (GATHER_ERROR, GATHER_ERROR_DEADLINE_EXCEEDED,
-                               "Task %s did not finish before the group’s "
-                               "deadline of %u ms", name, self->deadline_msec);
-          break;
-
-        case GATHER_STOP_POLICY:
-          status = GATHER_STATUS_CANCELLED;
-          error = g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                               "Task %s was cancelled because %s",
-                               name, self->stop_message);
-          break;
-
-        case GATHER_STOP_CANCELLED:
-        case GATHER_STOP_NONE:
-        case GATHER_STOP_MASK:
-        default:
-          status = GATHER_STATUS_CANCELLED;
-          error = g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                               "Task %s was cancelled", name);
-          break;
-        }
-    }
-
-  outcome = gather_outcome_new (record->index,
-                                g_steal_pointer (&record->label),
-                                status, result, error,
-                                phase == GATHER_PHASE_ABANDONED ||
-                                phase == GATHER_PHASE_LATE,
-                                self->queued_time,
-                                start_time,
-                                g_get_monotonic_time ());
-
-  g_ptr_array_index (self->outcomes, record->index) = outcome;
-  self->n_finished++;
-  if (status == GATHER_STATUS_OK)
-    self->n_succeeded++;
-
-  g_signal_emit (self, signals[TASK_FINISHED], 0, outcome);
-
-  gather_group_apply_policy (self, outcome);
-}
-
-/*
- * Stops every task without an outcome. Queued tasks go first: were a
- * running task cancelled first, its thread could pick up a queued task
- * before this loop reached it.
- */
-static void
-gather_group_stop_all (GatherGroup      *self,
-                       GatherStopReason  reason)
-{
-  for (guint i = 0; i < self->tasks->len; i++)
-    {
-      GatherTaskRecord *record = g_ptr_array_index (self->tasks, i);
-
-      if (record == NULL || record->recorded)
-        continue;
-
-      if (gather_task_record_drop (record, reason))
-        {
-          /* If it is in the pool's queue, its worker will skip it and the
-           * record is released then. */
-          gather_group_record_outcome (self, record);
-          if (!record->dispatched)
-            gather_group_release (self, record);
-        }
-    }
-
-  for (guint i = 0; i < self->tasks->len; i++)
-    {
-      GatherTaskRecord *record = g_ptr_array_index (self->tasks, i);
-
-      if (record != NULL && !record->recorded)
-        gather_task_record_cancel (record, reason);
-    }
-}
-
-static void
-gather_group_dispatch_task (GatherGroup      *self,
-                            GatherTaskRecord *record)
-{
-  record->inbox = gather_inbox_ref (self->inbox);
-  record->grace_msec = self->grace_msec;
-  record->dispatched = TRUE;
-
-  self->n_in_flight++;
-  gather_pool_push (self->pool, record);
-}
-
-static void
-gather_group_refill (GatherGroup *self)
-{
-  guint window = self->max_concurrent > 0 ? self->max_concurrent : DISPATCH_WINDOW;
-
-  if (self->state != RUN_STATE_RUNNING)
-    return;
-
-  while (self->n_in_flight < window && self->next_dispatch < self->tasks->len)
-    {
-      GatherTaskRecord *record = g_ptr_array_index (self->tasks, self->next_dispatch);
-
-      self->next_dispatch++;
-
-      if (record != NULL && !record->recorded)
-        gather_group_dispatch_task (self, record);
-    }
-}
-
-static void
-gather_group_notify_progress (GatherGroup *self)
-{
-  if (self->n_notified == self->n_finished)
-    return;
-
-  self->n_notified = self->n_finished;
-
-  g_object_freeze_notify (G_OBJECT (self));
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_FINISHED]);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FRACTION]);
-  g_object_thaw_notify (G_OBJECT (self));
-}
-
-static void
-gather_group_finish (GatherGroup *self)
-{
-  GTask *task;
-
-  self->state = RUN_STATE_FINISHED;
-
-  if (gather_timer_cancel (gather_inbox_get_timer (self->inbox)))
-    gather_inbox_unref (self->inbox);
-
-  if (self->cancelled_id != 0)
-    g_cancellable_disconnect (self->run_cancellable, self->cancelled_id);
-  self->cancelled_id = 0;
-  g_clear_object (&self->run_cancellable);
-
-  gather_group_notify_progress (self);
-  if (self->tasks->len == 0)
-    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FRACTION]);
-
-  g_signal_emit (self, signals[FINISHED], 0, self->outcomes);
-
-  task = g_steal_pointer (&self->run_task);
-  g_task_return_pointer (task, g_ptr_array_ref (self->outcomes),
-                         (GDestroyNotify) g_ptr_array_unref);
-  g_object_unref (task);
-}
-
-static void
-gather_group_handle_event (GatherGroup       *self,
-                           const GatherEvent *event)
-{
-  GatherTaskRecord *record = event->record;
-
-  switch (event->kind)
-    {
-    case GATHER_EVENT_RETURNED:
-      self->n_in_flight--;
-      gather_group_record_outcome (self, record);
-      gather_group_release (self, record);
-      break;
-
-    case GATHER_EVENT_ABANDONED:
-      /* The body still runs; its slot and its thread are given back. */
-      self->n_in_flight--;
-      record->replaced = gather_pool_begin_replacement (self->pool);
-      gather_group_record_outcome (self, record);
-      break;
-
-    case GATHER_EVENT_LATE:
-      if (record->replaced)
-        gather_pool_end_replacement (self->pool);
-      gather_group_release (self, record);
-      break;
-
-    case GATHER_EVENT_SKIPPED:
-      /* Its outcome was recorded when it was dropped. */
-      self->n_in_flight--;
-      gather_group_release (self, record);
-      break;
-
-    default:
-      g_assert_not_reached ();
-    }
-}
-
-/* The inbox's source: runs on the owner's context. */
-static gboolean
-gather_group_dispatch (gpointer user_data)
-{
-  GatherGroup *self = GATHER_GROUP (user_data);
-  GatherInboxFlags flags;
-  GArray *events;
-
-  events = gather_inbox_take (self->inbox, &flags);
-
-  /* Results that arrived count, even if a cancellation arrived with them. */
-  for (guint i = 0; i < events->len; i++)
-    gather_group_handle_event (self, &g_array_index (events, GatherEvent, i));
-
-  gather_inbox_give_back (self->inbox, events);
-
-  if (self->state == RUN_STATE_RUNNING)
-    {
-      if (flags & GATHER_INBOX_DEADLINE)
-        gather_group_stop_all (self, GATHER_STOP_DEADLINE);
-      if (flags & GATHER_INBOX_CANCELLED)
-        gather_group_stop_all (self, GATHER_STOP_CANCELLED);
-
-      gather_group_refill (self);
-      gather_group_notify_progress (self);
-
-      if (self->n_finished == self->tasks->len)
-        gather_group_finish (self);
-    }
-
-  if (self->state == RUN_STATE_FINISHED && self->n_live == 0)
-    {
-      /* Nothing can post records any more: drop the source and, with it,
-       * the reference it holds on the group. */
-      gather_inbox_close (self->inbox);
-      return G_SOURCE_REMOVE;
-    }
-
-  return G_SOURCE_CONTINUE;
-}
-
-/* Timer thread. */
-static void
-gather_group_deadline_expired (gpointer data)
-{
-  GatherInbox *inbox = data;
-
-  gather_inbox_post_flags (inbox, GATHER_INBOX_DEADLINE);
-  gather_inbox_unref (inbox);
-}
-
-/* Any thread: the thread that cancelled the run's cancellable. */
-static void
-gather_group_run_cancelled (GCancellable *cancellable,
-                            gpointer      data)
-{
-  gather_inbox_post_flags (data, GATHER_INBOX_CANCELLED);
-}
-
-/* ---- GObject ---- */
-
 static void
 gather_group_finalize (GObject *object)
 {
   GatherGroup *self = (GatherGroup *)object;
   g_autoptr(GArray) destroys = NULL;
 
-  /* A run holds a reference until every record is released, so what is
-   * left here are tasks that never ran. */
-  g_assert (self->state != RUN_STATE_RUNNING);
+  /* A run holds a reference until every record is released; what is left
+   * here are tasks that never ran. */
+  g_clear_pointer (&self->run, gather_run_free);
 
-  for (guint i = 0; i < self->tasks->len; i++)
+  for (guint i = 0; self->records != NULL && i < self->records->len; i++)
     {
-      GatherTaskRecord *record = g_ptr_array_index (self->tasks, i);
+      GatherTaskRecord *record = g_ptr_array_index (self->records, i);
       PendingDestroy pending;
-
-      if (record == NULL)
-        continue;
 
       pending.destroy = g_steal_pointer (&record->user_data_destroy);
       pending.data = g_steal_pointer (&record->user_data);
@@ -659,10 +320,7 @@ gather_group_finalize (GObject *object)
         }
     }
 
-  g_clear_pointer (&self->tasks, g_ptr_array_unref);
-  g_clear_pointer (&self->outcomes, g_ptr_array_unref);
-  g_clear_pointer (&self->inbox, gather_inbox_unref);
-  g_clear_pointer (&self->stop_message, g_free);
+  g_clear_pointer (&self->records, g_ptr_array_unref);
   g_clear_object (&self->pool);
   g_clear_object (&self->registry);
   g_clear_pointer (&self->context, g_main_context_unref);
@@ -714,11 +372,15 @@ gather_group_get_property (GObject    *object,
       break;
 
     case PROP_N_FINISHED:
-      g_value_set_uint (value, self->n_finished);
+      g_value_set_uint (value, gather_group_get_n_finished (self));
       break;
 
     case PROP_FRACTION:
       g_value_set_double (value, gather_group_get_fraction (self));
+      break;
+
+    case PROP_N_RUNNING:
+      g_value_set_uint (value, gather_group_get_n_running (self));
       break;
 
     default:
@@ -768,6 +430,7 @@ gather_group_set_property (GObject      *object,
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
 }
+
 
 static void
 gather_group_class_init (GatherGroupClass *klass)
@@ -863,10 +526,12 @@ gather_group_class_init (GatherGroupClass *klass)
    * GatherGroup:max-concurrent:
    *
    * The most tasks of this group that run at once, whatever the size of
-   * its pool; 0 (the default) for no limit but the pool's. Abandoned tasks
-   * (see [method@Gather.Outcome.get_abandoned]) do not count. The next task
-   * starts once the group's main context has seen the previous one finish.
-   * Set it before running.
+   * its pool; 0 (the default) for no limit but the pool's. Thread bodies
+   * and async operations count alike (an async task takes a slot while its
+   * operation runs, but no thread); abandoned tasks (see
+   * [method@Gather.Outcome.get_abandoned]) do not. The next task starts
+   * once the group's main context has seen the previous one finish. Set it
+   * before running.
    *
    * Since: 1.0
    */
@@ -880,11 +545,12 @@ gather_group_class_init (GatherGroupClass *klass)
   /**
    * GatherGroup:grace-period:
    *
-   * How long, in milliseconds, a cancelled task's body has to return before
-   * the group abandons it: records its outcome without waiting any longer
-   * and lets the pool replace its thread. A body that returns within the
-   * grace period ends normally with its timeout or cancellation status.
-   * The default is 100 ms. Set it before running.
+   * How long, in milliseconds, a stopped task's body (or operation) has to
+   * return after its cancellable was cancelled before the group abandons
+   * it: marks its outcome [method@Gather.Outcome.get_abandoned] and lets
+   * the pool replace the thread it holds. The outcome itself is recorded
+   * when the task is stopped, not after the grace period. The default is
+   * 100 ms. Set it before running.
    *
    * Since: 1.0
    */
@@ -940,7 +606,29 @@ gather_group_class_init (GatherGroupClass *klass)
                           G_PARAM_EXPLICIT_NOTIFY |
                           G_PARAM_STATIC_STRINGS));
 
+  /**
+   * GatherGroup:n-running:
+   *
+   * How many of the group's tasks are running now: thread bodies on pool
+   * threads and async operations in flight, including stopped ones that
+   * have not returned yet. It changes on other threads; notifications come
+   * on the group's main context, batched, and only while something is
+   * connected to them. [method@Gather.Group.get_n_running] is thread-safe.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_N_RUNNING] =
+    g_param_spec_uint ("n-running", NULL, NULL,
+                       0, G_MAXUINT, 0,
+                       (G_PARAM_READABLE |
+                        G_PARAM_EXPLICIT_NOTIFY |
+                        G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  notify_signal = g_signal_lookup ("notify", G_TYPE_OBJECT);
+  gather_task_record_init_once ();
+  n_running_quark = g_quark_from_static_string ("n-running");
 
   /**
    * GatherGroup::task-finished:
@@ -986,13 +674,12 @@ gather_group_class_init (GatherGroupClass *klass)
                   G_TYPE_NONE, 1,
                   G_TYPE_PTR_ARRAY | G_SIGNAL_TYPE_STATIC_SCOPE);
 }
-
 static void
 gather_group_init (GatherGroup *self)
 {
   self->context = g_main_context_ref_thread_default ();
   self->creator = g_thread_ref (g_thread_self ());
-  self->tasks = g_ptr_array_new ();
+  self->records = g_ptr_array_new ();
   self->quorum = 1;
   self->grace_msec = DEFAULT_GRACE_MSEC;
 }
@@ -1013,85 +700,170 @@ gather_group_new (void)
   return g_object_new (GATHER_TYPE_GROUP, NULL);
 }
 
+/* Whether a task can be added now; if not, @error says why. */
+static gboolean
+gather_group_can_add (GatherGroup  *self,
+                      GError      **error)
+{
+  if (self->run != NULL)
+    {
+      g_set_error_literal (error, GATHER_ERROR, GATHER_ERROR_ALREADY_STARTED,
+                           gather_run_is_finished (self->run)
+                             ? "Tasks cannot be added to a group that has already run; a group runs once"
+                             : "Tasks cannot be added to a group that has started running");
+      return FALSE;
+    }
+
+  if (self->n_tasks >= G_MAXUINT - 1)
+    {
+      g_set_error (error, GATHER_ERROR, GATHER_ERROR_FAILED,
+                   "A group holds at most %u tasks", G_MAXUINT - 1);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
+static guint
+gather_group_add_record (GatherGroup      *self,
+                         GatherTaskRecord *record)
+{
+  g_assert (record->index == self->n_tasks);
+
+  g_ptr_array_add (self->records, record);
+  self->n_tasks++;
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_TASKS]);
+
+  return record->index;
+}
+
 /**
- * gather_group_add_task: (skip)
+ * gather_group_add_task:
  * @self: a [class@Gather.Group]
  * @label: (nullable): a short name for the task, kept in its outcome
  * @timeout_msec: the task's own timeout in milliseconds, counted from when
  *   its body starts; 0 for none
- * @func: the task body, run on a worker thread
+ * @func: (scope notified) (closure user_data) (destroy user_data_destroy):
+ *   the task body, run on a thread of the group's pool
  * @user_data: data for @func
  * @user_data_destroy: (nullable): frees @user_data, on the group's main
  *   context, once @func will not run again
+ * @error: return location for an error
  *
- * Adds a task to run when the group runs. Tasks start in the order they
- * are added, as threads become free.
+ * Adds a task whose body runs on a thread of the group's
+ * [class@Gather.Pool], for blocking or CPU-bound work. Tasks start in the
+ * order they are added, as threads become free.
  *
- * This is C API: bindings cannot run code on a worker thread.
+ * @func runs on another thread, so it must not touch objects of the main
+ * context, and it should return soon after its cancellable is cancelled
+ * (see [callback@Gather.TaskFunc]). C, Python and Vala can pass their own
+ * function; JavaScript (GJS) cannot run code on another thread: use
+ * [method@Gather.Group.add_async_task] there.
  *
- * It is a programmer error to add a task once the group has started to run.
+ * If the task cannot be added, @user_data is destroyed at once.
  *
- * Returns: the task's index, from 0 in the order tasks are added; the
- *   outcome has the same index
+ * Returns: the task's index, from 0 in the order tasks are added (the
+ *   outcome has the same index), or `G_MAXUINT` with @error set to
+ *   [error@Gather.Error.ALREADY_STARTED] if the group has started running
  *
  * Since: 1.0
  */
 guint
-gather_group_add_task (GatherGroup    *self,
-                       const char     *label,
-                       guint           timeout_msec,
-                       GatherTaskFunc  func,
-                       gpointer        user_data,
-                       GDestroyNotify  user_data_destroy)
+gather_group_add_task (GatherGroup     *self,
+                       const char      *label,
+                       guint            timeout_msec,
+                       GatherTaskFunc   func,
+                       gpointer         user_data,
+                       GDestroyNotify   user_data_destroy,
+                       GError         **error)
 {
-  guint index;
-
   g_return_val_if_fail (GATHER_IS_GROUP (self), G_MAXUINT);
   g_return_val_if_fail (func != NULL, G_MAXUINT);
-  g_return_val_if_fail (self->tasks->len < G_MAXUINT - 1, G_MAXUINT);
+  g_return_val_if_fail (error == NULL || *error == NULL, G_MAXUINT);
 
-  if (self->state != RUN_STATE_IDLE)
+  if (!gather_group_can_add (self, error))
     {
-      g_critical ("%s: tasks cannot be added to a group once it has started "
-                  "running", G_STRFUNC);
+      if (user_data_destroy != NULL)
+        user_data_destroy (user_data);
       return G_MAXUINT;
     }
 
-  index = self->tasks->len;
-  g_ptr_array_add (self->tasks,
-                   gather_task_record_new (index, label, timeout_msec, func,
-                                           user_data, user_data_destroy));
-  self->n_live++;
-
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_TASKS]);
-
-  return index;
+  return gather_group_add_record (self,
+                                  gather_task_record_new (&gather_thread_runner, self->n_tasks,
+                                                          label, timeout_msec, func,
+                                                          user_data, user_data_destroy));
 }
 
-typedef struct
+/**
+ * gather_group_add_async_task:
+ * @self: a [class@Gather.Group]
+ * @label: (nullable): a short name for the task, kept in its outcome
+ * @timeout_msec: the task's own timeout in milliseconds, counted from when
+ *   @func is called; 0 for none
+ * @func: (scope notified) (closure user_data) (destroy user_data_destroy):
+ *   starts the task's asynchronous operation, on the group's main context
+ * @user_data: data for @func
+ * @user_data_destroy: (nullable): frees @user_data, on the group's main
+ *   context, once the task is over: its operation completed (or its
+ *   [struct@Gather.Completion] was dropped), or it never started
+ * @error: return location for an error
+ *
+ * Adds a task that runs an asynchronous operation on the group's main
+ * context, holding no thread while it waits: how a group gathers I/O
+ * (files, HTTP requests with libsoup, D-Bus calls, subprocesses), and how
+ * JavaScript gathers its own work.
+ *
+ * When the task starts, @func is called on the group's main context with
+ * the task's [struct@Gather.Completion], which it owns, and its own
+ * cancellable. It starts the operation and returns; when the operation
+ * completes, it completes the handle, exactly once, with a result or an
+ * error. In JavaScript:
+ *
+ * ```js
+ * group.add_async_task('user 1', 3000, (completion, cancellable) => {
+ *     fetchUser(1, cancellable)        // a promise
+ *         .then(json => completion.return_value(new GLib.Variant('s', json)))
+ *         .catch(e => completion.return_error(e));
+ * });
+ * ```
+ *
+ * The task has the same timeout, deadline, policy, concurrency and progress
+ * semantics as a thread task. Its cancellable is only ever cancelled on the
+ * group's main context; see [struct@Gather.Completion] for what happens to
+ * completions that come after the task was stopped.
+ *
+ * If the task cannot be added, @user_data is destroyed at once.
+ *
+ * Returns: the task's index, or `G_MAXUINT` with @error set to
+ *   [error@Gather.Error.ALREADY_STARTED] if the group has started running
+ *
+ * Since: 1.0
+ */
+guint
+gather_group_add_async_task (GatherGroup          *self,
+                             const char           *label,
+                             guint                 timeout_msec,
+                             GatherAsyncTaskFunc   func,
+                             gpointer              user_data,
+                             GDestroyNotify        user_data_destroy,
+                             GError              **error)
 {
-  GatherWorker *worker;
-  GVariant     *parameters;
-} WorkerTask;
+  g_return_val_if_fail (GATHER_IS_GROUP (self), G_MAXUINT);
+  g_return_val_if_fail (func != NULL, G_MAXUINT);
+  g_return_val_if_fail (error == NULL || *error == NULL, G_MAXUINT);
 
-static void
-worker_task_free (gpointer data)
-{
-  WorkerTask *task = data;
+  if (!gather_group_can_add (self, error))
+    {
+      if (user_data_destroy != NULL)
+        user_data_destroy (user_data);
+      return G_MAXUINT;
+    }
 
-  g_object_unref (task->worker);
-  g_variant_unref (task->parameters);
-  g_free (task);
-}
-
-static GVariant *
-gather_group_run_worker (GCancellable  *cancellable,
-                         gpointer       user_data,
-                         GError       **error)
-{
-  WorkerTask *task = user_data;
-
-  return gather_worker_invoke (task->worker, task->parameters, cancellable, error);
+  return gather_group_add_record (self,
+                                  gather_task_record_new (&gather_async_runner, self->n_tasks,
+                                                          label, timeout_msec, func,
+                                                          user_data, user_data_destroy));
 }
 
 /**
@@ -1107,9 +879,9 @@ gather_group_run_worker (GCancellable  *cancellable,
  *   it starts; 0 for none
  * @error: return location for an error
  *
- * Adds a task that runs a [iface@Gather.Worker]. @parameters are checked
- * against what the worker declares before anything is queued (see
- * [method@Gather.Worker.check_parameters]). This is how bindings add work.
+ * Adds a task that runs a [iface@Gather.Worker] on a thread of the group's
+ * pool. @parameters are checked against what the worker declares before
+ * anything is queued (see [method@Gather.Worker.check_parameters]).
  *
  * The task's result is checked against the type the worker declares: a
  * worker that returns a value of another type, or nothing, makes an
@@ -1134,7 +906,6 @@ gather_group_add_worker_task (GatherGroup  *self,
   g_autoptr(GVariant) params = NULL;
   GatherRegistry *registry;
   GatherWorker *found;
-  WorkerTask *task;
 
   g_return_val_if_fail (GATHER_IS_GROUP (self), G_MAXUINT);
   g_return_val_if_fail (worker != NULL, G_MAXUINT);
@@ -1143,12 +914,8 @@ gather_group_add_worker_task (GatherGroup  *self,
   params = parameters != NULL ? g_variant_ref_sink (parameters)
                               : g_variant_ref_sink (g_variant_new ("a{sv}", NULL));
 
-  if (self->state != RUN_STATE_IDLE)
-    {
-      g_set_error_literal (error, GATHER_ERROR, GATHER_ERROR_ALREADY_STARTED,
-                           "Tasks cannot be added to a group that has started running");
-      return G_MAXUINT;
-    }
+  if (!gather_group_can_add (self, error))
+    return G_MAXUINT;
 
   registry = self->registry != NULL ? self->registry : gather_registry_get_default ();
   found = gather_registry_lookup_worker (registry, worker);
@@ -1162,18 +929,17 @@ gather_group_add_worker_task (GatherGroup  *self,
   if (!gather_worker_check_parameters (found, params, error))
     return G_MAXUINT;
 
-  task = g_new (WorkerTask, 1);
-  task->worker = g_object_ref (found);
-  task->parameters = g_steal_pointer (&params);
-
-  return gather_group_add_task (self, label != NULL ? label : gather_worker_get_name (found),
-                                timeout_msec, gather_group_run_worker, task, worker_task_free);
+  return gather_group_add_record (self,
+                                  gather_worker_runner_new_record (self->n_tasks, label,
+                                                                   timeout_msec, found,
+                                                                   params));
 }
 
 /**
  * gather_group_run_async:
  * @self: a [class@Gather.Group]
- * @cancellable: (nullable): cancels every task that has no outcome yet
+ * @cancellable: (nullable): stops the run: cancels every task that has no
+ *   outcome yet
  * @callback: (scope async) (closure user_data): called on the group's main
  *   context once every task has an outcome
  * @user_data: data for @callback
@@ -1183,9 +949,10 @@ gather_group_add_worker_task (GatherGroup  *self,
  * [signal@Gather.Group::finished] and then calls @callback, in which call
  * [method@Gather.Group.run_finish] to get the outcomes.
  *
- * Cancelling @cancellable cancels every task that has no outcome yet: their
- * outcomes are [enum@Gather.Status.CANCELLED] and the run still completes
- * with every outcome, rather than with an error.
+ * Cancelling @cancellable, on any thread, stops the run at once: tasks
+ * that have not started never do, and every task without an outcome ends
+ * [enum@Gather.Status.CANCELLED]. The run still completes with every
+ * outcome, rather than with an error.
  *
  * A group runs once: a second call completes with
  * [error@Gather.Error.ALREADY_STARTED].
@@ -1202,6 +969,7 @@ gather_group_run_async (GatherGroup         *self,
                         gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  GatherRunSettings settings;
 
   g_return_if_fail (GATHER_IS_GROUP (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
@@ -1211,54 +979,27 @@ gather_group_run_async (GatherGroup         *self,
   g_task_set_source_tag (task, gather_group_run_async);
   g_task_set_check_cancellable (task, FALSE);
 
-  if (self->state != RUN_STATE_IDLE)
+  if (self->run != NULL)
     {
       g_task_return_new_error (task, GATHER_ERROR, GATHER_ERROR_ALREADY_STARTED,
-                               self->state == RUN_STATE_RUNNING
-                                 ? "The group is already running"
-                                 : "The group has already run; a group runs once");
+                               gather_run_is_finished (self->run)
+                                 ? "The group has already run; a group runs once"
+                                 : "The group is already running");
       return;
     }
-
-  self->state = RUN_STATE_RUNNING;
-  self->run_task = g_steal_pointer (&task);
-  self->queued_time = g_get_monotonic_time ();
 
   if (self->pool == NULL)
     self->pool = gather_pool_new (0);
 
-  self->outcomes = g_ptr_array_new_full (self->tasks->len,
-                                         (GDestroyNotify) gather_outcome_unref);
-  g_ptr_array_set_size (self->outcomes, self->tasks->len);
+  settings.policy = self->policy;
+  settings.quorum = self->quorum;
+  settings.deadline_msec = self->deadline_msec;
+  settings.max_concurrent = self->max_concurrent;
+  settings.grace_msec = self->grace_msec;
 
-  /* The inbox's source holds a reference on the group until the run is
-   * over and every task's body has returned. */
-  self->inbox = gather_inbox_new (self->context, gather_group_dispatch,
-                                  g_object_ref (self), g_object_unref);
-
-  if (self->deadline_msec > 0)
-    {
-      gint64 when = self->queued_time + (gint64) self->deadline_msec * 1000;
-
-      /* The timer's reference, taken before the timer can fire. */
-      gather_inbox_ref (self->inbox);
-      if (!gather_timer_schedule (gather_inbox_get_timer (self->inbox), when,
-                                  gather_group_deadline_expired, self->inbox))
-        g_assert_not_reached ();
-    }
-
-  if (cancellable != NULL)
-    {
-      self->run_cancellable = g_object_ref (cancellable);
-      self->cancelled_id =
-        g_cancellable_connect (cancellable,
-                               G_CALLBACK (gather_group_run_cancelled),
-                               gather_inbox_ref (self->inbox),
-                               (GDestroyNotify) gather_inbox_unref);
-    }
-
-  /* Tasks are pushed from the inbox's first dispatch, on this context. */
-  gather_inbox_post_flags (self->inbox, GATHER_INBOX_START);
+  self->run_task = g_steal_pointer (&task);
+  self->run = gather_run_new (self, self->context, self->pool, &settings,
+                              g_steal_pointer (&self->records), cancellable);
 }
 
 /**
@@ -1269,9 +1010,9 @@ gather_group_run_async (GatherGroup         *self,
  *
  * Finishes [method@Gather.Group.run_async].
  *
- * Returns: (transfer container) (element-type GatherOutcome): one outcome
- *   per task, in the order the tasks were added, or `NULL` with @error set
- *   if the group had already run
+ * Returns: (transfer container) (element-type GatherOutcome): a new array
+ *   with one outcome per task, in the order the tasks were added, or `NULL`
+ *   with @error set if the group had already run
  *
  * Since: 1.0
  */
@@ -1333,7 +1074,8 @@ gather_group_run_sync_start (gpointer user_data)
 /**
  * gather_group_run:
  * @self: a [class@Gather.Group]
- * @cancellable: (nullable): cancels every task that has no outcome yet
+ * @cancellable: (nullable): stops the run: cancels every task that has no
+ *   outcome yet
  * @error: return location for an error
  *
  * Runs the group's tasks and waits for every outcome: the blocking form of
@@ -1355,11 +1097,21 @@ gather_group_run_sync_start (gpointer user_data)
  * otherwise the group belongs to the global default context, which the
  * main thread may be iterating.
  *
+ * Because this iterates the group's context, a source attached there can
+ * stop the run. In Python, this makes Ctrl-C stop the run at once, and
+ * the run still returns every outcome:
+ *
+ * ```python
+ * cancellable = Gio.Cancellable()
+ * GLib.unix_signal_add(GLib.PRIORITY_HIGH, signal.SIGINT, cancellable.cancel)
+ * outcomes = group.run(cancellable)   # CANCELLED outcomes after Ctrl-C
+ * ```
+ *
  * May be called from any thread.
  *
- * Returns: (transfer container) (element-type GatherOutcome): one outcome
- *   per task, in the order the tasks were added, or `NULL` with @error set
- *   if the group had already run
+ * Returns: (transfer container) (element-type GatherOutcome): a new array
+ *   with one outcome per task, in the order the tasks were added, or `NULL`
+ *   with @error set if the group had already run
  *
  * Since: 1.0
  */
@@ -1716,7 +1468,7 @@ gather_group_get_n_tasks (GatherGroup *self)
 {
   g_return_val_if_fail (GATHER_IS_GROUP (self), 0);
 
-  return self->tasks->len;
+  return self->n_tasks;
 }
 
 /**
@@ -1734,7 +1486,7 @@ gather_group_get_n_finished (GatherGroup *self)
 {
   g_return_val_if_fail (GATHER_IS_GROUP (self), 0);
 
-  return self->n_finished;
+  return self->run != NULL ? gather_run_get_n_finished (self->run) : 0;
 }
 
 /**
@@ -1752,22 +1504,21 @@ gather_group_get_fraction (GatherGroup *self)
 {
   g_return_val_if_fail (GATHER_IS_GROUP (self), 0.0);
 
-  if (self->tasks->len == 0)
-    return self->state == RUN_STATE_FINISHED ? 1.0 : 0.0;
+  if (self->n_tasks == 0)
+    return self->run != NULL && gather_run_is_finished (self->run) ? 1.0 : 0.0;
 
-  return (double) self->n_finished / (double) self->tasks->len;
+  return (double) gather_group_get_n_finished (self) / (double) self->n_tasks;
 }
 
 /**
  * gather_group_get_n_running:
  * @self: a [class@Gather.Group]
  *
- * Gets how many of the group's task bodies are running now on worker
- * threads, abandoned ones included. It changes on worker threads, so it is
- * not a property and is never notified: poll it, for example to show a
- * progress line. Thread-safe.
+ * Gets [property@Gather.Group:n-running]: how many of the group's tasks are
+ * running now, stopped ones that have not returned yet included.
+ * Thread-safe.
  *
- * Returns: the number of task bodies running now
+ * Returns: the number of task bodies and operations running now
  *
  * Since: 1.0
  */
@@ -1776,5 +1527,6 @@ gather_group_get_n_running (GatherGroup *self)
 {
   g_return_val_if_fail (GATHER_IS_GROUP (self), 0);
 
-  return self->inbox != NULL ? gather_inbox_get_n_running (self->inbox) : 0;
+  /* Set once, on the owner, before any task runs. */
+  return self->run != NULL ? gather_run_get_n_running (self->run) : 0;
 }

@@ -11,6 +11,7 @@
 
 #include <gio/gio.h>
 
+#include "gather-completion.h"
 #include "gather-outcome.h"
 #include "gather-pool.h"
 #include "gather-registry.h"
@@ -60,7 +61,16 @@ guint         gather_group_add_task           (GatherGroup          *self,
                                                guint                 timeout_msec,
                                                GatherTaskFunc        func,
                                                gpointer              user_data,
-                                               GDestroyNotify        user_data_destroy);
+                                               GDestroyNotify        user_data_destroy,
+                                               GError              **error);
+GATHER_AVAILABLE_IN_1_0
+guint         gather_group_add_async_task     (GatherGroup          *self,
+                                               const char           *label,
+                                               guint                 timeout_msec,
+                                               GatherAsyncTaskFunc   func,
+                                               gpointer              user_data,
+                                               GDestroyNotify        user_data_destroy,
+                                               GError              **error);
 GATHER_AVAILABLE_IN_1_0
 guint         gather_group_add_worker_task    (GatherGroup          *self,
                                                const char           *worker,

@@ -5,20 +5,31 @@
 
 #include "config.h"
 
-#include "gather-task-private.h"
+#include "gather-inbox-private.h"
 
 /*
- * GatherInbox: the one channel from worker threads and the timer thread to
- * the group's main context.
+ * GatherInbox: what one run shares between threads. Pool threads, the
+ * timer thread, completion handles and whoever cancels the run reach the
+ * owner's context through it, and it holds the run's stop word and the
+ * list of running thread bodies, so that a stop decided on any thread
+ * reaches them at once.
  *
- * Events are appended to an array under a mutex. Only the post that finds
- * the inbox empty wakes the owner (g_source_set_ready_time() on one GSource,
- * which is thread-safe), so under load one wake-up and one dispatch carry a
- * whole batch of completions instead of one idle source per task.
+ * Events are appended to an array under the mutex. Only the append that
+ * finds the inbox empty wakes the owner (g_source_set_ready_time() on one
+ * GSource, which is thread-safe), so under load one wake-up and one
+ * dispatch carry a whole batch of completions instead of one idle source
+ * per task. Whoever arms the inbox wakes it after unlocking; until then the
+ * owner cannot take the events, so the inbox is alive for that call.
  *
- * Reference counting: the group holds one reference, and so does anything
- * that can post without holding a task (the deadline timer, the handler
- * connected to the run's cancellable). The source is destroyed by
+ * The stop word is written once. A pool thread checks it before it starts
+ * a body and again after arming the body's timer, which is tagged with the
+ * inbox; the stop takes every timer with that tag. So once a stop is
+ * decided no queued task starts, and every running body is stopped on the
+ * thread that decided it (see gather_task_record_begin()).
+ *
+ * Reference counting: the run holds one reference, every record holds one,
+ * and so does anything else that can post (the deadline timer, the handler
+ * on the run's cancellable). The source is destroyed by
  * gather_inbox_close(); posting after that is harmless and does nothing.
  */
 struct _GatherInbox
@@ -29,9 +40,13 @@ struct _GatherInbox
   GArray           *spare;       /* guarded by mutex: drained array for reuse */
   GatherInboxFlags  flags;       /* guarded by mutex */
   gboolean          armed;       /* guarded by mutex: a wake-up is pending */
+  gboolean          wake;        /* guarded by mutex: wake after unlocking */
+  gint              stop;        /* written under mutex, once; atomic */
   GSource          *source;      /* owned; set at creation */
-  GatherTimer       timer;       /* the group's deadline (see gather-timer.c) */
-  gint              n_running;   /* atomic: bodies running now */
+  GatherTimer       timer;       /* the run's deadline (see gather-timer.c) */
+  gint              n_running;   /* atomic: bodies and operations running */
+  gint              watch;       /* atomic: wake the owner when n_running changes */
+  gint              dirty;       /* atomic: a RUNNING_CHANGED flag is pending */
 };
 
 static gboolean
@@ -98,18 +113,43 @@ gather_inbox_close (GatherInbox *inbox)
   g_source_destroy (inbox->source);
 }
 
-static inline gboolean
+void
+gather_inbox_lock (GatherInbox *inbox)
+{
+  g_mutex_lock (&inbox->mutex);
+}
+
+void
+gather_inbox_unlock (GatherInbox *inbox)
+{
+  gboolean wake = inbox->wake;
+
+  inbox->wake = FALSE;
+  g_mutex_unlock (&inbox->mutex);
+
+  if (wake)
+    g_source_set_ready_time (inbox->source, 0);
+}
+
+static inline void
+gather_inbox_arm_locked (GatherInbox *inbox)
+{
+  if (!inbox->armed)
+    {
+      inbox->armed = TRUE;
+      inbox->wake = TRUE;
+    }
+}
+
+void
 gather_inbox_append_locked (GatherInbox      *inbox,
                             GatherTaskRecord *record,
                             GatherEventKind   kind)
 {
   GatherEvent event = { record, kind };
-  gboolean was_armed = inbox->armed;
 
   g_array_append_val (inbox->events, event);
-  inbox->armed = TRUE;
-
-  return !was_armed;
+  gather_inbox_arm_locked (inbox);
 }
 
 void
@@ -117,57 +157,72 @@ gather_inbox_post (GatherInbox      *inbox,
                    GatherTaskRecord *record,
                    GatherEventKind   kind)
 {
-  gboolean wake;
-
-  g_mutex_lock (&inbox->mutex);
-  wake = gather_inbox_append_locked (inbox, record, kind);
-  g_mutex_unlock (&inbox->mutex);
-
-  if (wake)
-    g_source_set_ready_time (inbox->source, 0);
-}
-
-/*
- * Moves @record from @from_state to @to_state and posts @kind, atomically
- * with respect to other posts: an event that another thread posts because
- * it saw @to_state is queued after this one.
- */
-gboolean
-gather_inbox_post_if (GatherInbox      *inbox,
-                      GatherTaskRecord *record,
-                      GatherEventKind   kind,
-                      gint              from_state,
-                      gint              to_state)
-{
-  gboolean wake = FALSE;
-  gboolean moved;
-
-  g_mutex_lock (&inbox->mutex);
-  moved = g_atomic_int_compare_and_exchange (&record->state, from_state, to_state);
-  if (moved)
-    wake = gather_inbox_append_locked (inbox, record, kind);
-  g_mutex_unlock (&inbox->mutex);
-
-  if (wake)
-    g_source_set_ready_time (inbox->source, 0);
-
-  return moved;
+  gather_inbox_lock (inbox);
+  gather_inbox_append_locked (inbox, record, kind);
+  gather_inbox_unlock (inbox);
 }
 
 void
 gather_inbox_post_flags (GatherInbox      *inbox,
                          GatherInboxFlags  flags)
 {
-  gboolean wake;
-
-  g_mutex_lock (&inbox->mutex);
+  gather_inbox_lock (inbox);
   inbox->flags |= flags;
-  wake = !inbox->armed;
-  inbox->armed = TRUE;
-  g_mutex_unlock (&inbox->mutex);
+  gather_inbox_arm_locked (inbox);
+  gather_inbox_unlock (inbox);
+}
 
-  if (wake)
-    g_source_set_ready_time (inbox->source, 0);
+/*
+ * gather_inbox_stop:
+ * Decides that the run stops, for @reason, unless it was stopped already.
+ * Any thread.
+ *
+ * From then on no queued task starts (pool threads check the stop word
+ * before they start a body), every thread body running now is stopped and
+ * its cancellable cancelled here, on the calling thread, and the owner is
+ * woken to record the outcomes of the rest and to stop its async tasks.
+ *
+ * Returns: TRUE if this call stopped the run
+ */
+gboolean
+gather_inbox_stop (GatherInbox      *inbox,
+                   GatherStopReason  reason)
+{
+  g_autoptr(GPtrArray) running = NULL;
+
+  g_assert (reason != GATHER_STOP_NONE);
+
+  gather_inbox_lock (inbox);
+  if (inbox->stop != GATHER_STOP_NONE)
+    {
+      gather_inbox_unlock (inbox);
+      return FALSE;
+    }
+  g_atomic_int_set (&inbox->stop, reason);
+  inbox->flags |= GATHER_INBOX_STOP;
+  gather_inbox_arm_locked (inbox);
+  gather_inbox_unlock (inbox);
+
+  /* Every running thread body has a timer tagged with this inbox (see
+   * gather_task_record_begin()); the timers' references become ours. */
+  running = gather_timer_take_tagged (inbox);
+
+  for (guint i = 0; running != NULL && i < running->len; i++)
+    {
+      GatherTaskRecord *record = g_ptr_array_index (running, i);
+
+      gather_task_record_stop (record, reason);
+      gather_task_record_unref (record);
+    }
+
+  return TRUE;
+}
+
+/* Any thread. */
+GatherStopReason
+gather_inbox_get_stop (GatherInbox *inbox)
+{
+  return (GatherStopReason) g_atomic_int_get (&inbox->stop);
 }
 
 /*
@@ -194,6 +249,9 @@ gather_inbox_take (GatherInbox      *inbox,
   inbox->armed = FALSE;
   g_mutex_unlock (&inbox->mutex);
 
+  if (*flags & GATHER_INBOX_RUNNING_CHANGED)
+    g_atomic_int_set (&inbox->dirty, FALSE);
+
   return events;
 }
 
@@ -215,16 +273,33 @@ gather_inbox_get_timer (GatherInbox *inbox)
   return &inbox->timer;
 }
 
-/* Workers count their bodies in and out; any thread may read the count. */
+/*
+ * Bodies and operations count themselves in and out, on any thread. When
+ * somebody watches n-running, the first change after the owner last looked
+ * wakes it, once, so that it can notify; otherwise nobody is woken.
+ */
 void
 gather_inbox_add_running (GatherInbox *inbox,
                           gint         delta)
 {
   g_atomic_int_add (&inbox->n_running, delta);
+
+  if (g_atomic_int_get (&inbox->watch) &&
+      !g_atomic_int_get (&inbox->dirty) &&
+      g_atomic_int_compare_and_exchange (&inbox->dirty, FALSE, TRUE))
+    gather_inbox_post_flags (inbox, GATHER_INBOX_RUNNING_CHANGED);
 }
 
 guint
 gather_inbox_get_n_running (GatherInbox *inbox)
 {
   return (guint) g_atomic_int_get (&inbox->n_running);
+}
+
+/* Owner's context: whether anybody listens to n-running changes. */
+void
+gather_inbox_watch_running (GatherInbox *inbox,
+                            gboolean     watch)
+{
+  g_atomic_int_set (&inbox->watch, watch);
 }

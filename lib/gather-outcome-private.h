@@ -18,5 +18,6 @@ GatherOutcome *gather_outcome_new (guint         index,
                                    gint64        queued_time,
                                    gint64        start_time,
                                    gint64        finish_time);
+void           gather_outcome_set_abandoned (GatherOutcome *self);
 
 G_END_DECLS

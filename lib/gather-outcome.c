@@ -16,11 +16,13 @@
  * [enum@Gather.Status], its result or its error, and when it was queued,
  * started and finished.
  *
- * Outcomes are immutable and reference counted; they are thread-safe to
- * read and to pass between threads. [signal@Gather.Group::task-finished]
- * hands out each outcome as it is recorded, and
- * [signal@Gather.Group::finished] and [method@Gather.Group.run_finish] all
- * of them, in the order the tasks were added.
+ * Outcomes are reference counted and thread-safe to read and to pass
+ * between threads. They do not change once recorded, but for one flag:
+ * [method@Gather.Outcome.get_abandoned] can become `TRUE` later.
+ * [signal@Gather.Group::task-finished] hands out each outcome as it is
+ * recorded, and [signal@Gather.Group::finished] and
+ * [method@Gather.Group.run_finish] all of them, in the order the tasks were
+ * added.
  *
  * Since: 1.0
  */
@@ -29,7 +31,7 @@ struct _GatherOutcome
   gint          ref_count;     /* atomic */
   guint         index;
   GatherStatus  status;
-  gboolean      abandoned;
+  gint          abandoned;     /* atomic: set once, never cleared */
   char         *label;
   GVariant     *result;
   GError       *error;
@@ -243,13 +245,21 @@ gather_outcome_propagate_result (GatherOutcome  *self,
  * gather_outcome_get_abandoned:
  * @self: a [struct@Gather.Outcome]
  *
- * Gets whether the group had to abandon the task: it was cancelled (by its
- * timeout, the deadline, the run's cancellable or the policy) and its body
- * did not return within [property@Gather.Group:grace-period]. The group
- * recorded this outcome without waiting for it; whatever the body returns
- * later is freed and dropped. A well-behaved task is never abandoned.
+ * Gets whether the task ignored its cancellation: it was stopped (by its
+ * timeout, the group's deadline, the run's cancellable or the policy), and
+ * its body (or its asynchronous operation) had not returned within the
+ * group's [property@Gather.Group:grace-period] after its cancellable was
+ * cancelled. A well-behaved task is never abandoned.
  *
- * Returns: `TRUE` if the task ignored its cancellation
+ * A stopped task's outcome is recorded the moment it is stopped, without
+ * waiting for the body, so this can become `TRUE` after the outcome was
+ * delivered by [signal@Gather.Group::task-finished] or
+ * [signal@Gather.Group::finished]: once the grace period is over, on the
+ * group's main context. It never goes back to `FALSE`. Whatever the body
+ * returns later is freed unseen; the pool replaces the thread it holds (see
+ * [class@Gather.Pool]).
+ *
+ * Returns: `TRUE` if the task was abandoned
  *
  * Since: 1.0
  */
@@ -258,7 +268,15 @@ gather_outcome_get_abandoned (GatherOutcome *self)
 {
   g_return_val_if_fail (self != NULL, FALSE);
 
-  return self->abandoned;
+  return g_atomic_int_get (&self->abandoned);
+}
+
+/* Owner's context: the grace period passed after the outcome was
+ * recorded. */
+void
+gather_outcome_set_abandoned (GatherOutcome *self)
+{
+  g_atomic_int_set (&self->abandoned, TRUE);
 }
 
 /**
@@ -283,8 +301,9 @@ gather_outcome_get_queued_time (GatherOutcome *self)
  * gather_outcome_get_start_time:
  * @self: a [struct@Gather.Outcome]
  *
- * Gets when a worker thread started the task's body. The task's own
- * timeout is counted from this time.
+ * Gets when the task started: when a pool thread started its body, or when
+ * its async start function was called. The task's own timeout is counted
+ * from this time.
  *
  * Returns: a time from [func@GLib.get_monotonic_time] in microseconds, or 0
  *   if the task never started

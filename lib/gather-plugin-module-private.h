@@ -5,10 +5,11 @@
 
 #pragma once
 
+#include "gather-plugin-file-private.h"
 #include "gather-plugin-module.h"
 
 G_BEGIN_DECLS
 
-GatherPluginModule *gather_plugin_module_get_for_path (const char *path);
+GatherPluginModule *gather_plugin_module_get_for_file (GatherPluginFile *file);
 
 G_END_DECLS

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "gather-error.h"
 #include "gather-plugin-module-private.h"
@@ -33,18 +34,34 @@
  * GATHER_PLUGIN_DEFINE (sleep, "Waits, then returns", sleep_register)
  * ```
  *
- * The module is a [class@GObject.TypeModule] over [struct@GModule.Module]:
- * the file is opened with `G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL`, its
- * descriptor's ABI is checked before any of its code runs, then its register
- * function is called. A plugin stays loaded for the life of the process,
- * and each file is loaded once however many [class@Gather.Registry]s find
- * it. A plugin that could not be loaded keeps the reason in
+ * The module is a [class@GObject.TypeModule] over [struct@GModule.Module].
+ * Before the file is opened, the registry checks who can write it and the
+ * directories above it, and that its ELF headers fit in the file; the file
+ * it checked is the file loaded. It is opened with `G_MODULE_BIND_LOCAL`
+ * and bound at once (not lazily), so a plugin that needs a function no
+ * library provides is refused with an error naming it rather than killing
+ * the process when the function is first called. Opening a shared object
+ * runs its constructors, if it has any; then the descriptor's ABI is
+ * checked, and only a plugin of this ABI has its register function
+ * called. A plugin stays loaded for the life of the process, and each file
+ * is loaded once however many [class@Gather.Registry]s find it. A plugin
+ * that could not be loaded keeps the reason in
  * [method@Gather.PluginModule.get_error].
+ *
+ * The register function is called on the thread that loads the plugin,
+ * with no lock of libgather held; it must not call into a registry.
  *
  * See the “Writing a plugin” page of this reference for a whole example.
  *
  * Since: 1.0
  */
+typedef enum
+{
+  MODULE_NEW,       /* created; nothing done yet */
+  MODULE_LOADING,   /* a thread is loading it, with no lock held */
+  MODULE_DONE,      /* loaded, or failed: the fields below are final */
+} ModuleState;
+
 struct _GatherPluginModule
 {
   GTypeModule                   parent_instance;
@@ -53,24 +70,38 @@ struct _GatherPluginModule
   char                         *path;
   char                         *symbol;
 
-  /* Guarded by modules_lock below: set while loading, read-only after. */
+  /* Guarded by modules_lock. */
+  ModuleState                   state;
+
+  /* Written only by the thread that loads the module, while state is
+   * MODULE_LOADING; read-only once it is MODULE_DONE. */
+  int                           fd;             /* the checked file, see load() */
   GModule                      *module;
   GArray                       *worker_types;   /* GType */
   GPtrArray                    *workers;        /* GatherWorker */
   GError                       *error;
   const char                   *description;
   gboolean                      registering;
+  char                         *clash_type;     /* a type another module has */
 };
 
 G_DEFINE_FINAL_TYPE (GatherPluginModule, gather_plugin_module, G_TYPE_TYPE_MODULE)
 
-/* Every plugin file ever loaded, by its canonical path. A GTypeModule that
+/* Every plugin file ever loaded, by its real path. A GTypeModule that
  * registered types can never be finalized, and a plugin must be loaded by a
  * single module or its types would be registered twice: so one module per
  * path, and one loaded plugin per file name (a second gather-x.so elsewhere,
- * say a user's copy of an installed plugin, would register the same types). */
+ * say a user's copy of an installed plugin, would register the same types).
+ *
+ * modules_lock guards the table and the modules' state, and is never held
+ * while plugin code runs: a module being loaded is MODULE_LOADING, and a
+ * thread that needs it waits on modules_cond. */
 static GMutex      modules_lock;
+static GCond       modules_cond;
 static GHashTable *modules;
+
+/* The module whose register function runs on this thread, if any. */
+static GPrivate    registering_module;
 
 /* "gather-sleep.so" -> "gather_sleep_plugin" */
 static char *
@@ -86,22 +117,105 @@ gather_plugin_module_symbol_for (const char *path)
   return g_strconcat (base, "_plugin", NULL);
 }
 
+/* GLib refuses a type name that another module registered, with a
+ * warning that does not name the plugin, and the plugin's type code goes
+ * on with an invalid type (a critical or two). While a register function
+ * runs, this handler turns those into the module's error on the thread
+ * that runs it; anything else is passed to GLib's default handler. A
+ * process that makes warnings fatal (G_DEBUG=fatal-warnings, a GTest
+ * program) still aborts: GLib decides that before any handler runs. */
+#define CLASH_PREFIX "Two different plugins tried to register '"
+
+static void
+gather_plugin_module_log_handler (const char     *log_domain,
+                                  GLogLevelFlags  log_level,
+                                  const char     *message,
+                                  gpointer        user_data)
+{
+  GatherPluginModule *self = g_private_get (&registering_module);
+
+  if (self != NULL && (log_level & G_LOG_LEVEL_WARNING) &&
+      g_str_has_prefix (message, CLASH_PREFIX) && g_str_has_suffix (message, "'."))
+    {
+      if (self->clash_type == NULL)
+        self->clash_type = g_strndup (message + strlen (CLASH_PREFIX),
+                                      strlen (message) - strlen (CLASH_PREFIX) - 2);
+      return;
+    }
+
+  if (self != NULL && self->clash_type != NULL && (log_level & G_LOG_LEVEL_CRITICAL))
+    return;
+
+  g_log_default_handler (log_domain, log_level, message, user_data);
+}
+
+static void
+gather_plugin_module_call_register (GatherPluginModule             *self,
+                                    const GatherPluginDescriptor   *descriptor)
+{
+  guint handler;
+
+  handler = g_log_set_handler ("GLib-GObject", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_CRITICAL,
+                               gather_plugin_module_log_handler, NULL);
+  g_private_set (&registering_module, self);
+  self->registering = TRUE;
+
+  descriptor->register_workers (self);
+
+  self->registering = FALSE;
+  g_private_set (&registering_module, NULL);
+  g_log_remove_handler ("GLib-GObject", handler);
+}
+
+/* The loader's name for the file is /proc/self/fd/N, see load(): messages
+ * name the plugin by its real path. */
+static char *
+gather_plugin_module_loader_error (GatherPluginModule *self,
+                                   const char         *proc_path)
+{
+  const char *message = g_module_error ();
+  g_autoptr(GString) text = g_string_new (message != NULL ? message : "unknown error");
+
+  g_string_replace (text, proc_path, self->path, 0);
+
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+/* Called once, with no lock held, by load_workers(). */
 static gboolean
 gather_plugin_module_load (GTypeModule *type_module)
 {
   GatherPluginModule *self = GATHER_PLUGIN_MODULE (type_module);
   const GatherPluginDescriptor *descriptor = NULL;
+  g_autofree char *proc_path = NULL;
 
   g_clear_error (&self->error);
+  g_return_val_if_fail (self->fd >= 0, FALSE);
 
-  self->module = g_module_open (self->path, G_MODULE_BIND_LAZY | G_MODULE_BIND_LOCAL);
+  /* Load the file that was checked, through its descriptor: opening
+   * /proc/self/fd/N gives that inode whatever the path names now. The
+   * dynamic loader knows the object by this name and would hand back the
+   * object of the same name for a later dlopen() of it, so the
+   * descriptor stays open as long as the object may be loaded: for the
+   * life of the process once dlopen() succeeded, so that N is never
+   * reused for another plugin.
+   *
+   * Bound now, not lazily: a symbol no library provides fails here, with
+   * an error, not in the middle of a task with "symbol lookup error". */
+  proc_path = g_strdup_printf ("/proc/self/fd/%d", self->fd);
+  self->module = g_module_open (proc_path, G_MODULE_BIND_LOCAL);
   if (self->module == NULL)
     {
+      g_autofree char *reason = gather_plugin_module_loader_error (self, proc_path);
+
       g_set_error (&self->error, GATHER_ERROR, GATHER_ERROR_PLUGIN,
-                   "Could not load plugin “%s”: %s", self->path, g_module_error ());
+                   "Could not load plugin “%s”: %s", self->path, reason);
+      close (self->fd);
+      self->fd = -1;
       return FALSE;
     }
 
+  /* The module's constructors, if any, have run; nothing else of it has. */
   if (!g_module_symbol (self->module, self->symbol, (gpointer *) &descriptor) ||
       descriptor == NULL)
     {
@@ -132,9 +246,7 @@ gather_plugin_module_load (GTypeModule *type_module)
     }
 
   self->description = descriptor->description;
-  self->registering = TRUE;
-  descriptor->register_workers (self);
-  self->registering = FALSE;
+  gather_plugin_module_call_register (self, descriptor);
 
   return TRUE;
 }
@@ -157,6 +269,14 @@ gather_plugin_module_check_worker (GatherPluginModule  *self,
 {
   g_autoptr(GTypeClass) klass = NULL;
   GatherWorkerInterface *iface;
+
+  if (type == G_TYPE_INVALID)
+    {
+      g_set_error (error, GATHER_ERROR, GATHER_ERROR_PLUGIN,
+                   "Plugin “%s” declares a worker whose type it did not register",
+                   self->path);
+      return FALSE;
+    }
 
   if (!g_type_is_a (type, G_TYPE_OBJECT) || !g_type_is_a (type, GATHER_TYPE_WORKER) ||
       G_TYPE_IS_ABSTRACT (type))
@@ -193,13 +313,43 @@ gather_plugin_module_check_worker (GatherPluginModule  *self,
   return TRUE;
 }
 
-/* Loads @self and instantiates its workers, once. modules_lock is held. */
+/* The error for a plugin one of whose type names another module took. */
+static void
+gather_plugin_module_set_clash_error (GatherPluginModule *self)
+{
+  GType type = g_type_from_name (self->clash_type);
+  GTypePlugin *owner = type != G_TYPE_INVALID ? g_type_get_plugin (type) : NULL;
+  const char *other = owner != NULL && GATHER_IS_PLUGIN_MODULE (owner)
+                      ? GATHER_PLUGIN_MODULE (owner)->path : NULL;
+
+  g_clear_error (&self->error);
+  if (other != NULL)
+    g_set_error (&self->error, GATHER_ERROR, GATHER_ERROR_PLUGIN,
+                 "Plugin “%s” registers the type “%s”, which plugin “%s” registered "
+                 "first: each plugin needs type names of its own",
+                 self->path, self->clash_type, other);
+  else
+    g_set_error (&self->error, GATHER_ERROR, GATHER_ERROR_PLUGIN,
+                 "Plugin “%s” registers the type “%s”, which %s registered first: "
+                 "each plugin needs type names of its own",
+                 self->path, self->clash_type,
+                 owner != NULL ? "another type module" : "the program");
+}
+
+/* Loads @self and instantiates its workers, once, with no lock held:
+ * @self is MODULE_LOADING, so no other thread touches it. */
 static void
 gather_plugin_module_load_workers (GatherPluginModule *self)
 {
   /* This use is never dropped: plugins stay loaded. */
   if (!g_type_module_use (G_TYPE_MODULE (self)))
     return;
+
+  if (self->clash_type != NULL)
+    {
+      gather_plugin_module_set_clash_error (self);
+      return;
+    }
 
   for (guint i = 0; i < self->worker_types->len; i++)
     {
@@ -224,10 +374,13 @@ gather_plugin_module_finalize (GObject *object)
 {
   GatherPluginModule *self = (GatherPluginModule *)object;
 
-  /* Only reached for a module that never registered a type. */
+  /* Only reached for a module that never registered a type, and was
+   * never opened: see load() for the descriptor. */
+  g_assert (self->fd < 0);
   g_clear_pointer (&self->worker_types, g_array_unref);
   g_clear_pointer (&self->workers, g_ptr_array_unref);
   g_clear_error (&self->error);
+  g_free (self->clash_type);
   g_free (self->symbol);
   g_free (self->path);
 
@@ -248,12 +401,13 @@ gather_plugin_module_class_init (GatherPluginModuleClass *klass)
 static void
 gather_plugin_module_init (GatherPluginModule *self)
 {
+  self->fd = -1;
   self->worker_types = g_array_new (FALSE, FALSE, sizeof (GType));
   self->workers = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
-/* A loaded module whose file has the same name as @path. modules_lock is
- * held. */
+/* A module, loaded or being loaded, whose file has the same name as
+ * @path. modules_lock is held. */
 static GatherPluginModule *
 gather_plugin_module_find_name_locked (const char *path)
 {
@@ -265,9 +419,13 @@ gather_plugin_module_find_name_locked (const char *path)
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
       GatherPluginModule *other = value;
-      g_autofree char *other_name = g_path_get_basename (other->path);
+      g_autofree char *other_name = NULL;
 
-      if (other->module != NULL && g_str_equal (name, other_name))
+      if (other->state == MODULE_DONE && other->module == NULL)
+        continue;
+
+      other_name = g_path_get_basename (other->path);
+      if (g_str_equal (name, other_name))
         return other;
     }
 
@@ -275,44 +433,78 @@ gather_plugin_module_find_name_locked (const char *path)
 }
 
 /*
- * gather_plugin_module_get_for_path:
- * @path: the canonical path of a plugin file
+ * gather_plugin_module_get_for_file:
+ * @file: a plugin file that passed the registry's checks; its descriptor
+ *   is taken, and @file cleared
  *
- * Loads the plugin at @path, or returns the module that loaded it already.
- * Thread-safe. A module whose plugin could not be loaded is returned too,
- * with its error set.
+ * Loads the plugin in @file, or returns the module that loaded the file
+ * at its real path already. A module whose plugin could not be loaded is
+ * returned too, with its error set. Thread-safe: the plugin's code runs
+ * with no lock held, and a thread that asks for a plugin another thread is
+ * loading waits for it.
  *
  * Returns: (transfer none): the module; modules live for the whole process
  */
 GatherPluginModule *
-gather_plugin_module_get_for_path (const char *path)
+gather_plugin_module_get_for_file (GatherPluginFile *file)
 {
   GatherPluginModule *self;
+  GatherPluginModule *same_name;
+
+  g_return_val_if_fail (file->fd >= 0 && file->real_path != NULL, NULL);
 
   g_mutex_lock (&modules_lock);
 
   if (modules == NULL)
     modules = g_hash_table_new (g_str_hash, g_str_equal);
 
-  self = g_hash_table_lookup (modules, path);
-  if (self == NULL)
+  for (;;)
     {
-      GatherPluginModule *same_name = gather_plugin_module_find_name_locked (path);
+      self = g_hash_table_lookup (modules, file->real_path);
+      if (self != NULL)
+        {
+          while (self->state != MODULE_DONE)
+            g_cond_wait (&modules_cond, &modules_lock);
+          g_mutex_unlock (&modules_lock);
+          gather_plugin_file_clear (file);
+          return self;
+        }
 
-      self = g_object_new (GATHER_TYPE_PLUGIN_MODULE, NULL);
-      self->path = g_strdup (path);
-      self->symbol = gather_plugin_module_symbol_for (path);
-      g_type_module_set_name (G_TYPE_MODULE (self), path);
-      g_hash_table_insert (modules, self->path, self);
-
-      if (same_name != NULL)
-        g_set_error (&self->error, GATHER_ERROR, GATHER_ERROR_PLUGIN,
-                     "Plugin “%s” is not loaded: a plugin of the same name is "
-                     "loaded from “%s”", path, same_name->path);
-      else
-        gather_plugin_module_load_workers (self);
+      /* Whether a file of this name loads decides whether this one may. */
+      same_name = gather_plugin_module_find_name_locked (file->real_path);
+      if (same_name == NULL || same_name->state == MODULE_DONE)
+        break;
+      g_cond_wait (&modules_cond, &modules_lock);
     }
 
+  self = g_object_new (GATHER_TYPE_PLUGIN_MODULE, NULL);
+  self->path = g_steal_pointer (&file->real_path);
+  self->symbol = gather_plugin_module_symbol_for (self->path);
+  g_type_module_set_name (G_TYPE_MODULE (self), self->path);
+  g_hash_table_insert (modules, self->path, self);
+
+  if (same_name != NULL)
+    {
+      g_set_error (&self->error, GATHER_ERROR, GATHER_ERROR_PLUGIN,
+                   "Plugin “%s” is not loaded: a plugin of the same name is "
+                   "loaded from “%s”", self->path, same_name->path);
+      self->state = MODULE_DONE;
+      g_mutex_unlock (&modules_lock);
+      gather_plugin_file_clear (file);
+      return self;
+    }
+
+  self->state = MODULE_LOADING;
+  self->fd = file->fd;
+  file->fd = -1;
+  g_mutex_unlock (&modules_lock);
+
+  /* Plugin code runs here, with no lock held. */
+  gather_plugin_module_load_workers (self);
+
+  g_mutex_lock (&modules_lock);
+  self->state = MODULE_DONE;
+  g_cond_broadcast (&modules_cond);
   g_mutex_unlock (&modules_lock);
 
   return self;
@@ -337,6 +529,8 @@ gather_plugin_module_add_worker (GatherPluginModule *self,
   g_return_if_fail (GATHER_IS_PLUGIN_MODULE (self));
   g_return_if_fail (self->registering);
 
+  /* G_TYPE_INVALID, when the plugin's type could not be registered, is
+   * kept: check_worker() reports it. */
   for (guint i = 0; i < self->worker_types->len; i++)
     if (g_array_index (self->worker_types, GType, i) == worker_type)
       return;
@@ -350,7 +544,8 @@ gather_plugin_module_add_worker (GatherPluginModule *self,
  *
  * Gets the plugin's file.
  *
- * Returns: (type filename): the canonical path of the plugin
+ * Returns: (type filename): the real path of the plugin: where the file
+ *   it loaded is, symlinks resolved
  *
  * Since: 1.0
  */

@@ -21,7 +21,9 @@ G_BEGIN_DECLS
  *
  * The version of the plugin interface this libgather loads. A plugin built
  * against headers with another value is refused with
- * [error@Gather.Error.PLUGIN_ABI] before any of its code runs.
+ * [error@Gather.Error.PLUGIN_ABI] before its register function is called.
+ * The ABI is read from the plugin's descriptor once the shared object is
+ * loaded, so the plugin's constructors, if it has any, have run by then.
  *
  * Since: 1.0
  */
@@ -38,7 +40,9 @@ G_DECLARE_FINAL_TYPE (GatherPluginModule, gather_plugin_module, GATHER, PLUGIN_M
  *
  * Registers a plugin's dynamic types with @module and declares its workers
  * with [method@Gather.PluginModule.add_worker]. Called once, when the
- * plugin is loaded, on the thread that loads it.
+ * plugin is loaded, on the thread that loads it, with no lock of libgather
+ * held. It must not call into a [class@Gather.Registry]: the registry that
+ * loads the plugin is still loading.
  *
  * Since: 1.0
  */

@@ -8,7 +8,7 @@
 #include <gio/gio.h>
 
 #include "gather-pool.h"
-#include "gather-task-private.h"
+#include "gather-task-record-private.h"
 
 G_BEGIN_DECLS
 

@@ -6,14 +6,14 @@
 #include "config.h"
 
 #include "gather-pool-private.h"
-#include "gather-task-private.h"
+#include "gather-runner-private.h"
 
 #define DEFAULT_MAX_REPLACEMENT_THREADS 64
 
 /**
  * GatherPool:
  *
- * The worker threads that run the tasks of one or more [class@Gather.Group]s.
+ * The threads that run the task bodies of one or more [class@Gather.Group]s.
  *
  * A pool wraps a [struct@GLib.ThreadPool] (non-exclusive, so idle threads are
  * shared with the rest of the process). Every group uses a pool: its own,
@@ -63,10 +63,10 @@ static GParamSpec *properties[N_PROPS];
 G_DEFINE_FINAL_TYPE (GatherPool, gather_pool, G_TYPE_OBJECT)
 
 static void
-gather_pool_worker (gpointer data,
+gather_pool_thread (gpointer data,
                     gpointer user_data)
 {
-  gather_task_record_run (data);
+  gather_thread_runner_run (data);
 }
 
 /* Called with the mutex held. */
@@ -78,7 +78,7 @@ gather_pool_apply_locked (GatherPool *self)
   if (!g_thread_pool_set_max_threads (self->thread_pool,
                                       self->max_threads + self->n_replacement_threads,
                                       &error))
-    g_warning ("Could not start a worker thread: %s", error->message);
+    g_warning ("Could not start a pool thread: %s", error->message);
 }
 
 static void
@@ -183,6 +183,8 @@ gather_pool_class_init (GatherPoolClass *klass)
                         G_PARAM_STATIC_STRINGS));
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  gather_task_record_init_once ();
 }
 
 static void
@@ -191,7 +193,7 @@ gather_pool_init (GatherPool *self)
   g_mutex_init (&self->mutex);
   self->max_threads = g_get_num_processors ();
   self->max_replacement_threads = DEFAULT_MAX_REPLACEMENT_THREADS;
-  self->thread_pool = g_thread_pool_new (gather_pool_worker, NULL,
+  self->thread_pool = g_thread_pool_new (gather_pool_thread, NULL,
                                          self->max_threads, FALSE, NULL);
 }
 
@@ -200,7 +202,7 @@ gather_pool_init (GatherPool *self)
  * @max_threads: how many tasks to run at once, or 0 for the number of
  *   processors
  *
- * Creates a pool of worker threads for [class@Gather.Group]s. Threads are
+ * Creates a pool of threads for [class@Gather.Group]s. Threads are
  * started when tasks arrive, not before.
  *
  * Returns: (transfer full): a new [class@Gather.Pool]
@@ -363,7 +365,7 @@ gather_pool_push (GatherPool       *self,
 
   /* On failure GLib keeps the task queued for the threads that exist. */
   if (!g_thread_pool_push (self->thread_pool, record, &error))
-    g_warning ("Could not start a worker thread: %s", error->message);
+    g_warning ("Could not start a pool thread: %s", error->message);
 }
 
 /* A task was abandoned on one of our threads: start a replacement if the

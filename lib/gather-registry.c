@@ -13,7 +13,9 @@
 #include <unistd.h>
 
 #include "gather-error.h"
+#include "gather-plugin-file-private.h"
 #include "gather-plugin-module-private.h"
+#include "gather-worker-private.h"
 #include "gather-registry.h"
 
 /* ---- GatherPluginFailure ---- */
@@ -128,6 +130,121 @@ gather_plugin_failure_get_error (GatherPluginFailure *self)
   return self->error;
 }
 
+/* ---- GatherShadowedPlugin ---- */
+
+/**
+ * GatherShadowedPlugin:
+ *
+ * A plugin file that a [class@Gather.Registry] did not load because a file
+ * of the same name comes earlier in its search path: a user's copy of an
+ * installed plugin, say. This is not a failure: the earlier file is the
+ * one used, whether or not it loads.
+ *
+ * Since: 1.0
+ */
+struct _GatherShadowedPlugin
+{
+  gint  ref_count;     /* atomic */
+  char *path;
+  char *shadowed_by;
+};
+
+G_DEFINE_BOXED_TYPE (GatherShadowedPlugin, gather_shadowed_plugin,
+                     gather_shadowed_plugin_ref, gather_shadowed_plugin_unref)
+
+static GatherShadowedPlugin *
+gather_shadowed_plugin_new (const char *path,
+                            const char *shadowed_by)
+{
+  GatherShadowedPlugin *self = g_new (GatherShadowedPlugin, 1);
+
+  self->ref_count = 1;
+  self->path = g_strdup (path);
+  self->shadowed_by = g_strdup (shadowed_by);
+
+  return self;
+}
+
+/**
+ * gather_shadowed_plugin_ref:
+ * @self: a [struct@Gather.ShadowedPlugin]
+ *
+ * Takes a reference on @self.
+ *
+ * Returns: (transfer full): @self
+ *
+ * Since: 1.0
+ */
+GatherShadowedPlugin *
+gather_shadowed_plugin_ref (GatherShadowedPlugin *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  g_atomic_int_inc (&self->ref_count);
+
+  return self;
+}
+
+/**
+ * gather_shadowed_plugin_unref:
+ * @self: (transfer full): a [struct@Gather.ShadowedPlugin]
+ *
+ * Drops a reference on @self.
+ *
+ * Since: 1.0
+ */
+void
+gather_shadowed_plugin_unref (GatherShadowedPlugin *self)
+{
+  g_return_if_fail (self != NULL);
+
+  if (!g_atomic_int_dec_and_test (&self->ref_count))
+    return;
+
+  g_free (self->path);
+  g_free (self->shadowed_by);
+  g_free (self);
+}
+
+/**
+ * gather_shadowed_plugin_get_path:
+ * @self: a [struct@Gather.ShadowedPlugin]
+ *
+ * Gets the plugin file that was not loaded, as found in the search path:
+ * its directory says where it comes from.
+ *
+ * Returns: (type filename): the path
+ *
+ * Since: 1.0
+ */
+const char *
+gather_shadowed_plugin_get_path (GatherShadowedPlugin *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return self->path;
+}
+
+/**
+ * gather_shadowed_plugin_get_shadowed_by:
+ * @self: a [struct@Gather.ShadowedPlugin]
+ *
+ * Gets the file of the same name, earlier in the search path, that the
+ * registry uses instead, as found in the search path. It may itself have
+ * failed to load: see [method@Gather.Registry.list_failures].
+ *
+ * Returns: (type filename): the path of the file used instead
+ *
+ * Since: 1.0
+ */
+const char *
+gather_shadowed_plugin_get_shadowed_by (GatherShadowedPlugin *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+
+  return self->shadowed_by;
+}
+
 /* ---- GatherRegistry ---- */
 
 /**
@@ -140,20 +257,45 @@ gather_plugin_failure_get_error (GatherPluginFailure *self)
  * ([method@Gather.Registry.add_default_search_paths]) is:
  *
  * 1. the directories in the `GATHER_PLUGIN_PATH` environment variable,
- *    separated by colons; ignored in a setuid or otherwise privileged
- *    process;
+ *    separated by colons;
  * 2. the user's directory, `$XDG_DATA_HOME/libgather-1/plugins`;
- * 3. the system directory, `$libdir/libgather-1/plugins`.
+ * 3. the system directory, `$libdir/libgather-1/plugins`, or the one
+ *    `GATHER_PLUGIN_DIR` names instead (tests use it so as not to see the
+ *    installed plugins; set and empty, it means no system directory).
+ *
+ * A setuid, setgid or otherwise privileged process ignores both variables.
+ *
+ * The first file of each name in the search path is the one used; a file
+ * of the same name further down (say a user's copy of an installed plugin)
+ * is not loaded and is listed by [method@Gather.Registry.list_shadowed],
+ * not as a failure.
  *
  * Nothing is ever loaded from the current directory: relative paths are
- * refused. Like ssh and sudo, a registry refuses a plugin file or
- * directory that is writable by other users, or owned by a user other than
- * root or the one running the process; the reason is listed with
- * [method@Gather.Registry.list_failures]. A plugin that fails to load is
- * listed there too, and the rest load. When two plugins add a worker of the
- * same name, the first one found keeps it; a plugin file is loaded once per
- * process, and a second file of the same name (say a user's copy of an
- * installed plugin, further down the search path) is listed as a failure.
+ * refused. Like ssh with its keys, a registry loads only what no other
+ * user could have written:
+ *
+ * - a plugin must be a regular file owned by root or by the user running
+ *   the process, writable by neither its group nor others;
+ * - so must every directory from the one holding it up to `/`, with one
+ *   exception: a directory above the plugin's own (not the one holding it,
+ *   nor a search directory) may be writable by others if it has the sticky
+ *   bit, like `/tmp`, since there nobody can rename or remove what they do
+ *   not own;
+ * - symlinks are followed, and judged by where they lead: a symlink into
+ *   a directory others can write is refused;
+ * - the file checked is the file loaded, through its open descriptor: what
+ *   the path names afterwards does not matter. This needs `/proc`.
+ *
+ * A file whose ELF headers describe more than the file holds (a truncated
+ * copy) is refused before it is opened as a library, as is a plugin for
+ * another machine. Plugins are bound when loaded, so one that needs a
+ * function no library provides is refused, naming it.
+ *
+ * What was refused or failed is listed with the reason by
+ * [method@Gather.Registry.list_failures], and the rest loads. When two
+ * plugins add a worker of the same name, the first one found keeps it. A
+ * plugin file is loaded once per process, and a file of the same name
+ * elsewhere, in the search path of another registry, fails to load.
  *
  * [func@Gather.Registry.get_default] returns a registry loaded from the
  * default search path, which [class@Gather.Group] uses unless given
@@ -173,11 +315,16 @@ struct _GatherRegistry
   GObject      parent_instance;
 
   GMutex       mutex;
+  GCond        cond;            /* signalled when loading ends */
   GArray      *search_paths;    /* guarded by mutex: SearchPath */
   guint        n_loaded_paths;  /* guarded by mutex */
+  gboolean     loading;         /* guarded by mutex: a thread has the loading turn */
   GPtrArray   *plugins;         /* guarded by mutex: GatherPluginModule */
   GHashTable  *workers;         /* guarded by mutex: name -> GatherWorker */
   GPtrArray   *failures;        /* guarded by mutex: GatherPluginFailure */
+  GPtrArray   *shadowed;        /* guarded by mutex: GatherShadowedPlugin */
+  GHashTable  *seen_names;      /* only the thread with the loading turn:
+                                 * file name -> path of the first found */
 };
 
 G_DEFINE_FINAL_TYPE (GatherRegistry, gather_registry, G_TYPE_OBJECT)
@@ -197,6 +344,9 @@ gather_registry_finalize (GObject *object)
   g_clear_pointer (&self->plugins, g_ptr_array_unref);
   g_clear_pointer (&self->workers, g_hash_table_unref);
   g_clear_pointer (&self->failures, g_ptr_array_unref);
+  g_clear_pointer (&self->shadowed, g_ptr_array_unref);
+  g_clear_pointer (&self->seen_names, g_hash_table_unref);
+  g_cond_clear (&self->cond);
   g_mutex_clear (&self->mutex);
 
   G_OBJECT_CLASS (gather_registry_parent_class)->finalize (object);
@@ -214,11 +364,14 @@ static void
 gather_registry_init (GatherRegistry *self)
 {
   g_mutex_init (&self->mutex);
+  g_cond_init (&self->cond);
   self->search_paths = g_array_new (FALSE, FALSE, sizeof (SearchPath));
   g_array_set_clear_func (self->search_paths, search_path_clear);
   self->plugins = g_ptr_array_new_with_free_func (g_object_unref);
   self->workers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, g_object_unref);
   self->failures = g_ptr_array_new_with_free_func ((GDestroyNotify) gather_plugin_failure_unref);
+  self->shadowed = g_ptr_array_new_with_free_func ((GDestroyNotify) gather_shadowed_plugin_unref);
+  self->seen_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
 /**
@@ -329,24 +482,28 @@ gather_registry_is_privileged (void)
  * @self: a [class@Gather.Registry]
  *
  * Appends the default search path: the directories in
- * `GATHER_PLUGIN_PATH` (unless the process is privileged), the user's
- * plugin directory and the system one. Relative paths in
- * `GATHER_PLUGIN_PATH` are ignored and listed as failures; the user's and
- * the system directory may be missing.
+ * `GATHER_PLUGIN_PATH`, the user's plugin directory, and the system one,
+ * `$libdir/libgather-1/plugins`, or the directory `GATHER_PLUGIN_DIR`
+ * names instead (none if it is set and empty). A privileged process
+ * ignores both variables. Relative paths in either are ignored and listed
+ * as failures; the user's and the system directory may be missing.
  *
  * Since: 1.0
  */
 void
 gather_registry_add_default_search_paths (GatherRegistry *self)
 {
-  const char *env = g_getenv ("GATHER_PLUGIN_PATH");
+  gboolean privileged = gather_registry_is_privileged ();
+  const char *env = privileged ? NULL : g_getenv ("GATHER_PLUGIN_PATH");
+  const char *system_env = privileged ? NULL : g_getenv ("GATHER_PLUGIN_DIR");
+  const char *system_dir = GATHER_PLUGINDIR;
   g_autofree char *user_dir = NULL;
 
   g_return_if_fail (GATHER_IS_REGISTRY (self));
 
   g_mutex_lock (&self->mutex);
 
-  if (env != NULL && !gather_registry_is_privileged ())
+  if (env != NULL)
     {
       g_auto(GStrv) directories = g_strsplit (env, G_SEARCHPATH_SEPARATOR_S, -1);
 
@@ -368,9 +525,25 @@ gather_registry_add_default_search_paths (GatherRegistry *self)
         }
     }
 
+  /* Like GIO_MODULE_DIR for GIO modules: a replacement, not an addition. */
+  if (system_env != NULL)
+    {
+      system_dir = *system_env != '\0' ? system_env : NULL;
+
+      if (system_dir != NULL && !g_path_is_absolute (system_dir))
+        {
+          gather_registry_fail_locked (self, system_dir,
+            g_error_new (GATHER_ERROR, GATHER_ERROR_PLUGIN_INSECURE,
+                         "Ignoring “%s” in GATHER_PLUGIN_DIR: plugins are "
+                         "only loaded from absolute paths", system_dir));
+          system_dir = NULL;
+        }
+    }
+
   user_dir = g_build_filename (g_get_user_data_dir (), "libgather-1", "plugins", NULL);
   gather_registry_add_path_locked (self, user_dir, FALSE);
-  gather_registry_add_path_locked (self, GATHER_PLUGINDIR, FALSE);
+  if (system_dir != NULL)
+    gather_registry_add_path_locked (self, system_dir, FALSE);
 
   g_mutex_unlock (&self->mutex);
 }
@@ -402,33 +575,7 @@ gather_registry_dup_search_paths (GatherRegistry *self)
   return g_strv_builder_end (builder);
 }
 
-/* Refuses what other users could have written, as ssh does. */
-static gboolean
-gather_registry_check_secure (const char         *path,
-                              const struct stat  *st,
-                              const char         *what,
-                              GError            **error)
-{
-  if (st->st_uid != 0 && st->st_uid != geteuid ())
-    {
-      g_set_error (error, GATHER_ERROR, GATHER_ERROR_PLUGIN_INSECURE,
-                   "Refusing to load %s “%s”: it belongs to another user (uid %u)",
-                   what, path, (guint) st->st_uid);
-      return FALSE;
-    }
-
-  if (st->st_mode & (S_IWGRP | S_IWOTH))
-    {
-      g_set_error (error, GATHER_ERROR, GATHER_ERROR_PLUGIN_INSECURE,
-                   "Refusing to load %s “%s”: it is writable by %s (mode %04o)",
-                   what, path, (st->st_mode & S_IWOTH) ? "every user" : "its group",
-                   (guint) (st->st_mode & 07777));
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
+/* Called with the mutex held. */
 static void
 gather_registry_add_worker_locked (GatherRegistry *self,
                                    GatherWorker   *worker,
@@ -451,121 +598,140 @@ gather_registry_add_worker_locked (GatherRegistry *self,
   g_hash_table_insert (self->workers, (gpointer) name, g_object_ref (worker));
 }
 
-static void
-gather_registry_load_file_locked (GatherRegistry *self,
-                                  const char     *path)
+/* What one load found, in the order it found it: merged into the registry
+ * afterwards, under the mutex. */
+typedef struct
 {
-  g_autofree char *real = realpath (path, NULL);
-  g_autoptr(GPtrArray) workers = NULL;
-  GatherPluginModule *plugin;
-  GError *error = NULL;
-  struct stat st;
-
-  if (real == NULL || stat (real, &st) != 0)
-    {
-      int saved_errno = errno;
-
-      gather_registry_fail_locked (self, path,
-        g_error_new (G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                     "Cannot read plugin “%s”: %s", path, g_strerror (saved_errno)));
-      return;
-    }
-
-  if (!S_ISREG (st.st_mode))
-    {
-      gather_registry_fail_locked (self, path,
-        g_error_new (GATHER_ERROR, GATHER_ERROR_PLUGIN,
-                     "Plugin “%s” is not a regular file", path));
-      return;
-    }
-
-  if (!gather_registry_check_secure (path, &st, "plugin", &error))
-    {
-      gather_registry_fail_locked (self, path, error);
-      return;
-    }
-
-  plugin = gather_plugin_module_get_for_path (real);
-  if (g_ptr_array_find (self->plugins, plugin, NULL))
-    return;
-  g_ptr_array_add (self->plugins, g_object_ref (plugin));
-
-  if (gather_plugin_module_get_error (plugin) != NULL)
-    {
-      gather_registry_fail_locked (self, path, g_error_copy (gather_plugin_module_get_error (plugin)));
-      return;
-    }
-
-  workers = gather_plugin_module_list_workers (plugin);
-  for (guint i = 0; i < workers->len; i++)
-    gather_registry_add_worker_locked (self, g_ptr_array_index (workers, i), real);
-}
-
-static gint
-compare_names (gconstpointer a,
-               gconstpointer b)
-{
-  return strcmp (*(const char **) a, *(const char **) b);
-}
+  char               *path;      /* as found in the search path */
+  GatherPluginModule *plugin;    /* (nullable) (unowned): modules live forever */
+  GError             *error;     /* (nullable): why nothing was loaded */
+} Found;
 
 static void
-gather_registry_load_directory_locked (GatherRegistry   *self,
-                                       const SearchPath *search_path)
+found_clear (gpointer data)
+{
+  Found *found = data;
+
+  g_free (found->path);
+  g_clear_error (&found->error);
+}
+
+typedef struct
+{
+  GArray    *found;      /* Found */
+  GPtrArray *shadowed;   /* GatherShadowedPlugin */
+} LoadResults;
+
+static void
+found_error (LoadResults *results,
+             const char  *path,
+             GError      *error)
+{
+  Found found = { g_strdup (path), NULL, error };
+
+  g_array_append_val (results->found, found);
+}
+
+/* Runs with no lock held, on the thread that holds the loading turn; it
+ * alone touches self->seen_names. */
+static void
+gather_registry_load_directory (GatherRegistry   *self,
+                                const SearchPath *search_path,
+                                LoadResults      *results)
 {
   const char *directory = search_path->path;
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GDir) dir = NULL;
+  g_autofree char *real_directory = NULL;
+  g_autoptr(GPtrArray) names = NULL;
   GError *error = NULL;
-  const char *name;
-  struct stat st;
+  int dir_fd;
 
-  if (stat (directory, &st) != 0)
+  dir_fd = gather_plugin_file_open_directory (directory, NULL, &real_directory, &error);
+  if (dir_fd < 0)
     {
-      int saved_errno = errno;
-
-      if (saved_errno != ENOENT || search_path->required)
-        gather_registry_fail_locked (self, directory,
-          g_error_new (G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                       "Cannot read plugin directory “%s”: %s",
-                       directory, g_strerror (saved_errno)));
+      if (search_path->required || !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        found_error (results, directory, error);
+      else
+        g_clear_error (&error);
       return;
     }
 
-  if (!S_ISDIR (st.st_mode))
+  names = gather_plugin_file_list_directory (dir_fd, directory, &error);
+  if (names == NULL)
     {
-      gather_registry_fail_locked (self, directory,
-        g_error_new (G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY,
-                     "Plugin directory “%s” is not a directory", directory));
+      found_error (results, directory, error);
+      close (dir_fd);
       return;
     }
-
-  if (!gather_registry_check_secure (directory, &st, "plugins from directory", &error))
-    {
-      gather_registry_fail_locked (self, directory, error);
-      return;
-    }
-
-  dir = g_dir_open (directory, 0, &error);
-  if (dir == NULL)
-    {
-      gather_registry_fail_locked (self, directory, error);
-      return;
-    }
-
-  while ((name = g_dir_read_name (dir)) != NULL)
-    if (g_str_has_prefix (name, "gather-") && g_str_has_suffix (name, "." G_MODULE_SUFFIX))
-      g_ptr_array_add (names, g_strdup (name));
-
-  /* A stable order, so that the first of two plugins with the same worker
-   * name is the same on every run. */
-  g_ptr_array_sort (names, compare_names);
 
   for (guint i = 0; i < names->len; i++)
     {
-      g_autofree char *path = g_build_filename (directory, g_ptr_array_index (names, i), NULL);
+      const char *name = g_ptr_array_index (names, i);
+      g_autofree char *path = g_build_filename (directory, name, NULL);
+      GatherPluginFile file = GATHER_PLUGIN_FILE_INIT;
+      const char *first = g_hash_table_lookup (self->seen_names, name);
+      Found found = { NULL, NULL, NULL };
 
-      gather_registry_load_file_locked (self, path);
+      /* The first file of a name in the search path is the one used,
+       * whether or not it loads; later ones are not even opened. */
+      if (first != NULL)
+        {
+          g_ptr_array_add (results->shadowed, gather_shadowed_plugin_new (path, first));
+          continue;
+        }
+      g_hash_table_insert (self->seen_names, g_strdup (name), g_strdup (path));
+
+      if (!gather_plugin_file_open (dir_fd, real_directory, path, name, NULL, &file, &error))
+        {
+          found_error (results, path, error);
+          continue;
+        }
+
+      /* May run the plugin's code. */
+      found.plugin = gather_plugin_module_get_for_file (&file);
+      found.path = g_steal_pointer (&path);
+      g_array_append_val (results->found, found);
     }
+
+  close (dir_fd);
+}
+
+/* Called with the mutex held. */
+static void
+gather_registry_merge_locked (GatherRegistry *self,
+                              LoadResults    *results)
+{
+  for (guint i = 0; i < results->found->len; i++)
+    {
+      Found *found = &g_array_index (results->found, Found, i);
+      g_autoptr(GPtrArray) workers = NULL;
+      GatherPluginModule *plugin = found->plugin;
+
+      if (plugin == NULL)
+        {
+          gather_registry_fail_locked (self, found->path, g_steal_pointer (&found->error));
+          continue;
+        }
+
+      /* Reached twice, through a symlink: loaded once. */
+      if (g_ptr_array_find (self->plugins, plugin, NULL))
+        continue;
+      g_ptr_array_add (self->plugins, g_object_ref (plugin));
+
+      if (gather_plugin_module_get_error (plugin) != NULL)
+        {
+          gather_registry_fail_locked (self, found->path,
+                                       g_error_copy (gather_plugin_module_get_error (plugin)));
+          continue;
+        }
+
+      workers = gather_plugin_module_list_workers (plugin);
+      for (guint j = 0; j < workers->len; j++)
+        gather_registry_add_worker_locked (self, g_ptr_array_index (workers, j),
+                                           gather_plugin_module_get_path (plugin));
+    }
+
+  for (guint i = 0; i < results->shadowed->len; i++)
+    g_ptr_array_add (self->shadowed, gather_shadowed_plugin_ref (g_ptr_array_index (results->shadowed, i)));
 }
 
 /**
@@ -576,30 +742,74 @@ gather_registry_load_directory_locked (GatherRegistry   *self,
  * been loaded yet, in order. Whatever fails is listed by
  * [method@Gather.Registry.list_failures]; the rest loads.
  *
+ * One thread loads at a time; another thread that calls this meanwhile
+ * waits for it, then loads what was added since. Plugin code runs with no
+ * lock held: other threads can look workers up while plugins load. A
+ * plugin's register function must not call this.
+ *
  * Since: 1.0
  */
 void
 gather_registry_load (GatherRegistry *self)
 {
+  g_autoptr(GArray) batch = NULL;
+  LoadResults results;
+
   g_return_if_fail (GATHER_IS_REGISTRY (self));
 
   g_mutex_lock (&self->mutex);
+  while (self->loading)
+    g_cond_wait (&self->cond, &self->mutex);
+
+  if (self->n_loaded_paths == self->search_paths->len)
+    {
+      g_mutex_unlock (&self->mutex);
+      return;
+    }
+
+  self->loading = TRUE;
+  batch = g_array_new (FALSE, FALSE, sizeof (SearchPath));
+  g_array_set_clear_func (batch, search_path_clear);
   for (; self->n_loaded_paths < self->search_paths->len; self->n_loaded_paths++)
-    gather_registry_load_directory_locked (self, &g_array_index (self->search_paths, SearchPath,
-                                                                 self->n_loaded_paths));
+    {
+      SearchPath copy = g_array_index (self->search_paths, SearchPath, self->n_loaded_paths);
+
+      copy.path = g_strdup (copy.path);
+      g_array_append_val (batch, copy);
+    }
   g_mutex_unlock (&self->mutex);
+
+  /* Opens, checks and loads with no lock held: plugin code runs here. */
+  results.found = g_array_new (FALSE, FALSE, sizeof (Found));
+  g_array_set_clear_func (results.found, found_clear);
+  results.shadowed = g_ptr_array_new_with_free_func ((GDestroyNotify) gather_shadowed_plugin_unref);
+  for (guint i = 0; i < batch->len; i++)
+    gather_registry_load_directory (self, &g_array_index (batch, SearchPath, i), &results);
+
+  g_mutex_lock (&self->mutex);
+  gather_registry_merge_locked (self, &results);
+  self->loading = FALSE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->mutex);
+
+  g_array_unref (results.found);
+  g_ptr_array_unref (results.shadowed);
 }
 
 /**
  * gather_registry_add_worker:
  * @self: a [class@Gather.Registry]
  * @worker: a worker, usually of a type the program defines itself
- * @error: return location for a [error@Gather.Error.DUPLICATE_WORKER]
+ * @error: return location for a [error@Gather.Error.DUPLICATE_WORKER] or
+ *   [error@Gather.Error.PLUGIN]
  *
  * Adds a worker that does not come from a plugin, for example one a C
- * program defines so that its scripts can run it on a pool.
+ * program defines so that its scripts can run it on a pool. A worker
+ * implemented in a language binding cannot declare its name and types and
+ * is refused with [error@Gather.Error.PLUGIN] (see [iface@Gather.Worker]).
  *
- * Returns: `TRUE` if the worker was added; `FALSE` if its name is taken
+ * Returns: `TRUE` if the worker was added; `FALSE` if its name is taken,
+ *   or if it does not declare its name and types
  *
  * Since: 1.0
  */
@@ -615,8 +825,10 @@ gather_registry_add_worker (GatherRegistry  *self,
   g_return_val_if_fail (GATHER_IS_WORKER (worker), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
+  if (!gather_worker_check_declared (worker, error))
+    return FALSE;
+
   name = gather_worker_get_name (worker);
-  g_return_val_if_fail (name != NULL, FALSE);
 
   g_mutex_lock (&self->mutex);
   if (g_hash_table_contains (self->workers, name))
@@ -754,6 +966,35 @@ gather_registry_list_failures (GatherRegistry *self)
   ret = g_ptr_array_new_full (self->failures->len, (GDestroyNotify) gather_plugin_failure_unref);
   for (guint i = 0; i < self->failures->len; i++)
     g_ptr_array_add (ret, gather_plugin_failure_ref (g_ptr_array_index (self->failures, i)));
+  g_mutex_unlock (&self->mutex);
+
+  return ret;
+}
+
+/**
+ * gather_registry_list_shadowed:
+ * @self: a [class@Gather.Registry]
+ *
+ * Lists the plugin files that were not loaded because a file of the same
+ * name comes earlier in the search path, in the order they were found.
+ * They are not failures.
+ *
+ * Returns: (transfer container) (element-type GatherShadowedPlugin): the
+ *   shadowed files
+ *
+ * Since: 1.0
+ */
+GPtrArray *
+gather_registry_list_shadowed (GatherRegistry *self)
+{
+  GPtrArray *ret;
+
+  g_return_val_if_fail (GATHER_IS_REGISTRY (self), NULL);
+
+  g_mutex_lock (&self->mutex);
+  ret = g_ptr_array_new_full (self->shadowed->len, (GDestroyNotify) gather_shadowed_plugin_unref);
+  for (guint i = 0; i < self->shadowed->len; i++)
+    g_ptr_array_add (ret, gather_shadowed_plugin_ref (g_ptr_array_index (self->shadowed, i)));
   g_mutex_unlock (&self->mutex);
 
   return ret;

@@ -34,6 +34,23 @@ GError              *gather_plugin_failure_get_error (GatherPluginFailure *self)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GatherPluginFailure, gather_plugin_failure_unref)
 
+#define GATHER_TYPE_SHADOWED_PLUGIN (gather_shadowed_plugin_get_type ())
+
+typedef struct _GatherShadowedPlugin GatherShadowedPlugin;
+
+GATHER_AVAILABLE_IN_1_0
+GType                 gather_shadowed_plugin_get_type        (void) G_GNUC_CONST;
+GATHER_AVAILABLE_IN_1_0
+GatherShadowedPlugin *gather_shadowed_plugin_ref             (GatherShadowedPlugin *self);
+GATHER_AVAILABLE_IN_1_0
+void                  gather_shadowed_plugin_unref           (GatherShadowedPlugin *self);
+GATHER_AVAILABLE_IN_1_0
+const char           *gather_shadowed_plugin_get_path        (GatherShadowedPlugin *self);
+GATHER_AVAILABLE_IN_1_0
+const char           *gather_shadowed_plugin_get_shadowed_by (GatherShadowedPlugin *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GatherShadowedPlugin, gather_shadowed_plugin_unref)
+
 #define GATHER_TYPE_REGISTRY (gather_registry_get_type ())
 
 GATHER_AVAILABLE_IN_1_0
@@ -65,5 +82,7 @@ GATHER_AVAILABLE_IN_1_0
 GPtrArray      *gather_registry_list_plugins             (GatherRegistry  *self) G_GNUC_WARN_UNUSED_RESULT;
 GATHER_AVAILABLE_IN_1_0
 GPtrArray      *gather_registry_list_failures            (GatherRegistry  *self) G_GNUC_WARN_UNUSED_RESULT;
+GATHER_AVAILABLE_IN_1_0
+GPtrArray      *gather_registry_list_shadowed            (GatherRegistry  *self) G_GNUC_WARN_UNUSED_RESULT;
 
 G_END_DECLS

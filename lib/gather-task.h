@@ -22,7 +22,7 @@ G_BEGIN_DECLS
  * @error: return location for the task's error
  *
  * The body of a task added with [method@Gather.Group.add_task]. It runs on a
- * worker thread of the group's [class@Gather.Pool], with the same contract as
+ * thread of the group's [class@Gather.Pool], with the same contract as
  * a [callback@Gio.TaskThreadFunc]: do the work, poll @cancellable (or wait on
  * its file descriptor, or connect to it) and return promptly once it is
  * cancelled, then return a result or set @error and return `NULL`.
@@ -33,9 +33,10 @@ G_BEGIN_DECLS
  * It may be cancelled from any thread, so handlers connected to it run on
  * that thread: keep them short and thread-safe.
  *
- * A body that ignores its cancellable does not hold the group: its outcome is
- * recorded without it (see [property@Gather.Group:grace-period]), and the
- * value it returns late is freed and dropped.
+ * A stopped task's outcome is recorded when it is stopped, without waiting
+ * for the body; what the body returns then is freed unseen. A body that
+ * ignores its cancellable therefore does not hold the group, but it does
+ * hold its thread (see [property@Gather.Group:grace-period]).
  *
  * @cancellable is the task's own while the body runs. Take a reference if
  * something needs it after the body returns; a cancellable the body left no

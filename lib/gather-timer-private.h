@@ -22,16 +22,18 @@ typedef void (*GatherTimerFunc) (gpointer data);
  */
 typedef struct
 {
-  gint64          when;        /* monotonic, microseconds */
+  gint64          when;        /* monotonic, microseconds; G_MAXINT64: never */
   GatherTimerFunc func;
   gpointer        data;
+  gconstpointer   tag;         /* for gather_timer_take_tagged(), or NULL */
   guint           heap_index;  /* 1-based position in the heap, 0 = not armed */
 } GatherTimer;
 
-gboolean gather_timer_schedule (GatherTimer     *timer,
-                                gint64           when,
-                                GatherTimerFunc  func,
-                                gpointer         data);
-gboolean gather_timer_cancel   (GatherTimer     *timer);
+gboolean   gather_timer_schedule     (GatherTimer     *timer,
+                                      gint64           when,
+                                      GatherTimerFunc  func,
+                                      gpointer         data);
+gboolean   gather_timer_cancel       (GatherTimer     *timer);
+GPtrArray *gather_timer_take_tagged  (gconstpointer    tag);
 
 G_END_DECLS

@@ -212,6 +212,48 @@ gather_timer_schedule (GatherTimer     *timer,
 }
 
 /*
+ * gather_timer_take_tagged:
+ * Disarms every armed timer whose tag is @tag, at once. Thread-safe; it
+ * walks the whole heap, so it is for rare events (stopping a run).
+ *
+ * Returns: (nullable): the data of the timers disarmed, or `NULL` if
+ *   none was: the caller takes over the heap's reference on each.
+ */
+GPtrArray *
+gather_timer_take_tagged (gconstpointer tag)
+{
+  g_autoptr(GPtrArray) timers = NULL;
+  GPtrArray *taken = NULL;
+
+  g_assert (tag != NULL);
+
+  g_mutex_lock (&timer_lock);
+
+  for (guint i = 1; i <= heap_len; i++)
+    if (heap[i]->tag == tag)
+      {
+        if (timers == NULL)
+          timers = g_ptr_array_new ();
+        g_ptr_array_add (timers, heap[i]);
+      }
+
+  /* Each timer knows its own place, wherever removals move it. */
+  for (guint i = 0; timers != NULL && i < timers->len; i++)
+    {
+      GatherTimer *timer = g_ptr_array_index (timers, i);
+
+      heap_remove (timer);
+      if (taken == NULL)
+        taken = g_ptr_array_sized_new (timers->len);
+      g_ptr_array_add (taken, timer->data);
+    }
+
+  g_mutex_unlock (&timer_lock);
+
+  return taken;
+}
+
+/*
  * gather_timer_cancel:
  * Disarms @timer. Thread-safe.
  *

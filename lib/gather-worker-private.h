@@ -14,4 +14,7 @@ GVariant *gather_worker_invoke (GatherWorker  *self,
                                 GCancellable  *cancellable,
                                 GError       **error);
 
+gboolean  gather_worker_check_declared (GatherWorker  *self,
+                                        GError       **error);
+
 G_END_DECLS

@@ -14,7 +14,7 @@
  *
  * A kind of task that programs, the `gather` command and language bindings
  * can run by name, with plain-data parameters: how bindings, which cannot
- * run their own code on a worker thread, put work on a pool.
+ * run their own code on another thread, put work on a pool.
  *
  * Workers usually come from plugins (see [class@Gather.PluginModule]) and are
  * found in a [class@Gather.Registry]; [method@Gather.Group.add_worker_task]
@@ -22,10 +22,19 @@
  *
  * A worker declares its name, a description, the type of its parameters
  * (normally `a{sv}`, with each key described by a [struct@Gather.Parameter]),
- * and the type of its result. Its run function is called on worker threads,
+ * and the type of its result. Its run function is called on pool threads,
  * possibly on several at once: it must be thread-safe, must not touch
  * objects of any main context, and should return promptly once its
  * cancellable is cancelled. See [method@Gather.Worker.run].
+ *
+ * Workers are written in C: their name and types are fields of
+ * [struct@Gather.WorkerInterface], which language bindings cannot fill. A
+ * worker implemented in another language is refused with
+ * [error@Gather.Error.PLUGIN] by [method@Gather.Registry.add_worker] and
+ * [method@Gather.Worker.run]. Code in JavaScript, Python or Vala gathers its
+ * own work with [method@Gather.Group.add_async_task] and (Python, Vala)
+ * [method@Gather.Group.add_task], and runs C workers by name with
+ * [method@Gather.Group.add_worker_task].
  *
  * Since: 1.0
  */
@@ -51,7 +60,8 @@ gather_worker_default_init (GatherWorkerInterface *iface)
  *
  * Gets the worker's name, by which tasks ask for it.
  *
- * Returns: the worker's name
+ * Returns: (nullable): the worker's name; `NULL` only for a worker that does
+ *   not declare one (implemented in a language binding)
  *
  * Since: 1.0
  */
@@ -112,7 +122,8 @@ gather_worker_get_parameter_type (GatherWorker *self)
  * Gets the type of what the worker returns, as a [struct@GLib.VariantType]
  * string.
  *
- * Returns: a type string
+ * Returns: (nullable): a type string; `NULL` only for a worker that does
+ *   not declare one (implemented in a language binding)
  *
  * Since: 1.0
  */
@@ -150,6 +161,31 @@ gather_worker_list_parameters (GatherWorker *self)
     g_ptr_array_add (ret, (gpointer) &iface->parameters[i]);
 
   return ret;
+}
+
+/*
+ * gather_worker_check_declared:
+ * Whether @self declares what a worker must: a name, a result type and a
+ * run function. A class implemented in a language binding cannot set the
+ * interface structure's fields. Any thread.
+ */
+gboolean
+gather_worker_check_declared (GatherWorker  *self,
+                              GError       **error)
+{
+  GatherWorkerInterface *iface = GATHER_WORKER_GET_IFACE (self);
+
+  if (iface->name != NULL && iface->result_type != NULL && iface->run != NULL &&
+      g_variant_type_string_is_valid (iface->result_type) &&
+      (iface->parameter_type == NULL || g_variant_type_string_is_valid (iface->parameter_type)))
+    return TRUE;
+
+  g_set_error (error, GATHER_ERROR, GATHER_ERROR_PLUGIN,
+               "Worker type “%s” does not declare a name, a run function and valid "
+               "parameter and result types in its GatherWorkerInterface; workers "
+               "are written in C (see “Writing a plugin”)",
+               G_OBJECT_TYPE_NAME (self));
+  return FALSE;
 }
 
 static const GatherParameter *
@@ -204,6 +240,9 @@ gather_worker_check_parameters (GatherWorker  *self,
   g_return_val_if_fail (GATHER_IS_WORKER (self), FALSE);
   g_return_val_if_fail (parameters != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!gather_worker_check_declared (self, error))
+    return FALSE;
 
   iface = GATHER_WORKER_GET_IFACE (self);
   expected = gather_worker_get_parameter_type (self);
@@ -280,8 +319,11 @@ gather_worker_check_parameters (GatherWorker  *self,
  * declared result type, or an error. A worker that returns neither, or a
  * value of another type, fails with [error@Gather.Error.INVALID_RESULT].
  *
- * A [class@Gather.Group] calls this on a worker thread; it blocks until
+ * A [class@Gather.Group] calls this on a pool thread; it blocks until
  * the work is done, so do not call it on a thread that runs a main loop.
+ *
+ * A worker that does not declare its name and types (one implemented in a
+ * language binding) fails with [error@Gather.Error.PLUGIN].
  *
  * Returns: (transfer full): the result, or `NULL` with @error set
  *

@@ -72,7 +72,7 @@ G_DECLARE_INTERFACE (GatherWorker, gather_worker, GATHER, WORKER, GObject)
  * @parameters: (array length=n_parameters): the keys of `a{sv}` parameters
  * @n_parameters: the length of @parameters
  * @result_type: the type string of what @run returns
- * @run: does the work, on a worker thread; see [method@Gather.Worker.run]
+ * @run: does the work, on a pool thread; see [method@Gather.Worker.run]
  *
  * The interface a task kind implements, usually as a dynamic type in a
  * plugin (see [class@Gather.PluginModule]). Fill in the fields in the

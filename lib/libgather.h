@@ -13,6 +13,7 @@
 # include "gather-enums.h"
 # include "gather-error.h"
 # include "gather-task.h"
+# include "gather-completion.h"
 # include "gather-worker.h"
 # include "gather-plugin-module.h"
 # include "gather-registry.h"

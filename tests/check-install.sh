@@ -58,7 +58,10 @@ for p in sleep checksum spawn compute; do
 done
 gather=$(find "$dest" -path '*/bin/gather' -type f | head -n 1)
 [ -x "$gather" ] || fail "the gather command was not installed"
-workers=$(GATHER_PLUGIN_PATH="$plugindir" LD_LIBRARY_PATH="$libdir" "$gather" plugins --names | tr '\n' ' ')
+# Only the DESTDIR copy: GATHER_PLUGIN_DIR replaces the configured system
+# directory (which may hold an older install), and no user's plugins.
+workers=$(GATHER_PLUGIN_PATH= GATHER_PLUGIN_DIR="$plugindir" XDG_DATA_HOME="$dest/no-user-data" \
+  LD_LIBRARY_PATH="$libdir" "$gather" plugins --names | tr '\n' ' ')
 [ "$workers" = "checksum compute sleep spawn " ] || fail "the installed gather lists: $workers"
 [ -n "$(find "$dest" -name gather.1)" ] || fail "the man page gather.1 was not installed"
 [ -n "$(find "$dest" -path '*completions/gather')" ] || fail "the bash completion was not installed"

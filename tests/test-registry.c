@@ -3,7 +3,10 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#include <dlfcn.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -67,6 +70,7 @@ test_registry_test_plugins (void)
   error = gather_plugin_failure_get_error (failure);
   g_assert_error (error, GATHER_ERROR, GATHER_ERROR_PLUGIN);
   test_assert_message_has (error, "Could not load plugin");
+  test_assert_message_has (error, "it is not a shared object (it has no ELF header)");
 
   failure = find_failure (failures, "gather-dup-b.so");
   error = gather_plugin_failure_get_error (failure);
@@ -74,15 +78,20 @@ test_registry_test_plugins (void)
   test_assert_message_has (error, "Worker “test-dup”");
   test_assert_message_has (error, "gather-dup-a.so” already provides it");
 
-  /* Every file found is listed, loaded or not; errors on the failed ones. */
-  g_assert_cmpuint (plugins->len, ==, 6);
+  /* Constructors run when a shared object is opened, before the ABI in
+   * its descriptor can be read; its register function never ran (it calls
+   * g_error()). */
+  g_assert_cmpstr (g_getenv ("GATHER_TEST_BAD_ABI_CONSTRUCTED"), ==, "1");
+
+  /* Every file opened as a library is listed, loaded or not; errors on the
+   * failed ones. gather-not-so.so is refused before that: it is text. */
+  g_assert_cmpuint (plugins->len, ==, 5);
   for (guint i = 0; i < plugins->len; i++)
     {
       GatherPluginModule *plugin = g_ptr_array_index (plugins, i);
       const char *path = gather_plugin_module_get_path (plugin);
       gboolean broken = g_str_has_suffix (path, "bad-abi.so") ||
-                        g_str_has_suffix (path, "no-entry.so") ||
-                        g_str_has_suffix (path, "not-so.so");
+                        g_str_has_suffix (path, "no-entry.so");
 
       g_assert_true (g_str_has_prefix (path, dir));
       g_assert_cmpint (gather_plugin_module_get_error (plugin) != NULL, ==, broken);
@@ -249,6 +258,7 @@ test_registry_search_path (void)
   g_autoptr(GPtrArray) failures = NULL;
   g_auto(GStrv) paths = NULL;
   g_autofree char *user_dir = g_build_filename (g_get_user_data_dir (), "libgather-1", "plugins", NULL);
+  g_autofree char *saved_dir = g_strdup (g_getenv ("GATHER_PLUGIN_DIR"));
   GatherPluginFailure *failure;
 
   g_test_summary ("GATHER_PLUGIN_PATH comes first, then the user's and the "
@@ -256,6 +266,7 @@ test_registry_search_path (void)
                   "directories named explicitly are failures");
 
   g_setenv ("GATHER_PLUGIN_PATH", "/nonexistent/one::relative/dir:/nonexistent/two", TRUE);
+  g_setenv ("GATHER_PLUGIN_DIR", "/nonexistent/system", TRUE);
   gather_registry_add_default_search_paths (registry);
   g_setenv ("GATHER_PLUGIN_PATH", "", TRUE);
 
@@ -264,14 +275,14 @@ test_registry_search_path (void)
   g_assert_cmpstr (paths[0], ==, "/nonexistent/one");
   g_assert_cmpstr (paths[1], ==, "/nonexistent/two");
   g_assert_cmpstr (paths[2], ==, user_dir);
-  g_assert_true (g_str_has_suffix (paths[3], "libgather-1/plugins"));
+  g_assert_cmpstr (paths[3], ==, "/nonexistent/system");
 
   gather_registry_load (registry);
   failures = gather_registry_list_failures (registry);
 
   /* The relative entry, then the two missing directories; the missing user
-   * directory is not a failure. */
-  g_assert_cmpuint (failures->len, >=, 3);
+   * and system directories are not failures. */
+  g_assert_cmpuint (failures->len, ==, 3);
   failure = g_ptr_array_index (failures, 0);
   g_assert_cmpstr (gather_plugin_failure_get_path (failure), ==, "relative/dir");
   g_assert_error (gather_plugin_failure_get_error (failure), GATHER_ERROR, GATHER_ERROR_PLUGIN_INSECURE);
@@ -281,8 +292,48 @@ test_registry_search_path (void)
   g_assert_error (gather_plugin_failure_get_error (failure), G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   failure = g_ptr_array_index (failures, 2);
   g_assert_cmpstr (gather_plugin_failure_get_path (failure), ==, "/nonexistent/two");
-  for (guint i = 0; i < failures->len; i++)
-    g_assert_cmpstr (gather_plugin_failure_get_path (g_ptr_array_index (failures, i)), !=, user_dir);
+
+  /* GATHER_PLUGIN_DIR unset: the system directory; empty: none; relative:
+   * refused, and none. */
+  {
+    g_autoptr(GatherRegistry) unset = gather_registry_new ();
+    g_autoptr(GatherRegistry) empty = gather_registry_new ();
+    g_autoptr(GatherRegistry) relative = gather_registry_new ();
+    g_auto(GStrv) unset_paths = NULL;
+    g_auto(GStrv) empty_paths = NULL;
+    g_auto(GStrv) relative_paths = NULL;
+    g_autoptr(GPtrArray) relative_failures = NULL;
+
+    g_unsetenv ("GATHER_PLUGIN_DIR");
+    gather_registry_add_default_search_paths (unset);
+    g_setenv ("GATHER_PLUGIN_DIR", "", TRUE);
+    gather_registry_add_default_search_paths (empty);
+    g_setenv ("GATHER_PLUGIN_DIR", "lib/plugins", TRUE);
+    gather_registry_add_default_search_paths (relative);
+
+    unset_paths = gather_registry_dup_search_paths (unset);
+    g_assert_cmpuint (g_strv_length (unset_paths), ==, 2);
+    g_assert_true (g_str_has_suffix (unset_paths[1], "/libgather-1/plugins"));
+    g_assert_cmpstr (unset_paths[1], !=, user_dir);
+
+    empty_paths = gather_registry_dup_search_paths (empty);
+    g_assert_cmpuint (g_strv_length (empty_paths), ==, 1);
+    g_assert_cmpstr (empty_paths[0], ==, user_dir);
+
+    relative_paths = gather_registry_dup_search_paths (relative);
+    g_assert_cmpuint (g_strv_length (relative_paths), ==, 1);
+    relative_failures = gather_registry_list_failures (relative);
+    g_assert_cmpuint (relative_failures->len, ==, 1);
+    failure = g_ptr_array_index (relative_failures, 0);
+    g_assert_cmpstr (gather_plugin_failure_get_path (failure), ==, "lib/plugins");
+    test_assert_message_has (gather_plugin_failure_get_error (failure),
+                             "Ignoring “lib/plugins” in GATHER_PLUGIN_DIR");
+  }
+
+  if (saved_dir != NULL)
+    g_setenv ("GATHER_PLUGIN_DIR", saved_dir, TRUE);
+  else
+    g_unsetenv ("GATHER_PLUGIN_DIR");
 }
 
 static void
@@ -372,7 +423,8 @@ test_registry_misbehaving_workers (void)
 
   outcome = test_outcome (outcomes, 4);
   assert_status (outcome, GATHER_STATUS_TIMEOUT);
-  g_assert_true (gather_outcome_get_abandoned (outcome));
+  /* Recorded at its timeout, abandoned once the grace period is over. */
+  g_assert_true (test_iterate_until_abandoned (outcome, 10000));
 
   /* The stubborn body returns later; its thread and result are released. */
   g_assert_cmpuint (gather_pool_get_n_replacement_threads (pool), ==, 1);
@@ -434,8 +486,519 @@ test_registry_parameters (void)
     outcomes = test_run_and_wait (group, NULL, 5000, &error);
     g_assert_no_error (error);
     assert_add_fails (group, "test-echo", "{'value': <'x'>}", GATHER_ERROR_ALREADY_STARTED,
-                      "Tasks cannot be added to a group that has started running");
+                      "Tasks cannot be added to a group that has already run; a group runs once");
   }
+}
+
+/* ---- What the loader checks before it loads ---- */
+
+/* Runs @body in a subprocess: a process loads each plugin file name once,
+ * so tests that load copies of the test plugins from directories of their
+ * own need a fresh one. */
+static void
+run_in_subprocess (void (*body) (void))
+{
+  if (g_test_subprocess ())
+    {
+      body ();
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
+/* A scratch directory, mode 0700. Its parents (the temporary directory:
+ * /tmp is root's, sticky and writable by all) must pass the loader's
+ * checks for anything in it to load. */
+static char *
+scratch_new (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_dir_make_tmp ("gather-loader-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpint (g_chmod (dir, 0700), ==, 0);
+
+  return dir;
+}
+
+/* Makes @parent/@name with @mode (not masked by the umask). */
+static char *
+make_dir (const char *parent,
+          const char *name,
+          guint       mode)
+{
+  char *dir = g_build_filename (parent, name, NULL);
+
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+  g_assert_cmpint (g_chmod (dir, mode), ==, 0);
+
+  return dir;
+}
+
+/* Copies the test plugin @built (a file in the build's tests/plugins) to
+ * @dir/@name, mode 0644. */
+static char *
+install_plugin (const char *built,
+                const char *dir,
+                const char *name)
+{
+  g_autofree char *from = g_build_filename (g_getenv ("GATHER_TEST_BAD_PLUGINS"), built, NULL);
+  char *to = g_build_filename (dir, name, NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize length;
+
+  g_file_get_contents (from, &contents, &length, &error);
+  g_assert_no_error (error);
+  g_file_set_contents_full (to, contents, length, G_FILE_SET_CONTENTS_NONE, 0644, &error);
+  g_assert_no_error (error);
+
+  return to;
+}
+
+static GatherRegistry *
+load_directory (const char *dir)
+{
+  GatherRegistry *registry = gather_registry_new ();
+
+  gather_registry_add_search_path (registry, dir);
+  gather_registry_load (registry);
+
+  return registry;
+}
+
+/* The only failure of @registry, or none when @path is NULL. */
+static const GError *
+only_failure (GatherRegistry *registry,
+              const char     *path)
+{
+  g_autoptr(GPtrArray) failures = gather_registry_list_failures (registry);
+  GatherPluginFailure *failure;
+
+  if (path == NULL)
+    {
+      for (guint i = 0; i < failures->len; i++)
+        g_test_message ("Unexpected failure: %s",
+                        gather_plugin_failure_get_error (g_ptr_array_index (failures, i))->message);
+      g_assert_cmpuint (failures->len, ==, 0);
+      return NULL;
+    }
+
+  g_assert_cmpuint (failures->len, ==, 1);
+  failure = g_ptr_array_index (failures, 0);
+  g_assert_cmpstr (gather_plugin_failure_get_path (failure), ==, path);
+
+  /* Owned by the registry, which the caller holds. */
+  return gather_plugin_failure_get_error (failure);
+}
+
+/* A swap between the check and the load, made deterministic: the registry
+ * calls g_module_open() once it has checked a file, and this definition,
+ * found before GModule's, renames an attacker's file over the checked
+ * one first, then lets GModule open what it was asked to. */
+static char *swap_from;
+static char *swap_to;
+static guint n_swaps;
+
+GModule *
+g_module_open (const gchar  *file_name,
+               GModuleFlags  flags)
+{
+  static GModule *(*real_open) (const gchar *, GModuleFlags);
+
+  if (real_open == NULL)
+    *(gpointer *) &real_open = dlsym (RTLD_NEXT, "g_module_open");
+  g_assert_nonnull (real_open);
+
+  if (swap_from != NULL)
+    {
+      g_assert_cmpint (g_rename (swap_from, swap_to), ==, 0);
+      n_swaps++;
+      g_clear_pointer (&swap_from, g_free);
+      g_clear_pointer (&swap_to, g_free);
+    }
+
+  return real_open (file_name, flags);
+}
+
+static void
+swap_after_check (void)
+{
+  g_autofree char *scratch = scratch_new ();
+  g_autofree char *dir = make_dir (scratch, "plugins", 0755);
+  g_autofree char *checked = install_plugin ("gather-misbehave.so", dir, "gather-misbehave.so");
+  g_autofree char *other = install_plugin ("gather-dup-a.so", scratch, "gather-misbehave.so");
+  g_autoptr(GatherRegistry) registry = NULL;
+  GatherWorker *echo;
+
+  /* Another user's file, where root runs the test. */
+  if (geteuid () == 0)
+    g_assert_cmpint (chown (other, 65534, 65534), ==, 0);
+
+  swap_from = g_strdup (other);
+  swap_to = g_strdup (checked);
+  registry = load_directory (dir);
+  g_assert_cmpuint (n_swaps, ==, 1);
+
+  /* What was checked was loaded, and is reported by its path. */
+  only_failure (registry, NULL);
+  echo = gather_registry_lookup_worker (registry, "test-echo");
+  g_assert_nonnull (echo);
+  g_assert_cmpstr (gather_worker_get_plugin_path (echo), ==, checked);
+  g_assert_null (gather_registry_lookup_worker (registry, "test-dup"));
+
+  test_remove_tree (scratch);
+}
+
+static void
+test_registry_swap_after_check (void)
+{
+  g_test_summary ("A plugin file replaced between its check and its load: "
+                  "the file checked is the file loaded");
+  g_test_bug ("10");
+  run_in_subprocess (swap_after_check);
+}
+
+static void
+symlinks (void)
+{
+  g_autofree char *scratch = scratch_new ();
+  g_autofree char *dir = make_dir (scratch, "plugins", 0755);
+  g_autofree char *open_dir = make_dir (scratch, "open", 0777);
+  g_autofree char *sticky_dir = make_dir (scratch, "sticky", 01777);
+  g_autofree char *safe_dir = make_dir (scratch, "safe", 0755);
+  g_autofree char *in_open = install_plugin ("gather-misbehave.so", open_dir, "gather-misbehave.so");
+  g_autofree char *in_sticky = install_plugin ("gather-misbehave.so", sticky_dir, "gather-misbehave.so");
+  g_autofree char *in_safe = install_plugin ("gather-misbehave.so", safe_dir, "gather-misbehave.so");
+  g_autofree char *link = g_build_filename (dir, "gather-misbehave.so", NULL);
+  GatherRegistry *registry;
+  const GError *error;
+
+  /* A 0755 file, reached from a safe directory through a symlink into a
+   * directory everyone can write: refused. */
+  g_assert_cmpint (g_chmod (in_open, 0755), ==, 0);
+  g_assert_cmpint (symlink (in_open, link), ==, 0);
+  registry = load_directory (dir);
+  error = only_failure (registry, link);
+  g_assert_error (error, GATHER_ERROR, GATHER_ERROR_PLUGIN_INSECURE);
+  test_assert_message_has (error, "Refusing to load plugin “");
+  test_assert_message_has (error, open_dir);
+  test_assert_message_has (error, "is writable by every user (mode 0777)");
+  g_assert_null (gather_registry_lookup_worker (registry, "test-echo"));
+  g_object_unref (registry);
+
+  /* The sticky bit does not make the directory holding a plugin safe. */
+  g_assert_cmpint (g_unlink (link), ==, 0);
+  g_assert_cmpint (symlink (in_sticky, link), ==, 0);
+  registry = load_directory (dir);
+  error = only_failure (registry, link);
+  g_assert_error (error, GATHER_ERROR, GATHER_ERROR_PLUGIN_INSECURE);
+  test_assert_message_has (error, sticky_dir);
+  test_assert_message_has (error, "(mode 1777); the sticky bit is not enough");
+  g_object_unref (registry);
+
+  /* Into a safe directory: loaded, and reported where it really is. */
+  g_assert_cmpint (g_unlink (link), ==, 0);
+  g_assert_cmpint (symlink (in_safe, link), ==, 0);
+  registry = load_directory (dir);
+  only_failure (registry, NULL);
+  g_assert_cmpstr (gather_worker_get_plugin_path (gather_registry_lookup_worker (registry, "test-echo")),
+                   ==, in_safe);
+  g_object_unref (registry);
+
+  test_remove_tree (scratch);
+}
+
+static void
+test_registry_symlinks (void)
+{
+  g_test_summary ("A symlink to a plugin is judged by where it leads: into a "
+                  "directory others can write, sticky or not, it is refused");
+  g_test_bug ("10");
+  run_in_subprocess (symlinks);
+}
+
+static void
+parent_directories (void)
+{
+  g_autofree char *scratch = scratch_new ();
+  g_autofree char *open_parent = make_dir (scratch, "open", 0777);
+  g_autofree char *group_parent = make_dir (scratch, "group", 0775);
+  g_autofree char *sticky_parent = make_dir (scratch, "sticky", 01777);
+  g_autofree char *under_open = make_dir (open_parent, "plugins", 0755);
+  g_autofree char *under_group = make_dir (group_parent, "plugins", 0755);
+  g_autofree char *under_sticky = make_dir (sticky_parent, "plugins", 0755);
+  g_autofree char *file = NULL;
+  GatherRegistry *registry;
+  const GError *error;
+
+  g_free (install_plugin ("gather-misbehave.so", under_open, "gather-misbehave.so"));
+  g_free (install_plugin ("gather-misbehave.so", under_group, "gather-misbehave.so"));
+  file = install_plugin ("gather-misbehave.so", under_sticky, "gather-misbehave.so");
+
+  /* A 0755 directory in one everyone can write, without the sticky bit:
+   * anyone could rename it away and put another in its place. */
+  registry = load_directory (under_open);
+  error = only_failure (registry, under_open);
+  g_assert_error (error, GATHER_ERROR, GATHER_ERROR_PLUGIN_INSECURE);
+  test_assert_message_has (error, "Refusing to load plugins from directory");
+  test_assert_message_has (error, open_parent);
+  test_assert_message_has (error, "is writable by every user (mode 0777) without the sticky bit");
+  g_object_unref (registry);
+
+  registry = load_directory (under_group);
+  error = only_failure (registry, under_group);
+  g_assert_error (error, GATHER_ERROR, GATHER_ERROR_PLUGIN_INSECURE);
+  test_assert_message_has (error, group_parent);
+  test_assert_message_has (error, "is writable by its group (mode 0775) without the sticky bit");
+  g_object_unref (registry);
+
+  /* Like /tmp: nobody else can rename or remove what is ours in it. */
+  registry = load_directory (under_sticky);
+  only_failure (registry, NULL);
+  g_assert_cmpstr (gather_worker_get_plugin_path (gather_registry_lookup_worker (registry, "test-echo")),
+                   ==, file);
+  g_object_unref (registry);
+
+  test_remove_tree (scratch);
+}
+
+static void
+test_registry_parent_directories (void)
+{
+  g_test_summary ("Every directory above a plugin is checked, as ssh does: "
+                  "one others can write without the sticky bit is refused");
+  g_test_bug ("10");
+  run_in_subprocess (parent_directories);
+}
+
+static void
+test_registry_truncated (void)
+{
+  g_autofree char *scratch = scratch_new ();
+  g_autofree char *path = install_plugin ("gather-dup-a.so", scratch, "gather-truncated.so");
+  g_autoptr(GatherRegistry) registry = NULL;
+  const GError *error;
+
+  g_test_summary ("A plugin file cut short is refused with an error, not "
+                  "opened: mapping it would kill the process with SIGBUS");
+  g_test_bug ("10");
+
+  g_assert_cmpint (truncate (path, 2000), ==, 0);
+  registry = load_directory (scratch);
+  error = only_failure (registry, path);
+  g_assert_error (error, GATHER_ERROR, GATHER_ERROR_PLUGIN);
+  test_assert_message_has (error, path);
+  test_assert_message_has (error, "the file is truncated");
+  test_assert_message_has (error, "past its end (2000 bytes)");
+
+  test_remove_tree (scratch);
+}
+
+static void
+test_registry_missing_symbol (void)
+{
+  g_autofree char *scratch = scratch_new ();
+  g_autofree char *path = install_plugin ("fixture-missing-symbol.so", scratch,
+                                          "gather-missing-symbol.so");
+  g_autoptr(GatherRegistry) registry = load_directory (scratch);
+  g_autoptr(GPtrArray) plugins = gather_registry_list_plugins (registry);
+  const GError *error;
+
+  g_test_summary ("A plugin that needs a function no library provides is "
+                  "refused when loaded, naming it, rather than killing the "
+                  "process when a task calls it");
+  g_test_bug ("10");
+
+  error = only_failure (registry, path);
+  g_assert_error (error, GATHER_ERROR, GATHER_ERROR_PLUGIN);
+  test_assert_message_has (error, "Could not load plugin");
+  test_assert_message_has (error, "undefined symbol: gather_test_undefined_function");
+  /* Named by its path, not by the descriptor it was loaded through. */
+  g_assert_null (strstr (error->message, "/proc/self/fd"));
+  test_assert_message_has (error, path);
+  g_assert_null (gather_registry_lookup_worker (registry, "test-missing"));
+  g_assert_cmpuint (plugins->len, ==, 1);
+
+  test_remove_tree (scratch);
+}
+
+static void
+type_clash (void)
+{
+  g_autofree char *scratch = scratch_new ();
+  g_autofree char *first = install_plugin ("gather-misbehave.so", scratch, "gather-misbehave.so");
+  g_autofree char *second = install_plugin ("fixture-type-clash.so", scratch, "gather-type-clash.so");
+  g_autoptr(GatherRegistry) registry = NULL;
+  const GError *error;
+
+  /* What a program that does not make warnings fatal sees. */
+  g_log_set_always_fatal (G_LOG_FATAL_MASK);
+
+  registry = load_directory (scratch);
+  error = only_failure (registry, second);
+  g_assert_error (error, GATHER_ERROR, GATHER_ERROR_PLUGIN);
+  test_assert_message_has (error, "registers the type “TestEcho”");
+  test_assert_message_has (error, first);
+  test_assert_message_has (error, second);
+  g_assert_nonnull (gather_registry_lookup_worker (registry, "test-echo"));
+  g_assert_null (gather_registry_lookup_worker (registry, "test-clash"));
+
+  test_remove_tree (scratch);
+}
+
+static void
+test_registry_type_clash (void)
+{
+  g_test_summary ("Two plugins with a type of the same name: the second is "
+                  "refused with an error naming both and the type, and no "
+                  "GLib warning");
+  g_test_bug ("10");
+
+  if (g_test_subprocess ())
+    {
+      type_clash ();
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
+  g_test_trap_assert_stderr_unmatched ("*Two different plugins*");
+  g_test_trap_assert_stderr_unmatched ("*CRITICAL*");
+}
+
+static void
+test_registry_shadowed (void)
+{
+  g_autofree char *first_dir = NULL;
+  g_autoptr(GatherRegistry) loaded = test_registry_new ("test", &first_dir);
+  g_autofree char *scratch = scratch_new ();
+  g_autofree char *shadowed = install_plugin ("gather-dup-b.so", scratch, "gather-misbehave.so");
+  g_autofree char *first = g_build_filename (first_dir, "gather-misbehave.so", NULL);
+  g_autoptr(GatherRegistry) registry = gather_registry_new ();
+  g_autoptr(GPtrArray) failures = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  GatherShadowedPlugin *entry;
+
+  g_test_summary ("A plugin file with the name of one earlier in the search "
+                  "path is listed as shadowed, with both paths, not as a failure");
+  g_test_bug ("10");
+
+  gather_registry_add_search_path (registry, first_dir);
+  gather_registry_add_search_path (registry, scratch);
+  gather_registry_load (registry);
+
+  list = gather_registry_list_shadowed (registry);
+  g_assert_cmpuint (list->len, ==, 1);
+  entry = g_ptr_array_index (list, 0);
+  g_assert_cmpstr (gather_shadowed_plugin_get_path (entry), ==, shadowed);
+  g_assert_cmpstr (gather_shadowed_plugin_get_shadowed_by (entry), ==, first);
+
+  /* The same failures as the first directory alone: none about the copy. */
+  failures = gather_registry_list_failures (registry);
+  for (guint i = 0; i < failures->len; i++)
+    g_assert_false (g_str_has_prefix (gather_plugin_failure_get_path (g_ptr_array_index (failures, i)),
+                                      scratch));
+  g_assert_cmpstr (gather_worker_get_plugin_path (gather_registry_lookup_worker (registry, "test-echo")),
+                   ==, first);
+
+  /* Loading again adds nothing. */
+  gather_registry_load (registry);
+  g_clear_pointer (&list, g_ptr_array_unref);
+  list = gather_registry_list_shadowed (registry);
+  g_assert_cmpuint (list->len, ==, 1);
+
+  /* A registry that found nothing shadowed lists nothing. */
+  g_clear_pointer (&list, g_ptr_array_unref);
+  list = gather_registry_list_shadowed (loaded);
+  g_assert_cmpuint (list->len, ==, 0);
+
+  test_remove_tree (scratch);
+}
+
+static void
+test_registry_hermetic (void)
+{
+  g_autoptr(GatherRegistry) registry = gather_registry_new ();
+  g_auto(GStrv) paths = NULL;
+  g_autofree char *build_root = g_path_get_dirname (g_getenv ("G_TEST_BUILDDIR"));
+
+  g_test_summary ("In the test environment, the default search path holds "
+                  "nothing installed: GATHER_PLUGIN_DIR replaces the system "
+                  "directory, and the user's is the test's own");
+  g_test_bug ("10");
+
+  gather_registry_add_default_search_paths (registry);
+  paths = gather_registry_dup_search_paths (registry);
+
+  /* GATHER_PLUGIN_PATH is empty in the test environment. */
+  g_assert_cmpuint (g_strv_length (paths), ==, 2);
+  {
+    g_autofree char *user_dir = g_build_filename (g_get_user_data_dir (), "libgather-1",
+                                                  "plugins", NULL);
+
+    g_assert_cmpstr (paths[0], ==, user_dir);
+  }
+  g_assert_nonnull (g_getenv ("GATHER_PLUGIN_DIR"));
+  g_assert_cmpstr (paths[1], ==, g_getenv ("GATHER_PLUGIN_DIR"));
+  g_assert_true (g_str_has_prefix (paths[1], build_root));
+}
+
+static void
+test_registry_tool_shadowed (void)
+{
+  g_autofree char *first = scratch_new ();
+  g_autofree char *second = scratch_new ();
+  g_autofree char *used = install_plugin ("gather-dup-a.so", first, "gather-dup-a.so");
+  g_autofree char *skipped = install_plugin ("gather-dup-a.so", second, "gather-dup-a.so");
+  g_autofree char *search_path = g_strconcat (first, ":", second, NULL);
+  g_autofree char *expected = g_strdup_printf ("\n  %s\n    by %s\n", skipped, used);
+  g_autofree char *expected_json = g_strdup_printf ("\"shadowed_by\" : \"%s\"", used);
+  const char *tool = g_getenv ("GATHER_TOOL");
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+
+  g_test_summary ("gather plugins lists shadowed copies, with the file used "
+                  "instead, apart from the failures");
+  g_test_bug ("10");
+
+  g_assert_nonnull (tool);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_setenv (launcher, "GATHER_PLUGIN_PATH", search_path, TRUE);
+  g_subprocess_launcher_setenv (launcher, "GATHER_PLUGIN_DIR", "", TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", "/nonexistent", TRUE);
+
+  for (guint json = 0; json <= 1; json++)
+    {
+      g_autoptr(GSubprocess) process = NULL;
+      g_autofree char *out = NULL;
+      g_autoptr(GError) error = NULL;
+
+      process = g_subprocess_launcher_spawn (launcher, &error, tool, "plugins",
+                                             json ? "--json" : NULL, NULL);
+      g_assert_no_error (error);
+      g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_subprocess_get_if_exited (process));
+      g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+      g_test_message ("gather plugins%s:\n%s", json ? " --json" : "", out);
+
+      if (json)
+        {
+          g_assert_nonnull (strstr (out, expected_json));
+          g_assert_nonnull (strstr (out, "\"failures\" : []"));
+        }
+      else
+        {
+          g_assert_nonnull (strstr (out, "Shadowed (not loaded: a file of the same name comes first):"));
+          g_assert_nonnull (strstr (out, expected));
+          g_assert_null (strstr (out, "Not loaded"));
+        }
+    }
+
+  test_remove_tree (first);
+  test_remove_tree (second);
 }
 
 /* ---- A worker defined by the program, not a plugin ---- */
@@ -541,6 +1104,7 @@ main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+  g_test_bug_base ("gather issue #%s");
 
   g_test_add_func ("/gather/registry/test-plugins", test_registry_test_plugins);
   g_test_add_func ("/gather/registry/worker-info", test_registry_worker_info);
@@ -553,6 +1117,15 @@ main (int   argc,
   g_test_add_func ("/gather/registry/parameters", test_registry_parameters);
   g_test_add_func ("/gather/registry/add-worker", test_registry_add_worker);
   g_test_add_func ("/gather/registry/example-plugin", test_registry_example_plugin);
+  g_test_add_func ("/gather/registry/swap-after-check", test_registry_swap_after_check);
+  g_test_add_func ("/gather/registry/symlinks", test_registry_symlinks);
+  g_test_add_func ("/gather/registry/parent-directories", test_registry_parent_directories);
+  g_test_add_func ("/gather/registry/truncated", test_registry_truncated);
+  g_test_add_func ("/gather/registry/missing-symbol", test_registry_missing_symbol);
+  g_test_add_func ("/gather/registry/type-clash", test_registry_type_clash);
+  g_test_add_func ("/gather/registry/shadowed", test_registry_shadowed);
+  g_test_add_func ("/gather/registry/hermetic", test_registry_hermetic);
+  g_test_add_func ("/gather/registry/tool-shadowed", test_registry_tool_shadowed);
 
   return g_test_run ();
 }

@@ -81,6 +81,14 @@ test_task_run (GCancellable  *cancellable,
   TestTask *task = user_data;
   GVariant *result = NULL;
 
+  if (task->started_at != NULL)
+    *task->started_at = g_get_monotonic_time ();
+  if (task->n_started != NULL)
+    g_atomic_int_inc (task->n_started);
+
+  if (task->busy_usec > 0)
+    g_usleep (task->busy_usec);
+
   if (task->running != NULL)
     {
       gint now = g_atomic_int_add (task->running, 1) + 1;
@@ -109,6 +117,9 @@ test_task_run (GCancellable  *cancellable,
 
   if (task->ignore_msec > 0)
     g_usleep ((gulong) task->ignore_msec * 1000);
+
+  while (task->gate != NULL && !g_atomic_int_get (task->gate))
+    g_usleep (1000);
 
   if (task->return_nothing)
     goto out;
@@ -155,8 +166,12 @@ test_add (GatherGroup *group,
           guint        timeout_msec,
           TestTask    *task)
 {
-  return gather_group_add_task (group, label, timeout_msec,
-                                test_task_run, task, test_task_free);
+  g_autoptr(GError) error = NULL;
+  guint index = gather_group_add_task (group, label, timeout_msec,
+                                       test_task_run, task, test_task_free, &error);
+
+  g_assert_no_error (error);
+  return index;
 }
 
 typedef struct
@@ -247,6 +262,24 @@ test_have_result (gpointer data)
   return *(GAsyncResult **) data != NULL;
 }
 
+void
+test_save_result (GObject      *object,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  GAsyncResult **out = user_data;
+
+  g_assert_null (*out);
+  *out = g_object_ref (result);
+}
+
+gboolean
+test_iterate_until_result (GAsyncResult **result,
+                           guint          max_msec)
+{
+  return test_iterate (test_have_result, result, max_msec);
+}
+
 GPtrArray *
 test_run_and_wait (GatherGroup   *group,
                    GCancellable  *cancellable,
@@ -278,6 +311,18 @@ test_outcome (GPtrArray *outcomes,
   return g_ptr_array_index (outcomes, index);
 }
 
+static gboolean
+test_is_abandoned (gpointer data)
+{
+  return gather_outcome_get_abandoned (data);
+}
+
+gboolean
+test_iterate_until_abandoned (GatherOutcome *outcome,
+                              guint          max_msec)
+{
+  return test_iterate (test_is_abandoned, outcome, max_msec);
+}
 
 static const char *
 test_plugins_source (const char *source)

@@ -27,6 +27,10 @@ typedef struct
   gint         *n_destroyed;      /* atomic: user data destroyed */
   GThread     **destroyed_on;     /* where the user data was destroyed */
   gint         *n_returned;       /* atomic: bodies that returned */
+  gint         *gate;             /* atomic: ignore cancellation until set */
+  guint         busy_usec;        /* g_usleep()s this long, ignoring cancellation */
+  gint64       *started_at;       /* set when the body starts (monotonic) */
+  gint         *n_started;        /* atomic: bodies that started */
 } TestTask;
 
 TestTask  *test_task_new            (void);
@@ -47,6 +51,13 @@ GPtrArray *test_run_and_wait        (GatherGroup  *group,
                                      GCancellable *cancellable,
                                      guint         max_msec,
                                      GError      **error);
+/* A GAsyncReadyCallback that stores a reference on the result in
+ * *(GAsyncResult **) @user_data; and iterates until it is set. */
+void       test_save_result         (GObject       *object,
+                                     GAsyncResult  *result,
+                                     gpointer       user_data);
+gboolean   test_iterate_until_result (GAsyncResult **result,
+                                      guint          max_msec);
 /* Iterates the thread-default context until *@flag is TRUE, at most
  * @max_msec; returns *@flag. */
 gboolean   test_iterate_until       (gboolean     *flag,
@@ -57,6 +68,10 @@ gboolean   test_iterate_until_count (gint         *counter,
 
 GatherOutcome *test_outcome         (GPtrArray    *outcomes,
                                      guint         index);
+/* Iterates the thread-default context until @outcome is marked abandoned,
+ * at most @max_msec; returns whether it is. */
+gboolean   test_iterate_until_abandoned (GatherOutcome *outcome,
+                                         guint          max_msec);
 /* Fails the test unless @error's message contains @part. */
 void       test_assert_message_has  (const GError *error,
                                      const char   *part);

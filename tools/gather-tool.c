@@ -164,7 +164,8 @@ print_json (JsonNode *root)
 
 static void
 print_plugins_json (GPtrArray *workers,
-                    GPtrArray *failures)
+                    GPtrArray *failures,
+                    GPtrArray *shadowed)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   g_autoptr(JsonNode) root = NULL;
@@ -228,6 +229,21 @@ print_plugins_json (GPtrArray *workers,
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
+
+  json_builder_set_member_name (builder, "shadowed");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < shadowed->len; i++)
+    {
+      GatherShadowedPlugin *plugin = g_ptr_array_index (shadowed, i);
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "path");
+      json_builder_add_string_value (builder, gather_shadowed_plugin_get_path (plugin));
+      json_builder_set_member_name (builder, "shadowed_by");
+      json_builder_add_string_value (builder, gather_shadowed_plugin_get_shadowed_by (plugin));
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
   json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);
@@ -241,6 +257,7 @@ command_plugins (int    argc,
   GatherRegistry *registry;
   g_autoptr(GPtrArray) workers = NULL;
   g_autoptr(GPtrArray) failures = NULL;
+  g_autoptr(GPtrArray) shadowed = NULL;
 
   if (argc > 1)
     return usage_error ("plugins", argv[1], "Unexpected argument");
@@ -248,6 +265,7 @@ command_plugins (int    argc,
   registry = gather_registry_get_default ();
   workers = gather_registry_list_workers (registry);
   failures = gather_registry_list_failures (registry);
+  shadowed = gather_registry_list_shadowed (registry);
 
   if (plugins_names)
     {
@@ -258,7 +276,7 @@ command_plugins (int    argc,
 
   if (plugins_json)
     {
-      print_plugins_json (workers, failures);
+      print_plugins_json (workers, failures, shadowed);
       return EXIT_OK;
     }
 
@@ -280,6 +298,18 @@ command_plugins (int    argc,
 
           g_print ("  %s\n    %s\n", gather_plugin_failure_get_path (failure),
                    gather_plugin_failure_get_error (failure)->message);
+        }
+    }
+
+  if (shadowed->len > 0)
+    {
+      g_print ("\nShadowed (not loaded: a file of the same name comes first):\n");
+      for (guint i = 0; i < shadowed->len; i++)
+        {
+          GatherShadowedPlugin *plugin = g_ptr_array_index (shadowed, i);
+
+          g_print ("  %s\n    by %s\n", gather_shadowed_plugin_get_path (plugin),
+                   gather_shadowed_plugin_get_shadowed_by (plugin));
         }
     }
 
@@ -1123,7 +1153,9 @@ static const Command commands[] = {
     "plugins", "",
     "List the workers of the loaded plugins, and plugins that failed",
     "Plugins are searched in GATHER_PLUGIN_PATH, then in\n"
-    "$XDG_DATA_HOME/libgather-1/plugins, then in " GATHER_PLUGINDIR ".",
+    "$XDG_DATA_HOME/libgather-1/plugins, then in " GATHER_PLUGINDIR "\n"
+    "(or in GATHER_PLUGIN_DIR instead). The first file of a name is used;\n"
+    "later ones are listed as shadowed.",
     plugins_entries, command_plugins,
   },
 };

@@ -15,3 +15,12 @@ bad_abi_register (GatherPluginModule *module)
 G_MODULE_EXPORT const GatherPluginDescriptor gather_bad_abi_plugin = {
   GATHER_PLUGIN_ABI_VERSION + 998, "Built for another ABI", bad_abi_register
 };
+
+/* Opening a shared object runs its constructors: the loader cannot read
+ * the ABI before. The test suite checks that this ran, and that the
+ * register function did not. */
+__attribute__((constructor)) static void
+bad_abi_constructor (void)
+{
+  g_setenv ("GATHER_TEST_BAD_ABI_CONSTRUCTED", "1", TRUE);
+}

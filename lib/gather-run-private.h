@@ -1,0 +1,40 @@
+/* gather-run-private.h
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#pragma once
+
+#include "gather-group.h"
+#include "gather-task-record-private.h"
+
+G_BEGIN_DECLS
+
+/* A group's settings, frozen when its run starts. */
+typedef struct
+{
+  GatherPolicy policy;
+  guint        quorum;
+  guint        deadline_msec;
+  guint        max_concurrent;
+  guint        grace_msec;
+} GatherRunSettings;
+
+GatherRun    *gather_run_new                   (GatherGroup             *group,
+                                                GMainContext            *context,
+                                                GatherPool              *pool,
+                                                const GatherRunSettings *settings,
+                                                GPtrArray               *records,
+                                                GCancellable            *cancellable);
+void          gather_run_free                  (GatherRun               *self);
+
+GatherPool   *gather_run_get_pool              (GatherRun               *self);
+guint         gather_run_get_n_finished        (GatherRun               *self);
+guint         gather_run_get_n_running         (GatherRun               *self);
+gboolean      gather_run_is_finished           (GatherRun               *self);
+
+GCancellable *gather_run_take_cancellable      (GatherRun               *self);
+void          gather_run_give_back_cancellable (GatherRun               *self,
+                                                GCancellable            *cancellable);
+
+G_END_DECLS

@@ -1,0 +1,453 @@
+/* gather-task-record.c: a task's state machine, and its outcome.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include "config.h"
+
+#include "gather-error.h"
+#include "gather-inbox-private.h"
+#include "gather-outcome-private.h"
+#include "gather-runner-private.h"
+#include "gather-task-record-private.h"
+
+/* See gather-task-record-private.h for the phases and who moves them. */
+
+GatherTaskRecord *
+gather_task_record_new (const GatherRunner *runner,
+                        guint               index,
+                        const char         *label,
+                        guint               timeout_msec,
+                        gpointer            func,
+                        gpointer            user_data,
+                        GDestroyNotify      user_data_destroy)
+{
+  GatherTaskRecord *record = g_new0 (GatherTaskRecord, 1);
+
+  record->runner = runner;
+  record->ref_count = 1;
+  record->state = GATHER_PHASE_QUEUED;
+  record->index = index;
+  record->label = g_strdup (label);
+  record->timeout_msec = timeout_msec;
+  record->func = func;
+  record->user_data = user_data;
+  record->user_data_destroy = user_data_destroy;
+
+  return record;
+}
+
+GatherTaskRecord *
+gather_task_record_ref (GatherTaskRecord *record)
+{
+  g_atomic_int_inc (&record->ref_count);
+  return record;
+}
+
+/* Any thread. The user's data was destroyed on the owner's context when the
+ * record was released, and so was the cancellable of a task whose
+ * cancellable may only be touched there; what is left is ours. */
+void
+gather_task_record_unref (GatherTaskRecord *record)
+{
+  if (!g_atomic_int_dec_and_test (&record->ref_count))
+    return;
+
+  g_assert (record->timeout_timer.heap_index == 0);
+  g_assert (record->grace_timer.heap_index == 0);
+  g_assert (record->user_data_destroy == NULL);
+
+  g_clear_pointer (&record->inbox, gather_inbox_unref);
+  g_clear_object (&record->cancellable);
+  g_clear_pointer (&record->result, g_variant_unref);
+  g_clear_error (&record->error);
+  g_free (record->label);
+  g_free (record);
+}
+
+/* "“label”", or "#index" for a task without a label. */
+char *
+gather_task_record_describe (guint       index,
+                             const char *label)
+{
+  if (label != NULL)
+    return g_strdup_printf ("“%s”", label);
+
+  return g_strdup_printf ("#%u", index);
+}
+
+/*
+ * gather_cancellable_is_unobserved:
+ * Whether a task's cancellable can serve another task: nobody holds a
+ * reference on it but the caller, nobody cancelled it and nothing is
+ * connected to it. Any thread, for a cancellable no other thread touches.
+ */
+guint gather_cancelled_signal;
+
+/* Called from the class_init of the types that run tasks, so that every
+ * thread that runs one sees it set. */
+void
+gather_task_record_init_once (void)
+{
+  if (gather_cancelled_signal == 0)
+    {
+      /* Signals exist once their class does. */
+      g_type_class_unref (g_type_class_ref (G_TYPE_CANCELLABLE));
+      gather_cancelled_signal = g_signal_lookup ("cancelled", G_TYPE_CANCELLABLE);
+      g_assert (gather_cancelled_signal != 0);
+    }
+}
+
+/* Timer thread: the task's own timeout expired. */
+static void
+gather_task_record_timeout_expired (gpointer data)
+{
+  GatherTaskRecord *record = data;
+
+  gather_task_record_stop (record, GATHER_STOP_TIMEOUT);
+  gather_task_record_unref (record);
+}
+
+/* Timer thread: a stopped task's grace period is over. */
+static void
+gather_task_record_grace_expired (gpointer data)
+{
+  GatherTaskRecord *record = data;
+  gint state;
+
+  gather_inbox_lock (record->inbox);
+  state = g_atomic_int_get (&record->state);
+  if (GATHER_STATE_PHASE (state) == GATHER_PHASE_STOPPED)
+    {
+      g_atomic_int_set (&record->state, GATHER_PHASE_ABANDONED | GATHER_STATE_REASON (state));
+      gather_inbox_append_locked (record->inbox, record, GATHER_EVENT_ABANDONED);
+    }
+  gather_inbox_unlock (record->inbox);
+
+  gather_task_record_unref (record);
+}
+
+/*
+ * gather_task_record_begin:
+ * Moves a queued task to RUNNING, unless the run was stopped. Called by the
+ * runner that starts the task: a pool thread, or the owner. If the task
+ * started, *@cancellable becomes the task's and is set to `NULL`;
+ * otherwise it stays the caller's. The record may be gone when this
+ * returns FALSE.
+ *
+ * Every running thread body has its timeout timer armed (at G_MAXINT64 if
+ * it has no timeout), tagged with the run's inbox: that is how a stop
+ * decided on any thread finds the bodies to cancel (gather_inbox_stop()).
+ * The stop word is read again after arming, under the order the timer lock
+ * gives: either the stop finds the timer, or this sees the stop.
+ *
+ * Returns: TRUE if the task is RUNNING and its body must run now
+ */
+gboolean
+gather_task_record_begin (GatherTaskRecord  *record,
+                          GCancellable     **cancellable,
+                          gint64             start_time)
+{
+  GatherInbox *inbox = record->inbox;
+  GatherStopReason stop;
+  gint64 when;
+
+  if (gather_inbox_get_stop (inbox) != GATHER_STOP_NONE ||
+      g_atomic_int_get (&record->state) != GATHER_PHASE_QUEUED)
+    goto skipped;
+
+  /* Published by the exchange below: whoever stops a RUNNING task finds
+   * its cancellable and its start time. */
+  record->start_time = start_time;
+  record->cancellable = *cancellable;
+
+  if (!g_atomic_int_compare_and_exchange (&record->state, GATHER_PHASE_QUEUED,
+                                          GATHER_PHASE_RUNNING))
+    {
+      record->cancellable = NULL;
+      goto skipped;
+    }
+
+  /* The task's now, whatever happens next. */
+  *cancellable = NULL;
+
+  gather_inbox_add_running (inbox, 1);
+
+  if (record->timeout_msec > 0 || record->runner->cancel_anywhere)
+    {
+      when = record->timeout_msec > 0 ? start_time + (gint64) record->timeout_msec * 1000
+                                      : G_MAXINT64;
+
+      /* The timer's reference, taken before the timer can fire. */
+      gather_task_record_ref (record);
+      if (!gather_timer_schedule (&record->timeout_timer, when,
+                                  gather_task_record_timeout_expired, record))
+        g_assert_not_reached ();
+    }
+
+  stop = gather_inbox_get_stop (inbox);
+  if (stop != GATHER_STOP_NONE && record->runner->cancel_anywhere)
+    {
+      /* Stopped between the check above and now: the body never runs, and
+       * its outcome says it never started. */
+      record->start_time = 0;
+      gather_task_record_stop (record, stop);
+      gather_task_record_finish (record, NULL, NULL, NULL);
+      return FALSE;
+    }
+
+  return TRUE;
+
+skipped:
+  /* A pool thread popped a task the run will not start: the owner drops
+   * it, if it has not yet, and releases it. */
+  if (record->dispatched)
+    gather_inbox_post (inbox, record, GATHER_EVENT_SKIPPED);
+  return FALSE;
+}
+
+/*
+ * gather_task_record_stop:
+ * Stops a running task for @reason: its outcome is recorded from the
+ * reason as soon as the owner sees the STOPPED event, whatever the body
+ * does. A task whose cancellable may be cancelled anywhere is cancelled
+ * here, on the calling thread; otherwise the owner cancels it. Any thread.
+ *
+ * Returns: TRUE if the task was running and this call stopped it
+ */
+gboolean
+gather_task_record_stop (GatherTaskRecord *record,
+                         GatherStopReason  reason)
+{
+  gboolean stopped = FALSE;
+  gint state;
+
+  gather_inbox_lock (record->inbox);
+  state = g_atomic_int_get (&record->state);
+  if (GATHER_STATE_PHASE (state) == GATHER_PHASE_RUNNING)
+    {
+      /* Every move out of RUNNING happens under this lock. */
+      g_atomic_int_set (&record->state, GATHER_PHASE_STOPPED | reason);
+      gather_inbox_append_locked (record->inbox, record, GATHER_EVENT_STOPPED);
+      stopped = TRUE;
+    }
+  gather_inbox_unlock (record->inbox);
+
+  if (stopped && record->runner->cancel_anywhere)
+    gather_task_record_cancel (record);
+
+  return stopped;
+}
+
+/*
+ * gather_task_record_cancel:
+ * Cancels a stopped task's cancellable and gives its body the grace period
+ * to return. Called once per stopped task: on the thread that stopped it,
+ * or on the owner's context for tasks whose cancellable lives there. The
+ * caller holds a reference on @record.
+ */
+void
+gather_task_record_cancel (GatherTaskRecord *record)
+{
+  g_cancellable_cancel (record->cancellable);
+
+  /* The timer's reference, taken before the timer can fire. If the body
+   * has returned meanwhile, the timer finds it SETTLED and does nothing. */
+  gather_task_record_ref (record);
+  if (!gather_timer_schedule (&record->grace_timer,
+                              g_get_monotonic_time () + (gint64) record->grace_msec * 1000,
+                              gather_task_record_grace_expired, record))
+    g_assert_not_reached ();
+}
+
+/*
+ * gather_task_record_finish:
+ * The body returned, or the operation completed, with @result (sunk,
+ * taken) or @error (taken). Any thread; called once per started task.
+ *
+ * A task nobody stopped becomes DONE and its outcome is built from @result
+ * and @error; a stopped one becomes SETTLED and they are freed unseen. The
+ * record may be gone when this returns.
+ *
+ * If @out_cancellable is given and the task was not stopped, nobody can
+ * have seen its cancellable cancelled nor touch it again: it is moved to
+ * *@out_cancellable for the caller to reuse.
+ *
+ * Returns: TRUE if the task was DONE
+ */
+gboolean
+gather_task_record_finish (GatherTaskRecord  *record,
+                           GVariant          *result,
+                           GError            *error,
+                           GCancellable     **out_cancellable)
+{
+  GatherInbox *inbox = record->inbox;
+  gboolean done;
+  gint state;
+
+  record->result = result;
+  record->error = error;
+
+  /* Nobody arms the timeout once the task left QUEUED. The grace timer is
+   * armed only after a stop: if the task is not stopped yet, leave it; if
+   * it is armed later, it finds the task SETTLED and does nothing. */
+  if (gather_timer_cancel (&record->timeout_timer))
+    gather_task_record_unref (record);
+  if (GATHER_STATE_PHASE (g_atomic_int_get (&record->state)) != GATHER_PHASE_RUNNING &&
+      gather_timer_cancel (&record->grace_timer))
+    gather_task_record_unref (record);
+
+  gather_inbox_add_running (inbox, -1);
+
+  gather_inbox_lock (inbox);
+  state = g_atomic_int_get (&record->state);
+  switch (GATHER_STATE_PHASE (state))
+    {
+    case GATHER_PHASE_RUNNING:
+      g_atomic_int_set (&record->state, GATHER_PHASE_DONE);
+      if (out_cancellable != NULL)
+        *out_cancellable = g_steal_pointer (&record->cancellable);
+      done = TRUE;
+      break;
+
+    case GATHER_PHASE_STOPPED:
+    case GATHER_PHASE_ABANDONED:
+      g_atomic_int_set (&record->state, GATHER_PHASE_SETTLED | GATHER_STATE_REASON (state));
+      done = FALSE;
+      break;
+
+    case GATHER_PHASE_QUEUED:
+    case GATHER_PHASE_DONE:
+    case GATHER_PHASE_SETTLED:
+    case GATHER_PHASE_DROPPED:
+    case GATHER_PHASE_MASK:
+    default:
+      g_assert_not_reached ();
+    }
+  gather_inbox_append_locked (inbox, record, done ? GATHER_EVENT_RETURNED
+                                                  : GATHER_EVENT_SETTLED);
+  gather_inbox_unlock (inbox);
+
+  return done;
+}
+
+/*
+ * gather_task_record_drop:
+ * Makes sure a task that has not started never does. Any thread.
+ *
+ * Returns: TRUE if the task was queued and is now DROPPED: the caller
+ *   records its outcome. FALSE if it had started (or ended) already.
+ */
+gboolean
+gather_task_record_drop (GatherTaskRecord *record,
+                         GatherStopReason  reason)
+{
+  return g_atomic_int_compare_and_exchange (&record->state, GATHER_PHASE_QUEUED,
+                                            GATHER_PHASE_DROPPED | reason);
+}
+
+/*
+ * gather_task_record_take_outcome:
+ * Builds the outcome of a task that is DONE, STOPPED, ABANDONED or
+ * DROPPED, from what its state says. Owner's context, once per task. The
+ * body's result and error are taken only from a DONE task.
+ */
+GatherOutcome *
+gather_task_record_take_outcome (GatherTaskRecord *record,
+                                 gint64            queued_time,
+                                 guint             deadline_msec,
+                                 const char       *stop_message)
+{
+  gint state = g_atomic_int_get (&record->state);
+  GatherPhase phase = GATHER_STATE_PHASE (state);
+  GatherStopReason reason = GATHER_STATE_REASON (state);
+  g_autofree char *name = NULL;
+  GatherStatus status;
+  GVariant *result = NULL;
+  GError *error = NULL;
+
+  g_assert (!record->recorded);
+  g_assert (phase == GATHER_PHASE_DONE || phase == GATHER_PHASE_STOPPED ||
+            phase == GATHER_PHASE_ABANDONED || phase == GATHER_PHASE_SETTLED ||
+            phase == GATHER_PHASE_DROPPED);
+
+  record->recorded = TRUE;
+
+  if (phase == GATHER_PHASE_DONE)
+    {
+      if (record->error != NULL)
+        {
+          status = GATHER_STATUS_ERROR;
+          error = g_steal_pointer (&record->error);
+          if (record->result != NULL)
+            g_debug ("Task %u returned both a result and an error; "
+                     "the result is dropped", record->index);
+        }
+      else if (record->result != NULL)
+        {
+          status = GATHER_STATUS_OK;
+          result = g_steal_pointer (&record->result);
+        }
+      else if (record->dropped)
+        {
+          name = gather_task_record_describe (record->index, record->label);
+          status = GATHER_STATUS_ERROR;
+          error = g_error_new (GATHER_ERROR, GATHER_ERROR_INVALID_RESULT,
+                               "Task %s was never completed: the last reference "
+                               "to its completion was dropped", name);
+        }
+      else
+        {
+          name = gather_task_record_describe (record->index, record->label);
+          status = GATHER_STATUS_ERROR;
+          error = g_error_new (GATHER_ERROR, GATHER_ERROR_INVALID_RESULT,
+                               "Task %s returned neither a result nor an error",
+                               name);
+        }
+    }
+  else
+    {
+      name = gather_task_record_describe (record->index, record->label);
+
+      switch (reason)
+        {
+        case GATHER_STOP_TIMEOUT:
+          status = GATHER_STATUS_TIMEOUT;
+          error = g_error_new (GATHER_ERROR, GATHER_ERROR_TIMED_OUT,
+                               "Task %s timed out after %u ms",
+                               name, record->timeout_msec);
+          break;
+
+        case GATHER_STOP_DEADLINE:
+          status = GATHER_STATUS_TIMEOUT;
+          error = g_error_new (GATHER_ERROR, GATHER_ERROR_DEADLINE_EXCEEDED,
+                               "Task %s did not finish before the group’s "
+                               "deadline of %u ms", name, deadline_msec);
+          break;
+
+        case GATHER_STOP_POLICY:
+          status = GATHER_STATUS_CANCELLED;
+          error = g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                               "Task %s was cancelled because %s",
+                               name, stop_message);
+          break;
+
+        case GATHER_STOP_CANCELLED:
+        case GATHER_STOP_NONE:
+        case GATHER_STOP_MASK:
+        default:
+          status = GATHER_STATUS_CANCELLED;
+          error = g_error_new (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                               "Task %s was cancelled", name);
+          break;
+        }
+    }
+
+  return gather_outcome_new (record->index,
+                             g_steal_pointer (&record->label),
+                             status, result, error,
+                             phase == GATHER_PHASE_ABANDONED,
+                             queued_time,
+                             phase != GATHER_PHASE_DROPPED ? record->start_time : 0,
+                             g_get_monotonic_time ());
+}
