@@ -849,9 +849,13 @@ start_run (Round *round,
     {
       TaskData *task = &run->tasks[i];
       g_autofree char *label = g_strdup_printf ("t%u", i);
+      g_autoptr(GError) error = NULL;
       guint index = gather_group_add_task (run->group, label, task->timeout_msec,
-                                           stress_body, task, task_destroyed);
+                                           stress_body, task, task_destroyed,
+                                           &error);
 
+      if (error != NULL)
+        g_error ("gather_group_add_task() failed: %s", error->message);
       if (index != i)
         violation (round, CHECK_ONE_OUTCOME, "group %u: task %u got index %u",
                    run->number, i, index);
