@@ -4,11 +4,15 @@
 #   ./dev.sh demo   install what is needed, build, run the seed demo with the
 #                   gather command
 #   ./dev.sh test   install what is needed, build, run every test: plain,
-#                   under valgrind memcheck, and with AddressSanitizer and
-#                   UndefinedBehaviorSanitizer; then the libFuzzer harnesses
-#                   of the gather command (built with clang in _build/fuzz),
-#                   each replaying its regression inputs and fuzzing for
-#                   GATHER_FUZZ_SECONDS (60); ends with "N passed, N failed"
+#                   under valgrind memcheck, with AddressSanitizer and
+#                   UndefinedBehaviorSanitizer, and with ThreadSanitizer;
+#                   then the libFuzzer harnesses (built with clang in
+#                   _build/fuzz), each replaying its regression inputs and
+#                   fuzzing for GATHER_FUZZ_SECONDS (60); ends with
+#                   "N passed, N failed"
+#   ./dev.sh soak [SECONDS]
+#                   the randomized stress program for SECONDS (600), plain
+#                   and under ThreadSanitizer
 #
 # Packages are installed with apt-get (after apt-get update) only when some
 # are missing, so running it again is quick. Needs root for that step.
@@ -114,6 +118,57 @@ sys.exit(1 if failed or passed == 0 else 0)
 PY
 }
 
+# ---- ThreadSanitizer and the stress soak (tests/tsan/, tests/stress/) ----
+# A third build, _build/tsan, with clang and -Db_sanitize=thread. Its tests
+# run with `meson test --setup=tsan` (tests/tsan/meson.build preloads the
+# shim that teaches TSan GLib's locks) and are counted in the summary.
+TSAN_PACKAGES=(clang libclang-rt-14-dev)
+
+tsan_build () {
+  if [ ! -f "$BUILD/tsan/build.ninja" ]; then
+    # No --werror: the gcc builds hold the warnings; clang warns about
+    # other things (unused g_autoptr variables) that nobody else sees.
+    CC=clang configure "$BUILD/tsan" -Dtests=true -Db_sanitize=thread \
+      -Db_lundef=false -Dintrospection=disabled -Dvapi=disabled -Dman=disabled
+  else
+    configure "$BUILD/tsan"
+  fi
+  ninja -C "$BUILD/tsan"
+  rm -f "$BUILD"/tsan/meson-logs/testlog*.json
+}
+
+tsan_test () {
+  run_tests "$BUILD/tsan" tsan
+  local known
+  known=$(grep -c '^race:' tests/tsan/known-races.supp || true)
+  if [ "$known" -gt 0 ]; then
+    echo "dev.sh: $known known race(s) in gather are suppressed under TSan" \
+         "(tests/tsan/known-races.supp); --setup=tsanstrict reports them"
+  fi
+}
+
+# ./dev.sh soak [SECONDS] [STRESS OPTIONS...]: the randomized stress program
+# (tests/stress/gather-stress.c) for much longer than the test suite runs
+# it: SECONDS in all (default 600), half plain, half under TSan, through
+# the same meson test and setup as ./dev.sh test. It prints its seed; a
+# failure reproduces with the same --seed (see gather-stress --help).
+soak () {
+  local seconds=${1:-600}
+  shift || true
+  local args="--seconds=$((seconds / 2)) $*"
+  install_packages "${TEST_PACKAGES[@]}" "${TSAN_PACKAGES[@]}"
+  configure "$BUILD/default" --werror -Dtests=true
+  ninja -C "$BUILD/default"
+  tsan_build
+  say "Soak: plain, $((seconds / 2)) s"
+  meson test -C "$BUILD/default" --suite stress --timeout-multiplier 0 \
+    --verbose --test-args "$args"
+  say "Soak: ThreadSanitizer, $((seconds / 2)) s"
+  meson test -C "$BUILD/tsan" --setup=tsan --suite stress --timeout-multiplier 0 \
+    --verbose --test-args "$args"
+}
+# ---- end of ThreadSanitizer and stress ----
+
 case "${1:-}" in
   demo)
     install_packages "${DEMO_PACKAGES[@]}"
@@ -131,7 +186,7 @@ case "${1:-}" in
     ;;
 
   test)
-    install_packages "${TEST_PACKAGES[@]}"
+    install_packages "${TEST_PACKAGES[@]}" "${TSAN_PACKAGES[@]}"
     configure "$BUILD/default" --werror -Dtests=true -Ddocs=true
     configure "$BUILD/sanitize" --werror -Dtests=true -Db_sanitize=address,undefined \
       -Db_lundef=false -Dintrospection=disabled -Dman=disabled
@@ -141,6 +196,8 @@ case "${1:-}" in
     run_tests "$BUILD/default" default
     run_tests "$BUILD/default" valgrind
     run_tests "$BUILD/sanitize" sanitize
+    tsan_build
+    tsan_test
     # The fuzzers: clang and libFuzzer, in a build of their own; only the
     # harnesses and what they link are built.
     CC=clang configure "$BUILD/fuzz" -Dfuzzing=true -Dtests=true \
@@ -156,11 +213,17 @@ case "${1:-}" in
     summarize "$BUILD/default/meson-logs/testlog-default.json" \
               "$BUILD/default/meson-logs/testlog-valgrind.json" \
               "$BUILD/sanitize/meson-logs/testlog-sanitize.json" \
+              "$BUILD/tsan/meson-logs/testlog-tsan.json" \
               "$BUILD/fuzz/meson-logs/testlog.json"
     ;;
 
+  soak)
+    shift
+    soak "$@"
+    ;;
+
   *)
-    echo "usage: $0 demo|test" >&2
+    echo "usage: $0 demo|test|soak [SECONDS]" >&2
     exit 2
     ;;
 esac

@@ -6,7 +6,7 @@
 
 #include <libgather.h>
 
-static void
+G_GNUC_NORETURN static void
 bad_abi_register (GatherPluginModule *module)
 {
   g_error ("The register function of a plugin with the wrong ABI ran");
