@@ -139,12 +139,6 @@ tsan_build () {
 
 tsan_test () {
   run_tests "$BUILD/tsan" tsan
-  local known
-  known=$(grep -c '^race:' tests/tsan/known-races.supp || true)
-  if [ "$known" -gt 0 ]; then
-    echo "dev.sh: $known known race(s) in gather are suppressed under TSan" \
-         "(tests/tsan/known-races.supp); --setup=tsanstrict reports them"
-  fi
 }
 
 # ./dev.sh soak [SECONDS] [STRESS OPTIONS...]: the randomized stress program
