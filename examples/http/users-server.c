@@ -193,5 +193,10 @@ main (int   argc,
                              on_stdin_closed, loop);
   g_main_loop_run (loop);
 
+  /* Close the connections still open, and free what they hold. */
+  soup_server_disconnect (server);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+
   return 0;
 }
