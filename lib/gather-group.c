@@ -758,6 +758,31 @@ gather_group_add_record (GatherGroup      *self,
   return record->index;
 }
 
+/* A task of @runner's kind whose body is @func. If it cannot be added,
+ * @user_data is destroyed at once. */
+static guint
+gather_group_add_func_task (GatherGroup        *self,
+                            const GatherRunner *runner,
+                            const char         *label,
+                            guint               timeout_msec,
+                            gpointer            func,
+                            gpointer            user_data,
+                            GDestroyNotify      user_data_destroy,
+                            GError            **error)
+{
+  if (!gather_group_can_add (self, error))
+    {
+      if (user_data_destroy != NULL)
+        user_data_destroy (user_data);
+      return G_MAXUINT;
+    }
+
+  return gather_group_add_record (self,
+                                  gather_task_record_new (runner, self->n_tasks, label,
+                                                          timeout_msec, func, user_data,
+                                                          user_data_destroy));
+}
+
 /**
  * gather_group_add_task:
  * @self: a [class@Gather.Group]
@@ -802,17 +827,8 @@ gather_group_add_task (GatherGroup     *self,
   g_return_val_if_fail (func != NULL, G_MAXUINT);
   g_return_val_if_fail (error == NULL || *error == NULL, G_MAXUINT);
 
-  if (!gather_group_can_add (self, error))
-    {
-      if (user_data_destroy != NULL)
-        user_data_destroy (user_data);
-      return G_MAXUINT;
-    }
-
-  return gather_group_add_record (self,
-                                  gather_task_record_new (&gather_thread_runner, self->n_tasks,
-                                                          label, timeout_msec, func,
-                                                          user_data, user_data_destroy));
+  return gather_group_add_func_task (self, &gather_thread_runner, label, timeout_msec,
+                                     func, user_data, user_data_destroy, error);
 }
 
 /**
@@ -873,17 +889,8 @@ gather_group_add_async_task (GatherGroup          *self,
   g_return_val_if_fail (func != NULL, G_MAXUINT);
   g_return_val_if_fail (error == NULL || *error == NULL, G_MAXUINT);
 
-  if (!gather_group_can_add (self, error))
-    {
-      if (user_data_destroy != NULL)
-        user_data_destroy (user_data);
-      return G_MAXUINT;
-    }
-
-  return gather_group_add_record (self,
-                                  gather_task_record_new (&gather_async_runner, self->n_tasks,
-                                                          label, timeout_msec, func,
-                                                          user_data, user_data_destroy));
+  return gather_group_add_func_task (self, &gather_async_runner, label, timeout_msec,
+                                     func, user_data, user_data_destroy, error);
 }
 
 /**
