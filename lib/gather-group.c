@@ -130,6 +130,7 @@ struct _GatherGroup
   gboolean          open;              /* until the run starts; then the
                                         * run's */
   gboolean          has_priorities;    /* a task's priority was set */
+  gboolean          ran_open;          /* it was open when the run started */
 
   GPtrArray        *records;           /* GatherTaskRecord, until the run
                                         * takes them */
@@ -312,6 +313,8 @@ gather_group_create_task (GatherGroup *self,
   task = gather_task_new (self, index, record->runner->kind, record->label,
                           record->priority, record->retry);
   gather_task_clear_pending (task);
+  /* Its start is to be seen: see gather_task_record_begin(). */
+  g_atomic_int_set (&record->watched, TRUE);
 
   return task;
 }
@@ -905,7 +908,7 @@ gather_group_can_add (GatherGroup  *self,
   if (self->run != NULL && !gather_run_is_open (self->run))
     {
       g_set_error_literal (error, GATHER_ERROR, GATHER_ERROR_ALREADY_STARTED,
-                           self->open
+                           self->ran_open
                              ? "Tasks cannot be added to a group that was closed, or whose run was stopped"
                              : "Tasks cannot be added to a group that has started running, "
                                "unless the group is open (see GatherGroup:open)");
@@ -1205,6 +1208,7 @@ gather_group_run_async (GatherGroup         *self,
   settings.grace_msec = self->grace_msec;
   settings.retry = self->retry_policy;
   settings.open = self->open;
+  self->ran_open = self->open;
   settings.has_priorities = self->has_priorities;
 
   self->run_task = g_steal_pointer (&task);

@@ -108,6 +108,7 @@ struct _GatherRun
   gboolean           swept;           /* the stop was applied to every task */
   gboolean           finished;
   gboolean           open;            /* tasks may still be added */
+  gboolean           notify_closed;   /* a stop closed the group */
 
   GArray            *ready;           /* QueueEntry heap; NULL until needed */
   GArray            *waiting;         /* QueueEntry heap; NULL until needed */
@@ -527,11 +528,12 @@ gather_run_sweep (GatherRun        *self,
 {
   self->swept = TRUE;
 
-  /* A stopped run takes no more tasks. */
+  /* A stopped run takes no more tasks; the group says so with the other
+   * notifications. */
   if (self->open)
     {
       self->open = FALSE;
-      gather_group_notify_closed (self->group);
+      self->notify_closed = TRUE;
     }
 
   for (guint i = 0; i < self->records->len; i++)
@@ -809,6 +811,12 @@ gather_run_dispatch (gpointer user_data)
       self->n_notified = self->n_finished;
       self->n_running_notified = n_running;
       gather_inbox_watch_running (self->inbox, gather_group_watches_n_running (self->group));
+    }
+
+  if (self->notify_closed)
+    {
+      self->notify_closed = FALSE;
+      gather_group_notify_closed (self->group);
     }
 
   if (!self->finished && !self->open && self->n_finished == self->records->len)

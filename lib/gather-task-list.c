@@ -39,6 +39,14 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (GatherTaskList, gather_task_list, G_TYPE_OBJECT,
 
 static guint items_changed_signal;
 
+/* Tasks nobody asked for are NULL. */
+static void
+unref_task (gpointer task)
+{
+  if (task != NULL)
+    g_object_unref (task);
+}
+
 static GType
 gather_task_list_get_item_type (GListModel *model)
 {
@@ -62,7 +70,7 @@ gather_task_list_get_item (GListModel *model,
     return NULL;
 
   if (self->tasks == NULL)
-    self->tasks = g_ptr_array_new_with_free_func (g_object_unref);
+    self->tasks = g_ptr_array_new_with_free_func (unref_task);
   if (self->tasks->len < self->n_items)
     g_ptr_array_set_size (self->tasks, self->n_items);
 
