@@ -15,6 +15,10 @@
 #include "gather-task-list-private.h"
 #include "gather-task-private.h"
 
+#if HAVE_SYSPROF
+# include <sysprof-capture.h>
+#endif
+
 /* How many thread tasks of a group without a concurrency limit are pushed
  * to the pool (to wait in its queue) at once. Tasks beyond it cost only
  * their record (see the memory figures in the benchmark); the run tops the
@@ -453,6 +457,33 @@ gather_run_schedule_retry (GatherRun        *self,
 }
 
 /*
+ * With -Dsysprof=enabled, each attempt that ran is a mark in sysprof's
+ * "gather" group, from its start to its outcome (its stop, for a stopped
+ * one), named after the task, saying how it ended. Marks cost nothing
+ * worth measuring when no profiler is attached.
+ */
+static inline void
+gather_run_mark (GatherTaskRecord *record,
+                 GatherOutcome    *outcome)
+{
+#if HAVE_SYSPROF
+  static const char *status_names[] = { "ok", "error", "timeout", "cancelled" };
+  gint64 start = record->start_time;
+  const char *label = gather_outcome_get_label (outcome);
+  g_autofree char *name = NULL;
+
+  if (start == 0 || GATHER_STATE_PHASE (g_atomic_int_get (&record->state)) == GATHER_PHASE_DROPPED)
+    return;
+
+  name = label != NULL ? NULL : g_strdup_printf ("task %u", record->index);
+  sysprof_collector_mark_printf (start * 1000, (g_get_monotonic_time () - start) * 1000,
+                                 "gather", label != NULL ? label : name,
+                                 "%s, attempt %u", status_names[gather_outcome_get_status (outcome)],
+                                 record->attempt);
+#endif
+}
+
+/*
  * Records the outcome of @record, and applies the policy's verdict at
  * once: a stop takes effect before task-finished is emitted for this
  * outcome, so no handler can delay it. An attempt the retry policy retries
@@ -480,6 +511,7 @@ gather_run_record (GatherRun        *self,
                                              self->settings.deadline_msec,
                                              self->stop_message,
                                              state != NULL ? &info : NULL);
+  gather_run_mark (record, outcome);
 
   if (G_UNLIKELY (record->retry != NULL || self->settings.retry != NULL) &&
       gather_run_should_retry (self, record, outcome))
