@@ -971,7 +971,7 @@ print_model (void)
   g_autofree double *plain = g_new (double, repeat);
   g_autofree double *model = g_new (double, repeat);
   g_autofree double *ratio = g_new (double, repeat);
-  double plain_median, model_median;
+  double plain_median, model_median, ratio_median;
 
   print_load ("model");
   g_print ("\n## Task model overhead (ns per task, N = %u, median and range of %u interleaved runs;\n"
@@ -984,13 +984,15 @@ print_model (void)
       ratio[r] = model[r] / plain[r];
     }
 
-  plain_median = median (plain, repeat);   /* sorts */
+  /* median() sorts: take each before reading its range. */
+  plain_median = median (plain, repeat);
   model_median = median (model, repeat);
+  ratio_median = median (ratio, repeat);
   g_print ("| variant | median | range |\n|---|---|---|\n");
   g_print ("| gather, no model | %.0f | %.0f–%.0f |\n", plain_median, plain[0], plain[repeat - 1]);
   g_print ("| gather, model asked for, nothing connected | %.0f | %.0f–%.0f |\n",
            model_median, model[0], model[repeat - 1]);
-  g_print ("| ratio, run by run | %.3f | %.3f–%.3f |\n", median (ratio, repeat), ratio[0], ratio[repeat - 1]);
+  g_print ("| ratio, run by run | %.3f | %.3f–%.3f |\n", ratio_median, ratio[0], ratio[repeat - 1]);
 }
 
 int
