@@ -890,29 +890,32 @@ static gboolean
 gather_group_can_add (GatherGroup  *self,
                       GError      **error)
 {
-  if (self->run != NULL && !gather_group_is_thread_default (self))
+  if (self->run != NULL)
     {
-      g_set_error_literal (error, GATHER_ERROR, GATHER_ERROR_FAILED,
-                           "Tasks can be added to a running group only from the thread "
-                           "whose thread-default main context the group belongs to");
-      return FALSE;
-    }
+      if (!gather_group_is_thread_default (self))
+        {
+          g_set_error_literal (error, GATHER_ERROR, GATHER_ERROR_FAILED,
+                               "Tasks can be added to a running group only from the thread "
+                               "whose thread-default main context the group belongs to");
+          return FALSE;
+        }
 
-  if (self->run != NULL && gather_run_is_finished (self->run))
-    {
-      g_set_error_literal (error, GATHER_ERROR, GATHER_ERROR_ALREADY_STARTED,
-                           "Tasks cannot be added to a group that has already run; a group runs once");
-      return FALSE;
-    }
+      if (gather_run_is_finished (self->run))
+        {
+          g_set_error_literal (error, GATHER_ERROR, GATHER_ERROR_ALREADY_STARTED,
+                               "Tasks cannot be added to a group that has already run; a group runs once");
+          return FALSE;
+        }
 
-  if (self->run != NULL && !gather_run_is_open (self->run))
-    {
-      g_set_error_literal (error, GATHER_ERROR, GATHER_ERROR_ALREADY_STARTED,
-                           self->ran_open
-                             ? "Tasks cannot be added to a group that was closed, or whose run was stopped"
-                             : "Tasks cannot be added to a group that has started running, "
-                               "unless the group is open (see GatherGroup:open)");
-      return FALSE;
+      if (!gather_run_is_open (self->run))
+        {
+          g_set_error_literal (error, GATHER_ERROR, GATHER_ERROR_ALREADY_STARTED,
+                               self->ran_open
+                                 ? "Tasks cannot be added to a group that was closed, or whose run was stopped"
+                                 : "Tasks cannot be added to a group that has started running, "
+                                   "unless the group is open (see GatherGroup:open)");
+          return FALSE;
+        }
     }
 
   if (self->n_tasks >= G_MAXUINT - 1)
@@ -1769,7 +1772,11 @@ gather_group_get_tasks (GatherGroup *self)
   g_return_val_if_fail (GATHER_IS_GROUP (self), NULL);
 
   if (self->task_list == NULL)
-    self->task_list = gather_task_list_new (self, self->n_tasks);
+    {
+      self->task_list = gather_task_list_new (self, self->n_tasks);
+      if (self->run != NULL)
+        gather_run_set_task_list (self->run, self->task_list);
+    }
 
   return G_LIST_MODEL (self->task_list);
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "gather-group.h"
+#include "gather-task-list-private.h"
 #include "gather-task-record-private.h"
 
 G_BEGIN_DECLS
@@ -39,6 +40,8 @@ gboolean      gather_run_is_finished           (GatherRun               *self);
 void          gather_run_add                   (GatherRun               *self,
                                                 GatherTaskRecord        *record);
 void          gather_run_close                 (GatherRun               *self);
+void          gather_run_set_task_list         (GatherRun               *self,
+                                                GatherTaskList          *list);
 gboolean      gather_run_is_open               (GatherRun               *self);
 GatherTaskRecord *gather_run_get_record        (GatherRun               *self,
                                                 guint                    index);

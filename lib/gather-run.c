@@ -119,6 +119,8 @@ struct _GatherRun
   GHashTable        *retries;         /* index → RetryState; NULL until needed */
   GatherTimer        retry_timer;     /* the first due retry; holds an inbox
                                        * reference while armed */
+  GatherTaskList    *list;            /* the group's model, once it has one;
+                                       * the group's, which outlives the run */
 };
 
 /* ---- Queues ---- */
@@ -193,9 +195,7 @@ static inline GatherTask *
 gather_run_peek_task (GatherRun *self,
                       guint      index)
 {
-  GatherTaskList *list = gather_group_peek_task_list (self->group);
-
-  return list != NULL ? gather_task_list_peek (list, index) : NULL;
+  return self->list != NULL ? gather_task_list_peek (self->list, index) : NULL;
 }
 
 static inline void
@@ -204,7 +204,7 @@ gather_run_task_changed (GatherRun  *self,
                          gboolean    queue)
 {
   if (queue)
-    gather_task_list_queue (gather_group_peek_task_list (self->group), task);
+    gather_task_list_queue (self->list, task);
 }
 
 /* Timer thread: a retry is due; the owner moves it on. */
@@ -787,7 +787,6 @@ gather_run_dispatch (gpointer user_data)
   GatherRun *self = user_data;
   GatherInboxFlags flags;
   GatherStopReason stop;
-  GatherTaskList *list;
   GArray *events;
   guint n_running;
 
@@ -823,9 +822,8 @@ gather_run_dispatch (gpointer user_data)
 
   /* Signals last: handlers see every count up to date. The tasks' own
    * notifications first, then task-finished, then the group's. */
-  list = gather_group_peek_task_list (self->group);
-  if (list != NULL)
-    gather_task_list_flush (list);
+  if (self->list != NULL)
+    gather_task_list_flush (self->list);
 
   if (!self->finished && self->to_emit->len > 0)
     {
@@ -915,6 +913,7 @@ gather_run_new (GatherGroup             *group,
   if (settings->retry != NULL)
     g_object_ref (settings->retry);
   self->open = settings->open;
+  self->list = gather_group_peek_task_list (group);
   self->records = records;
   self->n_live = records->len;
   self->queued_time = g_get_monotonic_time ();
@@ -1052,6 +1051,14 @@ gather_run_add (GatherRun        *self,
     queue_push (&self->ready, -(gint64) record->priority, record->index);
 
   gather_inbox_post_flags (self->inbox, GATHER_INBOX_START);
+}
+
+/* Owner's context: the group created its model. */
+void
+gather_run_set_task_list (GatherRun      *self,
+                          GatherTaskList *list)
+{
+  self->list = list;
 }
 
 /* Owner's context: no more tasks come; finish once they all have an

@@ -124,8 +124,8 @@ test_priority_late (void)
   /* A watched task wakes the owner when it starts. */
   g_signal_connect (gather_group_get_task (group, 0), "notify::state", G_CALLBACK (set_flag_if_running), &started);
   gather_group_run_async (group, NULL, test_save_result, &result);
+  /* Started: it holds the only slot (its body may not have run yet). */
   g_assert_true (test_iterate_until (&started, 5000));
-  g_assert_cmpint (g_atomic_int_get (&sequence), ==, 1);
 
   for (guint i = 1; i < G_N_ELEMENTS (priorities); i++)
     {
