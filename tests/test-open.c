@@ -76,6 +76,21 @@ crawl_on_task_finished (GatherGroup   *group,
 }
 
 static void
+count_items_changed (GListModel *model,
+                     guint       position,
+                     guint       removed,
+                     guint       added,
+                     gpointer    user_data)
+{
+  guint *n_items = user_data;
+
+  /* Appended, one at a time, in order. */
+  g_assert_cmpuint (position, ==, *n_items);
+  g_assert_cmpuint (removed, ==, 0);
+  *n_items += added;
+}
+
+static void
 crawl (gboolean async,
        guint    max_concurrent)
 {
@@ -84,11 +99,13 @@ crawl (gboolean async,
   g_autoptr(GPtrArray) outcomes = NULL;
   g_autoptr(GError) error = NULL;
   Crawl crawl = { group, 0, 0, async, g_hash_table_new (NULL, NULL), { 0 } };
+  guint n_items = 0;
 
   gather_group_set_pool (group, pool);
   gather_group_set_open (group, TRUE);
   gather_group_set_max_concurrent (group, max_concurrent);
   g_signal_connect (group, "task-finished", G_CALLBACK (crawl_on_task_finished), &crawl);
+  g_signal_connect (gather_group_get_tasks (group), "items-changed", G_CALLBACK (count_items_changed), &n_items);
 
   crawl_add (&crawl, 0);
   outcomes = test_run_and_wait (group, NULL, 60000, &error);
@@ -101,6 +118,7 @@ crawl (gboolean async,
   g_assert_cmpfloat (gather_group_get_fraction (group), ==, 1.0);
   g_assert_false (gather_group_get_open (group));
   g_assert_cmpuint (g_list_model_get_n_items (gather_group_get_tasks (group)), ==, CRAWL_PAGES);
+  g_assert_cmpuint (n_items, ==, CRAWL_PAGES);
 
   for (guint i = 0; i < outcomes->len; i++)
     {
@@ -330,6 +348,50 @@ test_open_deadline_and_policy (void)
     }
 }
 
+static void
+add_failing_and_slow (GatherGroup   *group,
+                      GatherOutcome *outcome,
+                      gpointer       user_data)
+{
+  TestTask *failing, *slow;
+
+  if (gather_outcome_get_index (outcome) != 0)
+    return;
+
+  slow = test_task_new ();
+  slow->sleep_msec = 60000;
+  test_add (group, "late slow", 0, slow);
+  failing = test_task_new ();
+  failing->value = NULL;
+  failing->sleep_msec = 20;
+  test_add (group, "late failing", 0, failing);
+}
+
+static void
+test_open_policy (void)
+{
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("The policy judges tasks added late: a late failure stops a late slow "
+                  "task under FIRST_ERROR, and closes the group");
+
+  gather_group_set_open (group, TRUE);
+  gather_group_set_policy (group, GATHER_POLICY_FIRST_ERROR);
+  g_signal_connect (group, "task-finished", G_CALLBACK (add_failing_and_slow), NULL);
+  test_add (group, "first", 0, test_task_new ());
+
+  outcomes = test_run_and_wait (group, NULL, 10000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (outcomes->len, ==, 3);
+  g_assert_cmpint (gather_outcome_get_status (g_ptr_array_index (outcomes, 0)), ==, GATHER_STATUS_OK);
+  g_assert_cmpint (gather_outcome_get_status (g_ptr_array_index (outcomes, 1)), ==, GATHER_STATUS_CANCELLED);
+  test_assert_message_has (gather_outcome_get_error (g_ptr_array_index (outcomes, 1)), "“late failing” failed");
+  g_assert_cmpint (gather_outcome_get_status (g_ptr_array_index (outcomes, 2)), ==, GATHER_STATUS_ERROR);
+  g_assert_false (gather_group_get_open (group));
+}
+
 typedef struct
 {
   GCancellable *cancellable;
@@ -419,6 +481,7 @@ main (int   argc,
   g_test_add_func ("/gather/open/counts-late-tasks", test_open_counts_late_tasks);
   g_test_add_func ("/gather/open/deadline", test_open_deadline_and_policy);
   g_test_add_func ("/gather/open/stop-closes", test_open_stop_closes);
+  g_test_add_func ("/gather/open/policy", test_open_policy);
 
   return g_test_run ();
 }
