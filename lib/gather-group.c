@@ -104,6 +104,16 @@
  * [signal@Gather.Group::finished] comes last, once every task has an
  * outcome.
  *
+ * ## Tasks as objects, tasks added late, retries, priorities
+ *
+ * [property@Gather.Group:tasks] is a [iface@Gio.ListModel] of
+ * [class@Gather.Task]: one live object per task, for a `GtkColumnView` or
+ * any code that wants a task's state as it changes. An
+ * [property@Gather.Group:open] group takes tasks while it runs, and
+ * finishes once closed. A [class@Gather.RetryPolicy] tries failed attempts
+ * again, and a task's [property@Gather.Task:priority] decides which queued
+ * task starts first.
+ *
  * A group runs once.
  *
  * Since: 1.0
@@ -963,7 +973,9 @@ gather_group_add_record (GatherGroup      *self,
  *
  * Adds a task whose body runs on a thread of the group's
  * [class@Gather.Pool], for blocking or CPU-bound work. Tasks start in the
- * order they are added, as threads become free.
+ * order they are added (higher [property@Gather.Task:priority] first), as
+ * threads become free. An [property@Gather.Group:open] group also takes
+ * tasks while it runs.
  *
  * @func runs on another thread, so it must not touch objects of the main
  * context, and it should return soon after its cancellable is cancelled
