@@ -31,8 +31,8 @@ static GOptionEntry entries[] = {
   { "python-max-exponent", 0, 0, G_OPTION_ARG_INT, &opt_python_max_exponent, "Largest N for asyncio (default 5)", "E" },
   { "lateness-tasks", 0, 0, G_OPTION_ARG_INT, &opt_lateness_tasks, "Concurrent timed tasks (default 10000)", "N" },
   { "quick", 'q', 0, G_OPTION_ARG_NONE, &opt_quick, "Small sizes, one run: checks the program works", NULL },
-  { "sections", 's', 0, G_OPTION_ARG_STRING, &opt_sections, "Which tables to print: speed, async, lateness, memory, storm (default: all but storm)", "LIST" },
-  { "only", 0, 0, G_OPTION_ARG_STRING, &opt_only, "Time one variant at N = 10^E and exit, for profiling: gather, batched, idle, gtask, async or naive", "NAME" },
+  { "sections", 's', 0, G_OPTION_ARG_STRING, &opt_sections, "Which tables to print: speed, async, lateness, memory, model, storm (default: all but storm)", "LIST" },
+  { "only", 0, 0, G_OPTION_ARG_STRING, &opt_only, "Time one variant at N = 10^E and exit, for profiling: gather, gather-model, batched, idle, gtask, async or naive", "NAME" },
   { "memory-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opt_memory_child, NULL, NULL },
   { "memory-n", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &opt_memory_n, NULL, NULL },
   { NULL }
@@ -324,6 +324,26 @@ measure_gather (guint n)
   /* Every task has its own timeout; none fires. */
   for (guint i = 0; i < n; i++)
     gather_group_add_task (group, NULL, 60000, gather_trivial, GUINT_TO_POINTER (i), NULL, NULL);
+  gather_group_run_async (group, NULL, gather_done, NULL);
+  run_until (&counter.done);
+
+  g_assert (counter.sum == (guint64) n * (n - 1) / 2);
+  return (g_get_monotonic_time () - start) * 1000.0 / n;
+}
+
+/* The same run with the group's task model asked for, nothing connected to
+ * it: what an application pays for having the model around. */
+static double
+measure_gather_model (guint n)
+{
+  gint64 start = g_get_monotonic_time ();
+  g_autoptr(GatherGroup) group = gather_group_new ();
+
+  counter = (Counter) { 0, n, FALSE, 0 };
+  g_assert (g_list_model_get_n_items (gather_group_get_tasks (group)) == 0);
+  for (guint i = 0; i < n; i++)
+    gather_group_add_task (group, NULL, 60000, gather_trivial, GUINT_TO_POINTER (i), NULL, NULL);
+  g_assert (g_list_model_get_n_items (gather_group_get_tasks (group)) == n);
   gather_group_run_async (group, NULL, gather_done, NULL);
   run_until (&counter.done);
 
@@ -1250,6 +1270,45 @@ print_memory (guint n)
   g_print ("\n");
 }
 
+/* ---- The task model ----
+ *
+ * A group whose task model (gather_group_get_tasks()) exists but has
+ * nothing connected, against the same run without it, interleaved. The
+ * frame-to-frame gaps with a GtkColumnView attached are measured by
+ * model-frames.js, under Xvfb (see its header).
+ */
+static void
+print_model (void)
+{
+  guint repeat = MAX (opt_repeat, 5);
+  guint n = opt_quick ? 10000 : 100000;
+  g_autofree double *plain = g_new (double, repeat);
+  g_autofree double *model = g_new (double, repeat);
+  g_autofree double *ratio = g_new (double, repeat);
+  double plain_median, model_median, ratio_median;
+
+  print_load ("model");
+  g_print ("\n## Task model overhead (ns per task, N = %u, median and range of %u interleaved runs;\n"
+           "##   trivial thread bodies; the model asked for, nothing connected to it)\n\n", n, repeat);
+
+  for (guint r = 0; r < repeat; r++)
+    {
+      plain[r] = measure_gather (n);
+      model[r] = measure_gather_model (n);
+      ratio[r] = model[r] / plain[r];
+    }
+
+  /* median() sorts: take each before reading its range. */
+  plain_median = median (plain, repeat);
+  model_median = median (model, repeat);
+  ratio_median = median (ratio, repeat);
+  g_print ("| variant | median | range |\n|---|---|---|\n");
+  g_print ("| gather, no model | %.0f | %.0f–%.0f |\n", plain_median, plain[0], plain[repeat - 1]);
+  g_print ("| gather, model asked for, nothing connected | %.0f | %.0f–%.0f |\n",
+           model_median, model[0], model[repeat - 1]);
+  g_print ("| ratio, run by run | %.3f | %.3f–%.3f |\n", ratio_median, ratio[0], ratio[repeat - 1]);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1276,7 +1335,8 @@ main (int   argc,
   if (opt_only != NULL)
     {
       static const struct { const char *name; Measure measure; } variants[] = {
-        { "gather", measure_gather }, { "batched", measure_pool_batched },
+        { "gather", measure_gather }, { "gather-model", measure_gather_model },
+        { "batched", measure_pool_batched },
         { "idle", measure_pool_idle }, { "gtask", measure_gtask },
         { "async", measure_async }, { "naive", measure_naive },
       };
@@ -1308,7 +1368,7 @@ main (int   argc,
            g_get_num_processors ());
 
   {
-    g_auto(GStrv) sections = g_strsplit (opt_sections ? opt_sections : "speed,async,lateness,memory", ",", -1);
+    g_auto(GStrv) sections = g_strsplit (opt_sections ? opt_sections : "speed,async,lateness,memory,model", ",", -1);
 
     if (g_strv_contains ((const char * const *) sections, "speed"))
       print_speed ();
@@ -1320,6 +1380,8 @@ main (int   argc,
       print_lateness ();
     if (g_strv_contains ((const char * const *) sections, "memory"))
       print_memory (opt_quick ? 10000 : 100000);
+    if (g_strv_contains ((const char * const *) sections, "model"))
+      print_model ();
   }
 
   return 0;

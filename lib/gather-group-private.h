@@ -7,6 +7,7 @@
 #pragma once
 
 #include "gather-group.h"
+#include "gather-task-list-private.h"
 
 G_BEGIN_DECLS
 
@@ -19,5 +20,17 @@ gboolean gather_group_watches_n_running  (GatherGroup   *self);
 gboolean gather_group_watches_task_finished (GatherGroup *self);
 void     gather_group_complete           (GatherGroup   *self,
                                           GPtrArray     *outcomes);
+void     gather_group_notify_closed      (GatherGroup   *self);
+
+/* The task model (gather-task-list.c, gather-task.c). */
+GatherTaskList *gather_group_peek_task_list        (GatherGroup       *self);
+GatherTask     *gather_group_create_task           (GatherGroup       *self,
+                                                    guint              index);
+void            gather_group_set_task_priority     (GatherGroup       *self,
+                                                    guint              index,
+                                                    gint               priority);
+void            gather_group_set_task_retry_policy (GatherGroup       *self,
+                                                    guint              index,
+                                                    GatherRetryPolicy *policy);
 
 G_END_DECLS

@@ -12,6 +12,8 @@
 #include "gather-pool.h"
 #include "gather-run-private.h"
 #include "gather-runner-private.h"
+#include "gather-task-list-private.h"
+#include "gather-task-private.h"
 #include "gather-worker-private.h"
 
 #define DEFAULT_GRACE_MSEC 100
@@ -102,6 +104,16 @@
  * [signal@Gather.Group::finished] comes last, once every task has an
  * outcome.
  *
+ * ## Tasks as objects, tasks added late, retries, priorities
+ *
+ * [property@Gather.Group:tasks] is a [iface@Gio.ListModel] of
+ * [class@Gather.Task]: one live object per task, for a `GtkColumnView` or
+ * any code that wants a task's state as it changes. An
+ * [property@Gather.Group:open] group takes tasks while it runs, and
+ * finishes once closed. A [class@Gather.RetryPolicy] tries failed attempts
+ * again, and a task's [property@Gather.Task:priority] decides which queued
+ * task starts first.
+ *
  * A group runs once.
  *
  * Since: 1.0
@@ -124,10 +136,16 @@ struct _GatherGroup
   guint             deadline_msec;
   guint             max_concurrent;
   guint             grace_msec;
+  GatherRetryPolicy *retry_policy;     /* NULL: no retries */
+  gboolean          open;              /* until the run starts; then the
+                                        * run's */
+  gboolean          has_priorities;    /* a task's priority was set */
+  gboolean          ran_open;          /* it was open when the run started */
 
   GPtrArray        *records;           /* GatherTaskRecord, until the run
                                         * takes them */
   guint             n_tasks;
+  GatherTaskList   *task_list;         /* owned; NULL until asked for */
   GatherRun        *run;               /* from run_async() on */
   GTask            *run_task;          /* while running */
 };
@@ -145,6 +163,9 @@ enum {
   PROP_N_FINISHED,
   PROP_FRACTION,
   PROP_N_RUNNING,
+  PROP_TASKS,
+  PROP_OPEN,
+  PROP_RETRY_POLICY,
   N_PROPS
 };
 
@@ -272,6 +293,71 @@ gather_group_complete (GatherGroup *self,
   g_task_return_pointer (task, copy, (GDestroyNotify) g_ptr_array_unref);
 }
 
+/* The run stopped, which closes the group. */
+void
+gather_group_notify_closed (GatherGroup *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OPEN]);
+}
+
+GatherTaskList *
+gather_group_peek_task_list (GatherGroup *self)
+{
+  return self->task_list;
+}
+
+/* For the model: a task object for @index, from its state now. */
+GatherTask *
+gather_group_create_task (GatherGroup *self,
+                          guint        index)
+{
+  GatherTaskRecord *record;
+  GatherTask *task;
+
+  g_assert (index < self->n_tasks);
+
+  if (self->run != NULL)
+    return gather_run_create_task (self->run, index);
+
+  record = g_ptr_array_index (self->records, index);
+  task = gather_task_new (self, index, record->runner->kind, record->label,
+                          record->priority, record->retry);
+  gather_task_clear_pending (task);
+  /* Its start is to be seen: see gather_task_record_begin(). */
+  g_atomic_int_set (&record->watched, TRUE);
+
+  return task;
+}
+
+void
+gather_group_set_task_priority (GatherGroup *self,
+                                guint        index,
+                                gint         priority)
+{
+  GatherTaskRecord *record;
+
+  if (self->run != NULL)
+    {
+      gather_run_set_priority (self->run, index, priority);
+      return;
+    }
+
+  record = g_ptr_array_index (self->records, index);
+  record->priority = priority;
+  self->has_priorities = TRUE;
+}
+
+void
+gather_group_set_task_retry_policy (GatherGroup       *self,
+                                    guint              index,
+                                    GatherRetryPolicy *policy)
+{
+  if (self->run != NULL)
+    gather_run_set_retry_policy (self->run, index, policy);
+  else
+    g_set_object (&((GatherTaskRecord *) g_ptr_array_index (self->records, index))->retry, policy);
+}
+
 /* ---- GObject ---- */
 
 typedef struct
@@ -300,6 +386,13 @@ gather_group_finalize (GObject *object)
 {
   GatherGroup *self = (GatherGroup *)object;
   g_autoptr(GArray) destroys = NULL;
+
+  /* A model somebody else keeps gets every task, as it is now. */
+  if (self->task_list != NULL)
+    {
+      gather_task_list_detach (self->task_list);
+      g_clear_object (&self->task_list);
+    }
 
   /* A run holds a reference until every record is released; what is left
    * here are tasks that never ran. */
@@ -344,6 +437,7 @@ gather_group_finalize (GObject *object)
   g_clear_pointer (&self->records, g_ptr_array_unref);
   g_clear_object (&self->pool);
   g_clear_object (&self->registry);
+  g_clear_object (&self->retry_policy);
   g_clear_pointer (&self->context, g_main_context_unref);
   g_clear_pointer (&self->creator, g_thread_unref);
 
@@ -404,6 +498,18 @@ gather_group_get_property (GObject    *object,
       g_value_set_uint (value, gather_group_get_n_running (self));
       break;
 
+    case PROP_TASKS:
+      g_value_set_object (value, gather_group_get_tasks (self));
+      break;
+
+    case PROP_OPEN:
+      g_value_set_boolean (value, gather_group_get_open (self));
+      break;
+
+    case PROP_RETRY_POLICY:
+      g_value_set_object (value, self->retry_policy);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -445,6 +551,14 @@ gather_group_set_property (GObject      *object,
 
     case PROP_GRACE_PERIOD:
       gather_group_set_grace_period (self, g_value_get_uint (value));
+      break;
+
+    case PROP_OPEN:
+      gather_group_set_open (self, g_value_get_boolean (value));
+      break;
+
+    case PROP_RETRY_POLICY:
+      gather_group_set_retry_policy (self, g_value_get_object (value));
       break;
 
     default:
@@ -645,6 +759,67 @@ gather_group_class_init (GatherGroupClass *klass)
                         G_PARAM_EXPLICIT_NOTIFY |
                         G_PARAM_STATIC_STRINGS));
 
+  /**
+   * GatherGroup:tasks:
+   *
+   * The group's tasks as a [iface@Gio.ListModel] of [class@Gather.Task]:
+   * one item per task added, in the order they were added, each a live
+   * object whose properties follow the task. See
+   * [method@Gather.Group.get_tasks].
+   *
+   * Since: 1.0
+   */
+  properties[PROP_TASKS] =
+    g_param_spec_object ("tasks", NULL, NULL,
+                         G_TYPE_LIST_MODEL,
+                         (G_PARAM_READABLE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GatherGroup:open:
+   *
+   * Whether tasks may be added while the group runs, as with Python's
+   * `asyncio.TaskGroup.create_task()`: code that reacts to a task's
+   * outcome (in [signal@Gather.Group::task-finished], say) adds more. An
+   * open group does not finish when its tasks have their outcomes; it
+   * finishes once it is closed ([method@Gather.Group.close]) and every
+   * task has an outcome. A run that stops (cancelled, its deadline, its
+   * policy) closes the group.
+   *
+   * Set it to `TRUE` before running; setting it to `FALSE` closes the
+   * group. The default is `FALSE`: tasks are added before the run, and
+   * adding one to a running group is an error.
+   *
+   * An open group that runs keeps itself alive until it is closed and
+   * finished: close it.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_OPEN] =
+    g_param_spec_boolean ("open", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READWRITE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GatherGroup:retry-policy:
+   *
+   * How the group's tasks are tried again when an attempt fails, unless a
+   * task has its own [property@Gather.Task:retry-policy]; `NULL` (the
+   * default) for no retries. See [class@Gather.RetryPolicy]. Set it before
+   * running.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_RETRY_POLICY] =
+    g_param_spec_object ("retry-policy", NULL, NULL,
+                         GATHER_TYPE_RETRY_POLICY,
+                         (G_PARAM_READWRITE |
+                          G_PARAM_EXPLICIT_NOTIFY |
+                          G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   notify_signal = g_signal_lookup ("notify", G_TYPE_OBJECT);
@@ -727,11 +902,30 @@ gather_group_can_add (GatherGroup  *self,
 {
   if (self->run != NULL)
     {
-      g_set_error_literal (error, GATHER_ERROR, GATHER_ERROR_ALREADY_STARTED,
-                           gather_run_is_finished (self->run)
-                             ? "Tasks cannot be added to a group that has already run; a group runs once"
-                             : "Tasks cannot be added to a group that has started running");
-      return FALSE;
+      if (!gather_group_is_thread_default (self))
+        {
+          g_set_error_literal (error, GATHER_ERROR, GATHER_ERROR_FAILED,
+                               "Tasks can be added to a running group only from the thread "
+                               "whose thread-default main context the group belongs to");
+          return FALSE;
+        }
+
+      if (gather_run_is_finished (self->run))
+        {
+          g_set_error_literal (error, GATHER_ERROR, GATHER_ERROR_ALREADY_STARTED,
+                               "Tasks cannot be added to a group that has already run; a group runs once");
+          return FALSE;
+        }
+
+      if (!gather_run_is_open (self->run))
+        {
+          g_set_error_literal (error, GATHER_ERROR, GATHER_ERROR_ALREADY_STARTED,
+                               self->ran_open
+                                 ? "Tasks cannot be added to a group that was closed, or whose run was stopped"
+                                 : "Tasks cannot be added to a group that has started running, "
+                                   "unless the group is open (see GatherGroup:open)");
+          return FALSE;
+        }
     }
 
   if (self->n_tasks >= G_MAXUINT - 1)
@@ -750,8 +944,14 @@ gather_group_add_record (GatherGroup      *self,
 {
   g_assert (record->index == self->n_tasks);
 
-  g_ptr_array_add (self->records, record);
+  if (self->run != NULL)
+    gather_run_add (self->run, record);
+  else
+    g_ptr_array_add (self->records, record);
   self->n_tasks++;
+
+  if (self->task_list != NULL)
+    gather_task_list_added (self->task_list, 1);
 
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_N_TASKS]);
 
@@ -798,7 +998,9 @@ gather_group_add_func_task (GatherGroup        *self,
  *
  * Adds a task whose body runs on a thread of the group's
  * [class@Gather.Pool], for blocking or CPU-bound work. Tasks start in the
- * order they are added, as threads become free.
+ * order they are added (higher [property@Gather.Task:priority] first), as
+ * threads become free. An [property@Gather.Group:open] group also takes
+ * tasks while it runs.
  *
  * @func runs on another thread, so it must not touch objects of the main
  * context, and it should return soon after its cancellable is cancelled
@@ -810,7 +1012,8 @@ gather_group_add_func_task (GatherGroup        *self,
  *
  * Returns: the task's index, from 0 in the order tasks are added (the
  *   outcome has the same index), or `G_MAXUINT` with @error set to
- *   [error@Gather.Error.ALREADY_STARTED] if the group has started running
+ *   [error@Gather.Error.ALREADY_STARTED] if the group has run, or runs and
+ *   is not [property@Gather.Group:open]
  *
  * Since: 1.0
  */
@@ -872,7 +1075,8 @@ gather_group_add_task (GatherGroup     *self,
  * If the task cannot be added, @user_data is destroyed at once.
  *
  * Returns: the task's index, or `G_MAXUINT` with @error set to
- *   [error@Gather.Error.ALREADY_STARTED] if the group has started running
+ *   [error@Gather.Error.ALREADY_STARTED] if the group has run, or runs and
+ *   is not [property@Gather.Group:open]
  *
  * Since: 1.0
  */
@@ -918,7 +1122,8 @@ gather_group_add_async_task (GatherGroup          *self,
  * Returns: the task's index, or `G_MAXUINT` with @error set to
  *   [error@Gather.Error.UNKNOWN_WORKER],
  *   [error@Gather.Error.INVALID_PARAMETERS], or
- *   [error@Gather.Error.ALREADY_STARTED] if the group has started running
+ *   [error@Gather.Error.ALREADY_STARTED] if the group has run, or runs and
+ *   is not [property@Gather.Group:open]
  *
  * Since: 1.0
  */
@@ -1023,6 +1228,10 @@ gather_group_run_async (GatherGroup         *self,
   settings.deadline_msec = self->deadline_msec;
   settings.max_concurrent = self->max_concurrent;
   settings.grace_msec = self->grace_msec;
+  settings.retry = self->retry_policy;
+  settings.open = self->open;
+  self->ran_open = self->open;
+  settings.has_priorities = self->has_priorities;
 
   self->run_task = g_steal_pointer (&task);
   self->run = gather_run_new (self, self->context, self->pool, &settings,
@@ -1556,4 +1765,191 @@ gather_group_get_n_running (GatherGroup *self)
 
   /* Set once, on the owner, before any task runs. */
   return self->run != NULL ? gather_run_get_n_running (self->run) : 0;
+}
+
+/**
+ * gather_group_get_tasks:
+ * @self: a [class@Gather.Group]
+ *
+ * Gets the group's tasks as a [iface@Gio.ListModel] of [class@Gather.Task]
+ * ([property@Gather.Group:tasks]): one item per task, in the order the
+ * tasks were added, each a live object that follows its task. Tasks added
+ * later, before the run or while an open group runs, are appended with
+ * [signal@Gio.ListModel::items-changed].
+ *
+ * The model and its items are created when asked for; the group keeps
+ * them. A model kept after the group is gone keeps its tasks as they were.
+ * Use it on the group's main context only.
+ *
+ * Returns: (transfer none): the group's tasks
+ *
+ * Since: 1.0
+ */
+GListModel *
+gather_group_get_tasks (GatherGroup *self)
+{
+  g_return_val_if_fail (GATHER_IS_GROUP (self), NULL);
+
+  if (self->task_list == NULL)
+    {
+      self->task_list = gather_task_list_new (self, self->n_tasks);
+      if (self->run != NULL)
+        gather_run_set_task_list (self->run, self->task_list);
+    }
+
+  return G_LIST_MODEL (self->task_list);
+}
+
+/**
+ * gather_group_get_task:
+ * @self: a [class@Gather.Group]
+ * @index: a task's index, as the `add` methods return it
+ *
+ * Gets the task object of task @index: the item at @index of
+ * [method@Gather.Group.get_tasks]. Use it to set a task's
+ * [property@Gather.Task:priority] or [property@Gather.Task:retry-policy]
+ * right after adding it:
+ *
+ * ```c
+ * guint index = gather_group_add_task (group, "urgent", 0, body, NULL, NULL, NULL);
+ * gather_task_set_priority (gather_group_get_task (group, index), 10);
+ * ```
+ *
+ * Returns: (transfer none) (nullable): the task, or `NULL` if there is no
+ *   task @index
+ *
+ * Since: 1.0
+ */
+GatherTask *
+gather_group_get_task (GatherGroup *self,
+                       guint        index)
+{
+  g_autoptr(GatherTask) task = NULL;
+
+  g_return_val_if_fail (GATHER_IS_GROUP (self), NULL);
+
+  task = g_list_model_get_item (gather_group_get_tasks (self), index);
+
+  /* The model keeps it. */
+  return task;
+}
+
+/**
+ * gather_group_get_open:
+ * @self: a [class@Gather.Group]
+ *
+ * Gets [property@Gather.Group:open].
+ *
+ * Returns: whether tasks may be added while the group runs
+ *
+ * Since: 1.0
+ */
+gboolean
+gather_group_get_open (GatherGroup *self)
+{
+  g_return_val_if_fail (GATHER_IS_GROUP (self), FALSE);
+
+  if (self->run != NULL)
+    return gather_run_is_open (self->run);
+
+  return self->open;
+}
+
+/**
+ * gather_group_set_open:
+ * @self: a [class@Gather.Group]
+ * @open: whether tasks may be added while the group runs
+ *
+ * Sets [property@Gather.Group:open]: `TRUE` before the run; `FALSE` at any
+ * time, which is [method@Gather.Group.close].
+ *
+ * Since: 1.0
+ */
+void
+gather_group_set_open (GatherGroup *self,
+                       gboolean     open)
+{
+  g_return_if_fail (GATHER_IS_GROUP (self));
+
+  if (!open)
+    {
+      gather_group_close (self);
+      return;
+    }
+
+  gather_group_return_if_started (self);
+
+  if (!self->open)
+    {
+      self->open = TRUE;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OPEN]);
+    }
+}
+
+/**
+ * gather_group_close:
+ * @self: a [class@Gather.Group]
+ *
+ * Closes an open group: no task can be added from now on, and a running
+ * group finishes once every task has an outcome. Closing a group that is
+ * not open does nothing. Call it on the group's main context, for example
+ * from [signal@Gather.Group::task-finished] once the last task was added.
+ *
+ * Since: 1.0
+ */
+void
+gather_group_close (GatherGroup *self)
+{
+  g_return_if_fail (GATHER_IS_GROUP (self));
+
+  if (!gather_group_get_open (self))
+    return;
+
+  gather_group_return_if_not_owner (self);
+
+  self->open = FALSE;
+  if (self->run != NULL)
+    gather_run_close (self->run);
+
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_OPEN]);
+}
+
+/**
+ * gather_group_get_retry_policy:
+ * @self: a [class@Gather.Group]
+ *
+ * Gets [property@Gather.Group:retry-policy].
+ *
+ * Returns: (transfer none) (nullable): the group's retry policy, or `NULL`
+ *
+ * Since: 1.0
+ */
+GatherRetryPolicy *
+gather_group_get_retry_policy (GatherGroup *self)
+{
+  g_return_val_if_fail (GATHER_IS_GROUP (self), NULL);
+
+  return self->retry_policy;
+}
+
+/**
+ * gather_group_set_retry_policy:
+ * @self: a [class@Gather.Group]
+ * @policy: (nullable): how to retry the group's tasks, or `NULL` for no
+ *   retries
+ *
+ * Sets [property@Gather.Group:retry-policy]. Call it before running.
+ *
+ * Since: 1.0
+ */
+void
+gather_group_set_retry_policy (GatherGroup       *self,
+                               GatherRetryPolicy *policy)
+{
+  g_return_if_fail (GATHER_IS_GROUP (self));
+  g_return_if_fail (policy == NULL || GATHER_IS_RETRY_POLICY (policy));
+  gather_group_return_if_started (self);
+
+  if (g_set_object (&self->retry_policy, policy))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_RETRY_POLICY]);
 }

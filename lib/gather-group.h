@@ -134,5 +134,22 @@ GATHER_AVAILABLE_IN_1_0
 double        gather_group_get_fraction       (GatherGroup          *self);
 GATHER_AVAILABLE_IN_1_0
 guint         gather_group_get_n_running      (GatherGroup          *self);
+GATHER_AVAILABLE_IN_1_0
+GListModel   *gather_group_get_tasks          (GatherGroup          *self);
+GATHER_AVAILABLE_IN_1_0
+GatherTask   *gather_group_get_task           (GatherGroup          *self,
+                                               guint                 index);
+GATHER_AVAILABLE_IN_1_0
+gboolean      gather_group_get_open           (GatherGroup          *self);
+GATHER_AVAILABLE_IN_1_0
+void          gather_group_set_open           (GatherGroup          *self,
+                                               gboolean              open);
+GATHER_AVAILABLE_IN_1_0
+void          gather_group_close              (GatherGroup          *self);
+GATHER_AVAILABLE_IN_1_0
+GatherRetryPolicy *gather_group_get_retry_policy (GatherGroup       *self);
+GATHER_AVAILABLE_IN_1_0
+void          gather_group_set_retry_policy   (GatherGroup          *self,
+                                               GatherRetryPolicy    *policy);
 
 G_END_DECLS

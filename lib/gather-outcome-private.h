@@ -19,5 +19,10 @@ GatherOutcome *gather_outcome_new (guint         index,
                                    gint64        start_time,
                                    gint64        finish_time);
 void           gather_outcome_set_abandoned (GatherOutcome *self);
+void           gather_outcome_set_attempts  (GatherOutcome *self,
+                                             guint          attempts);
+void           gather_outcome_set_kind      (GatherOutcome *self,
+                                             guint          kind);
+guint          gather_outcome_get_kind      (GatherOutcome *self);
 
 G_END_DECLS

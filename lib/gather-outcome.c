@@ -32,6 +32,8 @@ struct _GatherOutcome
   guint         index;
   GatherStatus  status;
   gint          abandoned;     /* atomic: set once, never cleared */
+  guint         attempts;
+  guint8        kind;          /* GatherTaskKind, for gather-task.c */
   char         *label;
   GVariant     *result;
   GError       *error;
@@ -63,6 +65,7 @@ gather_outcome_new (guint         index,
   self->index = index;
   self->status = status;
   self->abandoned = abandoned;
+  self->attempts = start_time != 0 ? 1 : 0;
   self->label = label;
   self->result = result;
   self->error = error;
@@ -303,7 +306,9 @@ gather_outcome_get_queued_time (GatherOutcome *self)
  *
  * Gets when the task started: when a pool thread started its body, or when
  * its async start function was called. The task's own timeout is counted
- * from this time.
+ * from this time. For a task that was tried again (see
+ * [class@Gather.RetryPolicy]), this is when its first attempt started, and
+ * each attempt's timeout counts from its own start.
  *
  * Returns: a time from [func@GLib.get_monotonic_time] in microseconds, or 0
  *   if the task never started
@@ -334,4 +339,48 @@ gather_outcome_get_finish_time (GatherOutcome *self)
   g_return_val_if_fail (self != NULL, 0);
 
   return self->finish_time;
+}
+
+/**
+ * gather_outcome_get_attempts:
+ * @self: a [struct@Gather.Outcome]
+ *
+ * Gets how many attempts of the task started: 1 for a task that ran once,
+ * more for one tried again by a [class@Gather.RetryPolicy], 0 for one that
+ * never started. The outcome is the last attempt's (or, if the run stopped
+ * while the task waited for its next attempt, the stop's, whose message
+ * also gives the last attempt's error).
+ *
+ * Returns: the number of attempts that started
+ *
+ * Since: 1.0
+ */
+guint
+gather_outcome_get_attempts (GatherOutcome *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return self->attempts;
+}
+
+/* Owner's context, before the outcome is handed out. */
+void
+gather_outcome_set_attempts (GatherOutcome *self,
+                             guint          attempts)
+{
+  self->attempts = attempts;
+}
+
+/* For the task model: how the task ran. */
+void
+gather_outcome_set_kind (GatherOutcome *self,
+                         guint          kind)
+{
+  self->kind = kind;
+}
+
+guint
+gather_outcome_get_kind (GatherOutcome *self)
+{
+  return self->kind;
 }

@@ -71,6 +71,8 @@ GATHER_AVAILABLE_IN_1_0
 gint64         gather_outcome_get_start_time   (GatherOutcome  *self);
 GATHER_AVAILABLE_IN_1_0
 gint64         gather_outcome_get_finish_time  (GatherOutcome  *self);
+GATHER_AVAILABLE_IN_1_0
+guint          gather_outcome_get_attempts     (GatherOutcome  *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GatherOutcome, gather_outcome_unref)
 

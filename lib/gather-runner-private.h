@@ -5,17 +5,14 @@
 
 #pragma once
 
+#include "gather-task.h"
 #include "gather-task-record-private.h"
 #include "gather-worker.h"
 
 G_BEGIN_DECLS
 
-typedef enum
-{
-  GATHER_TASK_KIND_THREAD,    /* a C (or Python, Vala) body on a pool thread */
-  GATHER_TASK_KIND_WORKER,    /* a plugin worker, on a pool thread */
-  GATHER_TASK_KIND_ASYNC,     /* an asynchronous operation on the owner's context */
-} GatherTaskKind;
+/* GatherTaskKind is public (gather-task.h): a GatherTask says how it runs.
+ * A new kind of runner adds its value there. */
 
 /*
  * GatherRunner: the seam between the run, which decides when a task starts

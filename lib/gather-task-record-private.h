@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 
 #include "gather-outcome.h"
+#include "gather-retry-policy.h"
 #include "gather-timer-private.h"
 
 G_BEGIN_DECLS
@@ -68,6 +69,8 @@ typedef enum
   GATHER_EVENT_ABANDONED,  /* STOPPED -> ABANDONED: the grace period is over */
   GATHER_EVENT_SETTLED,    /* -> SETTLED: a stopped body returned; release */
   GATHER_EVENT_SKIPPED,    /* a pool thread will not start it: release */
+  GATHER_EVENT_STARTED,    /* QUEUED -> RUNNING, posted only for a record
+                            * somebody watches (a GatherTask exists) */
 } GatherEventKind;
 
 typedef struct
@@ -79,6 +82,10 @@ typedef struct
 /*
  * GatherTaskRecord: one task of a group. Internal; users see GatherOutcome,
  * and the handle of an async task (GatherCompletion) is a record too.
+ *
+ * A task tried again (see GatherRetryPolicy) gets a new record per
+ * attempt, with the same index, label, body and user data: a record is
+ * one attempt, and its state machine never goes back.
  *
  * References: the group or its run holds one until the owner releases the
  * record; each armed timer holds one; a thread that stops the task holds
@@ -99,7 +106,14 @@ struct _GatherTaskRecord
   guint             timeout_msec;
   guint             grace_msec;
 
+  /* Owner's context only: what the run needs to order and retry tasks. */
+  gint              priority;            /* higher starts first */
+  guint             attempt;             /* from 1 */
+  GatherRetryPolicy *retry;              /* owned; NULL: the group's */
+  gint64            queued_time;         /* added late: when; else 0 */
+
   /* Atomic. */
+  gint              watched;             /* post STARTED when it starts */
   gint              ref_count;
   gint              state;               /* GatherPhase | GatherStopReason */
   gint              n_handles;           /* async: completion handles alive */
@@ -124,6 +138,12 @@ struct _GatherTaskRecord
   guint             holds_slot : 1;      /* counts against max-concurrent */
   guint             abandoned : 1;       /* the grace period passed */
   guint             replaced : 1;        /* holds a pool replacement thread */
+  guint             launched : 1;        /* handed to its runner */
+  guint             backoff : 1;         /* a retry waiting for its delay */
+  guint             shares_data : 1;     /* its user data belongs to the
+                                          * task's retry state (gather-run.c) */
+  guint             retried : 1;         /* its outcome was not the task's:
+                                          * another attempt followed */
 
   /* Guarded by the timer lock (see gather-timer.c); each armed timer holds
    * a reference on the record. */
@@ -158,10 +178,18 @@ gboolean          gather_task_record_drop         (GatherTaskRecord   *record,
 extern guint      gather_cancelled_signal;
 void              gather_task_record_init_once    (void);
 
-GatherOutcome    *gather_task_record_take_outcome (GatherTaskRecord   *record,
-                                                   gint64              queued_time,
-                                                   guint               deadline_msec,
-                                                   const char         *stop_message);
+/* What the outcome of a later attempt needs from the ones before. */
+typedef struct
+{
+  gint64         first_start_time;   /* when attempt 1 started */
+  GatherOutcome *last;               /* the previous attempt's outcome */
+} GatherRetryInfo;
+
+GatherOutcome    *gather_task_record_take_outcome (GatherTaskRecord      *record,
+                                                   gint64                 queued_time,
+                                                   guint                  deadline_msec,
+                                                   const char            *stop_message,
+                                                   const GatherRetryInfo *retry);
 
 /*
  * gather_cancellable_is_unobserved:

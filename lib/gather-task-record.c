@@ -28,6 +28,7 @@ gather_task_record_new (const GatherRunner *runner,
   record->ref_count = 1;
   record->state = GATHER_PHASE_QUEUED;
   record->index = index;
+  record->attempt = 1;
   record->label = g_strdup (label);
   record->timeout_msec = timeout_msec;
   record->func = func;
@@ -61,6 +62,7 @@ gather_task_record_unref (GatherTaskRecord *record)
   g_clear_object (&record->cancellable);
   g_clear_pointer (&record->result, g_variant_unref);
   g_clear_error (&record->error);
+  g_clear_object (&record->retry);
   g_free (record->label);
   g_free (record);
 }
@@ -187,6 +189,14 @@ gather_task_record_begin (GatherTaskRecord  *record,
 
   /* The task's now, whatever happens next. */
   *cancellable = NULL;
+
+  /* Read after the exchange: either the owner, which sets the flag before
+   * it reads the state, sees RUNNING, or this sees the flag (both are
+   * sequentially consistent). The record outlives the event: its last
+   * event comes after this one. */
+  if (g_atomic_int_get (&record->watched))
+    gather_inbox_post (inbox, record, GATHER_EVENT_STARTED);
+
   gather_inbox_add_running (inbox, 1);
 
   return TRUE;
@@ -351,10 +361,11 @@ gather_task_record_drop (GatherTaskRecord *record,
  * body's result and error are taken only from a DONE task.
  */
 GatherOutcome *
-gather_task_record_take_outcome (GatherTaskRecord *record,
-                                 gint64            queued_time,
-                                 guint             deadline_msec,
-                                 const char       *stop_message)
+gather_task_record_take_outcome (GatherTaskRecord      *record,
+                                 gint64                 queued_time,
+                                 guint                  deadline_msec,
+                                 const char            *stop_message,
+                                 const GatherRetryInfo *retry)
 {
   gint state = g_atomic_int_get (&record->state);
   GatherPhase phase = GATHER_STATE_PHASE (state);
@@ -363,6 +374,8 @@ gather_task_record_take_outcome (GatherTaskRecord *record,
   GatherStatus status;
   GVariant *result = NULL;
   GError *error = NULL;
+  GatherOutcome *outcome;
+  gint64 start_time;
 
   g_assert (!record->recorded);
   g_assert (phase == GATHER_PHASE_DONE || phase == GATHER_PHASE_STOPPED ||
@@ -441,11 +454,41 @@ gather_task_record_take_outcome (GatherTaskRecord *record,
         }
     }
 
-  return gather_outcome_new (record->index,
-                             g_steal_pointer (&record->label),
-                             status, result, error,
-                             phase == GATHER_PHASE_ABANDONED,
-                             queued_time,
-                             phase != GATHER_PHASE_DROPPED ? record->start_time : 0,
-                             g_get_monotonic_time ());
+  /* A stop that came between attempts, or during a later one: say what
+   * the attempt before it ended with. */
+  if (retry != NULL && phase != GATHER_PHASE_DONE && retry->last != NULL)
+    {
+      GError *last = gather_outcome_get_error (retry->last);
+      char *message;
+
+      g_assert (error != NULL && last != NULL);
+      message = g_strdup_printf ("%s (attempt %u failed: %s)",
+                                 error->message, record->attempt - 1, last->message);
+      g_free (error->message);
+      error->message = message;
+    }
+
+  if (record->queued_time != 0)
+    queued_time = record->queued_time;
+
+  if (retry != NULL)
+    start_time = retry->first_start_time;
+  else
+    start_time = phase != GATHER_PHASE_DROPPED ? record->start_time : 0;
+
+  outcome = gather_outcome_new (record->index,
+                                g_steal_pointer (&record->label),
+                                status, result, error,
+                                phase == GATHER_PHASE_ABANDONED,
+                                queued_time, start_time,
+                                g_get_monotonic_time ());
+
+  gather_outcome_set_kind (outcome, record->runner->kind);
+
+  if (record->attempt > 1 || phase == GATHER_PHASE_DROPPED)
+    gather_outcome_set_attempts (outcome,
+                                 phase == GATHER_PHASE_DROPPED ? record->attempt - 1
+                                                               : record->attempt);
+
+  return outcome;
 }

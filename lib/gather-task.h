@@ -11,6 +11,8 @@
 
 #include <gio/gio.h>
 
+#include "gather-outcome.h"
+#include "gather-retry-policy.h"
 #include "gather-version-macros.h"
 
 G_BEGIN_DECLS
@@ -54,5 +56,99 @@ G_BEGIN_DECLS
 typedef GVariant *(*GatherTaskFunc) (GCancellable  *cancellable,
                                      gpointer       user_data,
                                      GError       **error);
+
+/**
+ * GatherTaskKind:
+ * @GATHER_TASK_KIND_THREAD: a body run on a thread of the group's
+ *   [class@Gather.Pool], added with [method@Gather.Group.add_task]
+ * @GATHER_TASK_KIND_WORKER: a plugin [iface@Gather.Worker] run on a pool
+ *   thread, added with [method@Gather.Group.add_worker_task]
+ * @GATHER_TASK_KIND_ASYNC: an asynchronous operation on the group's main
+ *   context, added with [method@Gather.Group.add_async_task]
+ *
+ * How a task runs. More kinds may be added: treat an unknown value as
+ * another kind of task, not as an error.
+ *
+ * Since: 1.0
+ */
+typedef enum
+{
+  GATHER_TASK_KIND_THREAD,
+  GATHER_TASK_KIND_WORKER,
+  GATHER_TASK_KIND_ASYNC,
+} GatherTaskKind;
+
+/**
+ * GatherTaskState:
+ * @GATHER_TASK_STATE_QUEUED: waiting to start: for its turn, a free slot
+ *   (see [property@Gather.Group:max-concurrent]) or a pool thread
+ * @GATHER_TASK_STATE_RUNNING: an attempt is running
+ * @GATHER_TASK_STATE_WAITING: an attempt failed and the next one waits for
+ *   its delay (see [class@Gather.RetryPolicy])
+ * @GATHER_TASK_STATE_OK: final: the task returned a result
+ * @GATHER_TASK_STATE_ERROR: final: the task failed
+ * @GATHER_TASK_STATE_TIMEOUT: final: the task's timeout or the group's
+ *   deadline expired first
+ * @GATHER_TASK_STATE_CANCELLED: final: the run was cancelled, or its policy
+ *   stopped the task
+ *
+ * Where a [class@Gather.Task] is in its life. The final states match the
+ * [enum@Gather.Status] of the task's outcome, in the same order: a final
+ * state is `GATHER_TASK_STATE_OK + status`.
+ *
+ * Since: 1.0
+ */
+typedef enum
+{
+  GATHER_TASK_STATE_QUEUED,
+  GATHER_TASK_STATE_RUNNING,
+  GATHER_TASK_STATE_WAITING,
+  GATHER_TASK_STATE_OK,
+  GATHER_TASK_STATE_ERROR,
+  GATHER_TASK_STATE_TIMEOUT,
+  GATHER_TASK_STATE_CANCELLED,
+} GatherTaskState;
+
+#define GATHER_TYPE_TASK (gather_task_get_type ())
+
+GATHER_AVAILABLE_IN_1_0
+G_DECLARE_FINAL_TYPE (GatherTask, gather_task, GATHER, TASK, GObject)
+
+GATHER_AVAILABLE_IN_1_0
+guint              gather_task_get_index        (GatherTask        *self);
+GATHER_AVAILABLE_IN_1_0
+const char        *gather_task_get_label        (GatherTask        *self);
+GATHER_AVAILABLE_IN_1_0
+GatherTaskKind     gather_task_get_kind         (GatherTask        *self);
+GATHER_AVAILABLE_IN_1_0
+GatherTaskState    gather_task_get_state        (GatherTask        *self);
+GATHER_AVAILABLE_IN_1_0
+gboolean           gather_task_get_finished     (GatherTask        *self);
+GATHER_AVAILABLE_IN_1_0
+gint64             gather_task_get_start_time   (GatherTask        *self);
+GATHER_AVAILABLE_IN_1_0
+gint64             gather_task_get_finish_time  (GatherTask        *self);
+GATHER_AVAILABLE_IN_1_0
+gint64             gather_task_get_elapsed      (GatherTask        *self);
+GATHER_AVAILABLE_IN_1_0
+GVariant          *gather_task_get_result       (GatherTask        *self);
+GATHER_AVAILABLE_IN_1_0
+GError            *gather_task_get_error        (GatherTask        *self);
+GATHER_AVAILABLE_IN_1_0
+gboolean           gather_task_get_abandoned    (GatherTask        *self);
+GATHER_AVAILABLE_IN_1_0
+guint              gather_task_get_attempt      (GatherTask        *self);
+GATHER_AVAILABLE_IN_1_0
+GatherOutcome     *gather_task_get_outcome      (GatherTask        *self);
+GATHER_AVAILABLE_IN_1_0
+gint               gather_task_get_priority     (GatherTask        *self);
+GATHER_AVAILABLE_IN_1_0
+void               gather_task_set_priority     (GatherTask        *self,
+                                                 gint               priority);
+GATHER_AVAILABLE_IN_1_0
+GatherRetryPolicy *gather_task_get_retry_policy (GatherTask        *self);
+GATHER_AVAILABLE_IN_1_0
+void               gather_task_set_retry_policy (GatherTask        *self,
+                                                 GatherRetryPolicy *policy);
 
 G_END_DECLS

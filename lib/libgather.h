@@ -12,6 +12,7 @@
 # include "gather-version-macros.h"
 # include "gather-enums.h"
 # include "gather-error.h"
+# include "gather-retry-policy.h"
 # include "gather-task.h"
 # include "gather-completion.h"
 # include "gather-worker.h"

@@ -338,6 +338,149 @@ test('n-running is a property notified on the main thread', async () => {
 
 // ---- Run them, on a main loop ----
 
+// ---- The task model, open groups, retries, priorities ----
+
+test('the task model: items-changed and notifications on the main thread, in order', async () => {
+    const group = newGroup(2);
+    const model = group.tasks;
+    const log = [];
+    let offThread = 0;
+    const onMain = () => {
+        if (!GLib.MainContext.default().is_owner())
+            offThread++;
+    };
+    const watch = task => task.connect('notify', (t, pspec) => {
+        onMain();
+        log.push(`${t.index} ${pspec.get_name()} ${pspec.get_name() === 'state' ? t.state : ''}`);
+    });
+    model.connect('items-changed', (m, position, removed, added) => {
+        onMain();
+        log.push(`items-changed ${position} ${added}`);
+        for (let i = position; i < position + added; i++)
+            watch(m.get_item(i));
+    });
+    group.connect('task-finished', (_group, outcome) => {
+        onMain();
+        const task = model.get_item(outcome.get_index());
+        assertEqual(task.state, Gather.TaskState.OK + outcome.get_status(), 'final state before task-finished');
+        log.push(`task-finished ${outcome.get_index()}`);
+    });
+
+    group.add_worker_task('sleep', sleepTask(50, 'slept'), 'worker', 0);
+    group.add_async_task('async', 0, (completion, cancellable) => {
+        delay(30).then(() => completion.return_value(new GLib.Variant('s', 'async')));
+    });
+    group.add_worker_task('sleep', sleepTask(5000), 'too slow', 100);
+
+    const outcomes = await group.run_async(null);
+
+    assertEqual(offThread, 0, 'signals on another thread');
+    assertEqual(model.get_n_items(), 3, 'items');
+    assertEqual(log[0], 'items-changed 0 1', 'first item added first');
+    for (let i = 0; i < 3; i++) {
+        const task = model.get_item(i);
+        const states = log.filter(l => l.startsWith(`${i} state `)).map(l => Number(l.split(' ')[2]));
+        assert(states.every((s, k) => k === 0 || s > states[k - 1]), `task ${i} states only forward: ${states}`);
+        assert(log.indexOf(`task-finished ${i}`) > log.lastIndexOf(`${i} state ${task.state}`), `task ${i} final before task-finished`);
+        assert(task.outcome === outcomes[i] || task.outcome.get_index() === i, 'the outcome from the task');
+        assert(task.finished, `task ${i} finished`);
+    }
+    assertEqual(model.get_item(0).kind, Gather.TaskKind.WORKER, 'worker kind');
+    assertEqual(model.get_item(1).kind, Gather.TaskKind.ASYNC, 'async kind');
+    assertEqual(model.get_item(0).result.recursiveUnpack(), 'slept', 'worker result');
+    assertEqual(model.get_item(1).result.recursiveUnpack(), 'async', 'async result');
+    assertEqual(model.get_item(2).state, Gather.TaskState.TIMEOUT, 'timed out');
+    assert(model.get_item(2).error.matches(Gather.Error, Gather.Error.TIMED_OUT), 'timeout error');
+    assert(model.get_item(0).elapsed >= 50000, `elapsed ${model.get_item(0).elapsed} µs`);
+});
+
+test('an open group: a crawler adds tasks from task-finished until 1000 ran', async () => {
+    const group = new Gather.Group({open: true, max_concurrent: 8});
+    let added = 0;
+    const add = page => {
+        group.add_async_task(`page ${page}`, 5000, completion => {
+            GLib.idle_add(GLib.PRIORITY_DEFAULT, () => {
+                completion.return_value(new GLib.Variant('u', page));
+                return GLib.SOURCE_REMOVE;
+            });
+        });
+        if (++added === 1000)
+            group.close();
+    };
+    group.connect('task-finished', (_group, outcome) => {
+        const page = outcome.get_result().unpack();
+        for (const child of [2 * page + 1, 2 * page + 2])
+            if (added < 1000)
+                add(child);
+    });
+    add(0);
+
+    const outcomes = await group.run_async(null);
+    assertEqual(outcomes.length, 1000, 'outcomes');
+    assertEqual(group.n_tasks, 1000, 'n-tasks');
+    assertEqual(group.fraction, 1, 'fraction');
+    assert(outcomes.every((o, i) => o.get_index() === i && o.get_status() === Gather.Status.OK), 'all ok, in order');
+    assertEqual(new Set(outcomes.map(o => o.get_result().unpack())).size, 1000, 'distinct pages');
+
+    try {
+        group.add_async_task('too late', 0, () => {});
+        throw new Error('adding to a finished group did not throw');
+    } catch (e) {
+        assert(e.matches?.(Gather.Error, Gather.Error.ALREADY_STARTED), `ALREADY_STARTED, not ${e}`);
+    }
+});
+
+test('retries: counted exactly, the task object shows each attempt', async () => {
+    const group = new Gather.Group({
+        retry_policy: new Gather.RetryPolicy({max_attempts: 4, delay: 10, max_delay: 20}),
+    });
+    let calls = 0;
+    group.add_async_task('flaky', 0, completion => {
+        calls++;
+        if (calls < 3)
+            completion.return_error(new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.FAILED, `call ${calls} failed`));
+        else
+            completion.return_value(new GLib.Variant('u', calls));
+    });
+    let calls2 = 0;
+    group.add_async_task('hopeless', 0, completion => {
+        calls2++;
+        completion.return_error(new GLib.Error(Gio.IOErrorEnum, Gio.IOErrorEnum.FAILED, `try ${calls2}`));
+    });
+    const task = group.get_task(0);
+    const attempts = [];
+    task.connect('notify::attempt', () => attempts.push(task.attempt));
+
+    const [flaky, hopeless] = await group.run_async(null);
+    assertEqual(calls, 3, 'calls');
+    assertEqual(flaky.get_attempts(), 3, 'attempts');
+    assertEqual(flaky.get_result().unpack(), 3, 'result of attempt 3');
+    assertEqual(task.attempt, 3, 'task attempt');
+    assert(attempts.length >= 1 && attempts[attempts.length - 1] === 3, `attempt notifications ${attempts}`);
+    assertEqual(calls2, 4, 'hopeless calls');
+    assertEqual(hopeless.get_attempts(), 4, 'hopeless attempts');
+    assertEqual(hopeless.get_error().message, 'try 4', 'the last error is kept');
+    const [min, max] = group.retry_policy.get_delay_range(2);
+    assertEqual(min, 10, 'lower bound after attempt 2');
+    assertEqual(max, 20, 'upper bound after attempt 2, capped');
+});
+
+test('priorities: with max-concurrent 1, higher first, then in order', async () => {
+    const group = new Gather.Group({max_concurrent: 1});
+    const started = [];
+    const priorities = [0, 5, -1, 5, 0, 9];
+    priorities.forEach((priority, i) => {
+        group.add_async_task(`p${priority}`, 0, completion => {
+            started.push(i);
+            completion.return_value(new GLib.Variant('u', i));
+        });
+        group.get_task(i).priority = priority;
+    });
+
+    await group.run_async(null);
+    assertEqual(JSON.stringify(started), JSON.stringify([5, 1, 3, 0, 4, 2]), 'start order');
+});
+
 const loop = new GLib.MainLoop(null, false);
 let failures = 0;
 

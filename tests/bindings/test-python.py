@@ -413,6 +413,66 @@ def ctrl_c_cancels_a_blocking_run():
     assert [o.get_status() for o in outcomes] == [Gather.Status.CANCELLED] * 4
 
 
+@test
+def task_model_and_retries():
+    """the task model, an open group and retries from Python (own thread bodies)"""
+    main = threading.get_ident()
+    group = Gather.Group(
+        open=True,
+        retry_policy=Gather.RetryPolicy(max_attempts=3, delay=5, max_delay=5),
+        pool=Gather.Pool(max_threads=2),
+    )
+    model = group.props.tasks
+    seen = {"off_thread": 0, "states": {}}
+    calls = {}
+
+    def on_notify(task, pspec):
+        if threading.get_ident() != main:
+            seen["off_thread"] += 1
+        if pspec.name == "state":
+            seen["states"].setdefault(task.props.index, []).append(task.props.state)
+
+    def on_items_changed(m, position, removed, added):
+        if threading.get_ident() != main:
+            seen["off_thread"] += 1
+        for i in range(position, position + added):
+            m.get_item(i).connect("notify", on_notify)
+
+    def body(cancellable, index):
+        # Runs on a pool thread: fails its first attempt.
+        calls[index] = calls.get(index, 0) + 1
+        if calls[index] == 1:
+            raise GLib.Error("first attempt fails")
+        return GLib.Variant("u", index)
+
+    def add(index):
+        group.add_task(f"task {index}", 0, lambda c: body(c, index))
+
+    def on_task_finished(g, outcome):
+        index = outcome.get_index()
+        if index + 1 < 10:
+            add(index + 1)
+        else:
+            g.close()
+
+    model.connect("items-changed", on_items_changed)
+    group.connect("task-finished", on_task_finished)
+    add(0)
+    outcomes = run_async(group)
+
+    assert len(outcomes) == 10, len(outcomes)
+    assert seen["off_thread"] == 0, "signals on a pool thread"
+    for i, outcome in enumerate(outcomes):
+        assert outcome.get_status() == Gather.Status.OK, outcome.get_error()
+        assert outcome.get_attempts() == 2, outcome.get_attempts()
+        assert outcome.get_result().unpack() == i
+        task = model.get_item(i)
+        assert task.props.state == Gather.TaskState.OK
+        assert task.props.attempt == 2
+        assert seen["states"][i][-1] == Gather.TaskState.OK
+    assert calls == {i: 2 for i in range(10)}, calls
+
+
 def main():
     print(f"1..{len(TESTS)}")
     failures = 0
