@@ -16,29 +16,46 @@
  * took and disconnected its handlers, and nobody cancelled it. Creating and
  * finalizing a GObject per task was a third of a pool thread's time per
  * task.
+ *
+ * The spare is a thread-local variable: a GPrivate lookup and store per
+ * task cost about 250 instructions (callgrind). A GPrivate is still set,
+ * once per thread, only for its destructor, which frees the spare when the
+ * thread exits (thread-local variables are still there when it runs).
  */
-static GPrivate spare_cancellable = G_PRIVATE_INIT (g_object_unref);
+static __thread GCancellable *spare_cancellable;
+static __thread gboolean spare_registered;
+
+static void
+free_spare_cancellable (gpointer unused)
+{
+  g_clear_object (&spare_cancellable);
+}
+
+static GPrivate spare_owner = G_PRIVATE_INIT (free_spare_cancellable);
 
 static GCancellable *
 take_cancellable (void)
 {
-  GCancellable *cancellable = g_private_get (&spare_cancellable);
+  GCancellable *cancellable = g_steal_pointer (&spare_cancellable);
 
-  if (cancellable == NULL)
-    return g_cancellable_new ();
-
-  g_private_set (&spare_cancellable, NULL);
-
-  return cancellable;
+  return cancellable != NULL ? cancellable : g_cancellable_new ();
 }
 
 static void
 give_back_cancellable (GCancellable *cancellable)
 {
-  if (g_private_get (&spare_cancellable) == NULL && gather_cancellable_is_unobserved (cancellable))
-    g_private_set (&spare_cancellable, cancellable);
-  else
-    g_object_unref (cancellable);
+  if (spare_cancellable != NULL || !gather_cancellable_is_unobserved (cancellable))
+    {
+      g_object_unref (cancellable);
+      return;
+    }
+
+  if (!spare_registered)
+    {
+      g_private_set (&spare_owner, GINT_TO_POINTER (TRUE));
+      spare_registered = TRUE;
+    }
+  spare_cancellable = cancellable;
 }
 
 /*
