@@ -397,12 +397,14 @@ test_task_abandoned (void)
   g_autoptr(GatherTask) task = NULL;
   TestTask *body = test_task_new ();
   gint gate = FALSE;
+  gint n_destroyed = 0;
   guint n_abandoned_notify = 0;
 
   g_test_summary ("A task's abandoned property can become TRUE after its final state, "
                   "notified on the owner's context");
 
   body->gate = &gate;
+  body->n_destroyed = &n_destroyed;
   gather_group_set_grace_period (group, 50);
   test_add (group, "stuck", 100, body);
   task = g_list_model_get_item (gather_group_get_tasks (group), 0);
@@ -417,7 +419,11 @@ test_task_abandoned (void)
   g_assert_true (gather_task_get_abandoned (task));
   g_assert_cmpuint (n_abandoned_notify, ==, 1);
 
+  /* The body reads the gate on its pool thread: wait until it has returned
+   * (its data is destroyed then), or it would read this frame once the
+   * test has returned (ThreadSanitizer saw it). */
   g_atomic_int_set (&gate, TRUE);
+  g_assert_true (test_iterate_until_count (&n_destroyed, 1, 5000));
   g_clear_pointer (&outcomes, g_ptr_array_unref);
   g_clear_object (&group);
 }
