@@ -7,6 +7,7 @@
 #pragma once
 
 #include "gather-group.h"
+#include "gather-task-record-private.h"
 
 G_BEGIN_DECLS
 
@@ -19,5 +20,9 @@ gboolean gather_group_watches_n_running  (GatherGroup   *self);
 gboolean gather_group_watches_task_finished (GatherGroup *self);
 void     gather_group_complete           (GatherGroup   *self,
                                           GPtrArray     *outcomes);
+GatherTaskRecord *
+         gather_group_get_record_to_change (GatherGroup *self,
+                                            guint        index,
+                                            GError     **error);
 
 G_END_DECLS

@@ -19,5 +19,6 @@ GatherOutcome *gather_outcome_new (guint         index,
                                    gint64        start_time,
                                    gint64        finish_time);
 void           gather_outcome_set_abandoned (GatherOutcome *self);
+void           gather_outcome_set_killed    (GatherOutcome *self);
 
 G_END_DECLS

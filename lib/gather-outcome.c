@@ -32,6 +32,7 @@ struct _GatherOutcome
   guint         index;
   GatherStatus  status;
   gint          abandoned;     /* atomic: set once, never cleared */
+  gint          killed;        /* atomic: set once, never cleared */
   char         *label;
   GVariant     *result;
   GError       *error;
@@ -63,6 +64,7 @@ gather_outcome_new (guint         index,
   self->index = index;
   self->status = status;
   self->abandoned = abandoned;
+  self->killed = FALSE;
   self->label = label;
   self->result = result;
   self->error = error;
@@ -277,6 +279,43 @@ void
 gather_outcome_set_abandoned (GatherOutcome *self)
 {
   g_atomic_int_set (&self->abandoned, TRUE);
+}
+
+/**
+ * gather_outcome_get_killed:
+ * @self: a [struct@Gather.Outcome]
+ *
+ * Gets whether the task ran in a helper process (see
+ * [property@Gather.Group:isolate-workers]) that gather killed: the task was
+ * stopped, by its timeout, the group's deadline, the run's cancellable or
+ * the policy, and had not returned within the group's
+ * [property@Gather.Group:grace-period] after it was asked to cancel. The
+ * helper process was then killed with `SIGKILL`, with every process it had
+ * started, and nothing of the task runs on. The outcome's status says why
+ * the task was stopped, [enum@Gather.Status.TIMEOUT] for a timeout.
+ *
+ * Like [method@Gather.Outcome.get_abandoned], this can become `TRUE` after
+ * the outcome was delivered, which happens when the task is stopped: it
+ * does once the helper's processes are all gone, on the group's main
+ * context, and never goes back to `FALSE`. A killed task is not abandoned.
+ *
+ * Returns: `TRUE` if the task's helper process was killed
+ *
+ * Since: 1.0
+ */
+gboolean
+gather_outcome_get_killed (GatherOutcome *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  return g_atomic_int_get (&self->killed);
+}
+
+/* Owner's context: the helper that ran the task was killed and is gone. */
+void
+gather_outcome_set_killed (GatherOutcome *self)
+{
+  g_atomic_int_set (&self->killed, TRUE);
 }
 
 /**

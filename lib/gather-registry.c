@@ -16,7 +16,7 @@
 #include "gather-plugin-file-private.h"
 #include "gather-plugin-module-private.h"
 #include "gather-worker-private.h"
-#include "gather-registry.h"
+#include "gather-registry-private.h"
 
 /* ---- GatherPluginFailure ---- */
 
@@ -325,6 +325,8 @@ struct _GatherRegistry
   GPtrArray   *shadowed;        /* guarded by mutex: GatherShadowedPlugin */
   GHashTable  *seen_names;      /* only the thread with the loading turn:
                                  * file name -> path of the first found */
+  GatherRegistryLoadHook load_hook;  /* set before loading (helpers only) */
+  gpointer     load_hook_data;
 };
 
 G_DEFINE_FINAL_TYPE (GatherRegistry, gather_registry, G_TYPE_OBJECT)
@@ -467,6 +469,28 @@ gather_registry_add_search_path (GatherRegistry *self,
   g_mutex_lock (&self->mutex);
   gather_registry_add_path_locked (self, directory, TRUE);
   g_mutex_unlock (&self->mutex);
+}
+
+/* A search directory that may be missing (@required FALSE), as the
+ * default ones: what an isolated load hands its helper. */
+void
+gather_registry_add_search_path_full (GatherRegistry *self,
+                                      const char     *directory,
+                                      gboolean        required)
+{
+  g_mutex_lock (&self->mutex);
+  gather_registry_add_path_locked (self, directory, required);
+  g_mutex_unlock (&self->mutex);
+}
+
+/* Before loading; see GatherRegistryLoadHook. */
+void
+gather_registry_set_load_hook (GatherRegistry         *self,
+                               GatherRegistryLoadHook  hook,
+                               gpointer                data)
+{
+  self->load_hook = hook;
+  self->load_hook_data = data;
 }
 
 /* Like GLib's own check for GIO_MODULE_DIR: the environment is not trusted
@@ -679,6 +703,12 @@ gather_registry_load_directory (GatherRegistry   *self,
           continue;
         }
       g_hash_table_insert (self->seen_names, g_strdup (name), g_strdup (path));
+
+      if (self->load_hook != NULL && !self->load_hook (path, &error, self->load_hook_data))
+        {
+          found_error (results, path, error);
+          continue;
+        }
 
       if (!gather_plugin_file_open (dir_fd, real_directory, path, name, NULL, &file, &error))
         {

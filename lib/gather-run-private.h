@@ -18,6 +18,7 @@ typedef struct
   guint        deadline_msec;
   guint        max_concurrent;
   guint        grace_msec;
+  gboolean     isolate_workers;
 } GatherRunSettings;
 
 GatherRun    *gather_run_new                   (GatherGroup             *group,
@@ -29,6 +30,8 @@ GatherRun    *gather_run_new                   (GatherGroup             *group,
 void          gather_run_free                  (GatherRun               *self);
 
 GatherPool   *gather_run_get_pool              (GatherRun               *self);
+const GatherRunSettings *
+              gather_run_get_settings          (GatherRun               *self);
 guint         gather_run_get_n_finished        (GatherRun               *self);
 guint         gather_run_get_n_running         (GatherRun               *self);
 gboolean      gather_run_is_finished           (GatherRun               *self);

@@ -251,6 +251,8 @@ gather_run_handle_event (GatherRun         *self,
     case GATHER_EVENT_SETTLED:
       if (record->abandoned && record->runner->late != NULL)
         record->runner->late (self, record);
+      if (record->killed)
+        gather_outcome_set_killed (g_ptr_array_index (self->outcomes, record->index));
       gather_run_release (self, record);
       break;
 
@@ -460,6 +462,12 @@ GatherPool *
 gather_run_get_pool (GatherRun *self)
 {
   return self->pool;
+}
+
+const GatherRunSettings *
+gather_run_get_settings (GatherRun *self)
+{
+  return &self->settings;
 }
 
 guint

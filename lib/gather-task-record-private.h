@@ -114,6 +114,7 @@ struct _GatherTaskRecord
   gint64            start_time;
   gpointer          finish_func;         /* async: see gather_completion_finish_with() */
   gboolean          dropped;             /* async: its last handle was dropped */
+  gboolean          killed;              /* isolated: its helper was killed */
 
   /* Owner's context only. */
   guint             dispatched : 1;      /* handed to the pool */
