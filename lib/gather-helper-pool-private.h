@@ -45,7 +45,4 @@ gboolean          gather_helper_check_hello    (GVariant            *body,
                                                 GPid                *worker_pid,
                                                 GError             **error);
 
-/* Test-only: how many helper processes (supervisors) are alive. */
-guint             gather_helper_count_live     (void);
-
 G_END_DECLS

@@ -86,6 +86,7 @@ struct _GatherHelperPool
   guint         target;         /* helpers it keeps: grows with demand */
   GQueue        queue;          /* GatherTaskRecord, borrowed */
   GPtrArray    *helpers;        /* GatherHelper, one reference each */
+  guint         n_spawning;     /* helpers being started off the lock */
   guint         n_failed;       /* helpers that died before their HELLO */
   GError       *start_error;    /* why the last one did */
   gboolean      retiring;       /* its GatherPool is gone */
@@ -246,6 +247,18 @@ gather_helper_process_spawn (GatherHelperProcess  *process,
   process->pid = 0;
   process->socket = -1;
   process->status_fd = -1;
+
+  /* posix_spawn() says the same, except where fork() stands in for
+   * vfork() (valgrind): then only the child knows. */
+  if (access (program, X_OK) < 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, GATHER_ERROR, GATHER_ERROR_HELPER,
+                   "Could not start the helper program “%s”: %s", program,
+                   g_strerror (saved_errno));
+      return FALSE;
+    }
 
   if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
       pipe2 (status, O_CLOEXEC) < 0)
@@ -651,7 +664,7 @@ helper_start_task (GatherHelper     *helper,
 static gboolean
 wants_helper_locked (GatherHelperPool *pool)
 {
-  return !pool->retiring && pool->helpers->len < pool->target;
+  return !pool->retiring && pool->helpers->len + pool->n_spawning < pool->target;
 }
 
 /*
@@ -1031,8 +1044,9 @@ gather_helper_process_reap (GatherHelperProcess *process,
   gboolean has_status;
   int status;
 
-  has_status = process->status_fd >= 0 && read_worker_status (process->status_fd, &worker_status);
+  /* The supervisor writes the status before it exits. */
   status = reap_supervisor (process->pid);
+  has_status = process->status_fd >= 0 && read_worker_status (process->status_fd, &worker_status);
 
   if (process->socket >= 0)
     close (process->socket);
@@ -1112,14 +1126,14 @@ helper_gone (GatherHelper *helper)
                                        "the helper program “%s” %s before it was ready",
                                        gather_helper_program (), how);
       pool->target = pool->helpers->len;
-      if (pool->helpers->len == 0)
+      if (pool->helpers->len + pool->n_spawning == 0)
         {
           failed = take_queue_locked (pool);
           start_error = g_error_copy (pool->start_error);
         }
     }
 
-  if (pool->retiring && pool->helpers->len == 0)
+  if (pool->retiring && pool->helpers->len + pool->n_spawning == 0)
     g_cond_broadcast (&pool->gone);
   g_mutex_unlock (&helpers_lock);
 
@@ -1228,7 +1242,7 @@ maintain_locked (GPtrArray *wanting,
                 }
             }
 
-          if (pool->helpers->len == 0)
+          if (pool->helpers->len == 0 && pool->n_spawning == 0)
             {
               g_cond_broadcast (&pool->gone);
               g_ptr_array_remove_index (pools, i);
@@ -1260,14 +1274,17 @@ maintain_locked (GPtrArray *wanting,
 
       if (wants_helper_locked (pool))
         {
+          pool->n_spawning++;
           g_atomic_int_inc (&pool->ref_count);
           g_ptr_array_add (wanting, pool);
         }
-      else if (pool->n_failed > 0 && pool->helpers->len == 0 && pool->queue.length > 0)
+      else if (pool->n_failed > 0 && pool->helpers->len + pool->n_spawning == 0 &&
+               pool->queue.length > 0)
         {
           /* The last start failed, and tasks came since: one more try. */
           pool->n_failed = 0;
           pool->target = MAX (pool->target, 1);
+          pool->n_spawning++;
           g_atomic_int_inc (&pool->ref_count);
           g_ptr_array_add (wanting, pool);
         }
@@ -1296,8 +1313,10 @@ start_helper_for (GatherHelperPool *pool)
   GatherHelper *helper = helper_spawn (pool, &error);
 
   g_mutex_lock (&helpers_lock);
+  pool->n_spawning--;
   if (helper != NULL)
     {
+      /* Even to a retiring pool: it waits for the helper to go. */
       g_ptr_array_add (pool->helpers, helper);
     }
   else
@@ -1306,9 +1325,11 @@ start_helper_for (GatherHelperPool *pool)
       g_clear_error (&pool->start_error);
       pool->start_error = g_error_copy (error);
       pool->target = pool->helpers->len;
-      if (pool->helpers->len == 0)
+      if (pool->helpers->len + pool->n_spawning == 0)
         failed = take_queue_locked (pool);
     }
+  if (pool->retiring && pool->helpers->len + pool->n_spawning == 0)
+    g_cond_broadcast (&pool->gone);
   g_mutex_unlock (&helpers_lock);
 
   if (failed != NULL)
@@ -1450,7 +1471,7 @@ gather_helper_pool_retire (gpointer data)
   g_mutex_lock (&helpers_lock);
   self->retiring = TRUE;
   wake_helpers_thread ();
-  while (self->helpers->len > 0)
+  while (self->helpers->len + self->n_spawning > 0)
     if (!g_cond_wait_until (&self->gone, &helpers_lock, deadline))
       {
         g_warning ("gather: %u helper process%s did not exit in time", self->helpers->len,
@@ -1509,18 +1530,4 @@ gather_helper_pool_get (GatherPool *pool)
   g_object_set_qdata_full (G_OBJECT (pool), pool_quark, self, gather_helper_pool_retire);
 
   return self;
-}
-
-/* Test-only. */
-guint
-gather_helper_count_live (void)
-{
-  guint n = 0;
-
-  g_mutex_lock (&helpers_lock);
-  for (guint i = 0; pools != NULL && i < pools->len; i++)
-    n += ((GatherHelperPool *) g_ptr_array_index (pools, i))->helpers->len;
-  g_mutex_unlock (&helpers_lock);
-
-  return n;
 }

@@ -31,8 +31,10 @@ G_BEGIN_DECLS
  *   helper -> host  RESULT   serial  *      the task's result
  *   helper -> host  ERROR    serial  (sis)  the task's error: domain, code,
  *                                           message
- *   host -> helper  LOAD     serial  (a(ayb)aay)  search path (directory,
- *                                           required), files not to open
+ *   host -> helper  LOAD     serial  (a(ayb)a(ay(sis)))  search path
+ *                                           (directory, required), files
+ *                                           not to open (path, the error
+ *                                           to list them with)
  *   helper -> host  LOADING  serial  ay     the plugin file it opens next
  *   helper -> host  CATALOG  serial  (a(ssssa(sssu)ay)a(ay(sis))a(ayay))
  *                                           workers (name, description,

@@ -19,7 +19,7 @@ static const char * const body_types[GATHER_HELPER_N_MESSAGES] = {
   [GATHER_HELPER_RUN] = "(aysvtu)",
   [GATHER_HELPER_RESULT] = "*",
   [GATHER_HELPER_ERROR] = "(sis)",
-  [GATHER_HELPER_LOAD] = "(a(ayb)aay)",
+  [GATHER_HELPER_LOAD] = "(a(ayb)a(ay(sis)))",
   [GATHER_HELPER_LOADING] = "ay",
   [GATHER_HELPER_CATALOG] = "(a(ssssa(sssu)ay)a(ay(sis))a(ayay))",
 };

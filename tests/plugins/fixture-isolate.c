@@ -30,6 +30,10 @@ static const GatherParameter pidfile_parameter[] = {
   { "pidfile", "ay", "Where to write the pids of the processes it starts", GATHER_PARAMETER_REQUIRED },
 };
 
+static const GatherParameter hang_parameter[] = {
+  { "pidfile", "ay", "Where to write the pid of the process it runs in", GATHER_PARAMETER_NONE },
+};
+
 static const GatherParameter garbage_parameter[] = {
   { "kind", "s", "length, junk, serial, kind, type or eof", GATHER_PARAMETER_REQUIRED },
 };
@@ -92,6 +96,15 @@ hang_run (GatherWorker  *worker,
           GCancellable  *cancellable,
           GError       **error)
 {
+  const char *pidfile = NULL;
+
+  if (g_variant_lookup (parameters, "pidfile", "^&ay", &pidfile))
+    {
+      g_autofree char *pid = g_strdup_printf ("%d\n", (int) getpid ());
+
+      g_file_set_contents (pidfile, pid, -1, NULL);
+    }
+
   for (;;)
     g_usleep (G_USEC_PER_SEC);
 
@@ -305,7 +318,7 @@ garbage_run (GatherWorker  *worker,
 TEST_WORKER (IsolateEcho, isolate_echo, ISOLATE, ECHO, "isolate-echo", value_parameter, 1, "s", echo_run)
 TEST_WORKER (IsolatePid, isolate_pid, ISOLATE, PID, "isolate-pid", NULL, 0, "t", pid_run)
 TEST_WORKER (IsolateCrash, isolate_crash, ISOLATE, CRASH, "isolate-crash", how_parameter, 1, "s", crash_run)
-TEST_WORKER (IsolateHang, isolate_hang, ISOLATE, HANG, "isolate-hang", NULL, 0, "s", hang_run)
+TEST_WORKER (IsolateHang, isolate_hang, ISOLATE, HANG, "isolate-hang", hang_parameter, 1, "s", hang_run)
 TEST_WORKER (IsolateCooperate, isolate_cooperate, ISOLATE, COOPERATE, "isolate-cooperate", ms_parameter, 1, "u", cooperate_run)
 TEST_WORKER (IsolateAllocate, isolate_allocate, ISOLATE, ALLOCATE, "isolate-allocate", mb_parameter, 1, "t", allocate_run)
 TEST_WORKER (IsolateBurn, isolate_burn, ISOLATE, BURN, "isolate-burn", NULL, 0, "s", burn_run)
