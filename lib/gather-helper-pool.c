@@ -42,13 +42,14 @@
  *
  * One thread, "gather-helpers", serves the helpers of every pool: it polls
  * their sockets (replies) and status pipes (the supervisor exited: the
- * helper is gone, every process of it reaped), starts helpers, and hands
- * queued records to helpers that became free. The owner's context hands a
- * record to an idle helper itself, without waking that thread; the timer
- * thread asks a helper to cancel (a signal) and kills it at the end of the
- * grace period. Helpers are started from the helpers' thread, which lives
- * as long as the process, because a supervisor dies with the thread that
- * started it (PR_SET_PDEATHSIG).
+ * helper is gone, every process of it reaped), decides when to start
+ * helpers, and hands queued records to helpers that became free. The
+ * owner's context hands a record to an idle helper itself, without waking
+ * that thread; the timer thread asks a helper to cancel (a signal) and
+ * kills it at the end of the grace period. Helpers are started by another
+ * thread, "gather-spawner", so that the millisecond a start takes holds up
+ * nothing else; it lives as long as the process, because a supervisor
+ * dies with the thread that started it (PR_SET_PDEATHSIG).
  *
  * Locking: helpers_lock guards every pool and helper field marked so. It
  * is taken before the timer lock (gather_timer_*()), never after, and never
@@ -73,6 +74,9 @@ typedef enum
   HELPER_STARTING,   /* spawned; no HELLO yet */
   HELPER_IDLE,
   HELPER_BUSY,       /* runs helper->record */
+  HELPER_ENDED,      /* its supervisor reported the end of its worker
+                      * process: every process of the task is reaped;
+                      * the supervisor exits */
   HELPER_GONE,       /* its supervisor exited and was reaped */
 } HelperState;
 
@@ -86,6 +90,7 @@ struct _GatherHelperPool
   guint         target;         /* helpers it keeps: grows with demand */
   GQueue        queue;          /* GatherTaskRecord, borrowed */
   GPtrArray    *helpers;        /* GatherHelper, one reference each */
+  guint         n_ended;        /* ... of which ENDED, not reaped yet */
   guint         n_spawning;     /* helpers being started off the lock */
   guint         n_failed;       /* helpers that died before their HELLO */
   GError       *start_error;    /* why the last one did */
@@ -134,6 +139,8 @@ static GPtrArray  *pools;              /* guarded: GatherHelperPool, one referen
 static guint32     next_serial;        /* guarded */
 static GPtrArray  *spare_cancellables; /* guarded */
 static int         wake_fd = -1;       /* eventfd: set once */
+static GCond       spawn_cond;         /* spawn_requests grew */
+static GQueue      spawn_requests;     /* guarded: GatherHelperPool, a reference each */
 static GQuark      pool_quark;
 static gint        pidfd_works = -1;   /* atomic: -1 not known yet */
 
@@ -474,7 +481,7 @@ static void
 helper_kill_locked (GatherHelper *helper,
                     const char   *broke)
 {
-  if (helper->state == HELPER_GONE || helper->killed)
+  if (helper->state == HELPER_ENDED || helper->state == HELPER_GONE || helper->killed)
     return;
 
   helper->killed = TRUE;
@@ -483,10 +490,11 @@ helper_kill_locked (GatherHelper *helper,
 
   if (helper->worker_pid > 0)
     {
+      /* The worker process leads its group, checked at HELLO; its pidfd,
+       * where there is one, names it whatever happened since. */
       if (helper->worker_pidfd >= 0)
         pidfd_send_signal (helper->worker_pidfd, SIGKILL, NULL, 0);
       kill (-helper->worker_pid, SIGKILL);
-      kill (helper->worker_pid, SIGKILL);
     }
   else
     {
@@ -661,10 +669,17 @@ helper_start_task (GatherHelper     *helper,
 
 /* Called with helpers_lock held: whether the helpers' thread should start
  * a helper for @pool. */
+/* Helpers that have not ended. */
+static guint
+live_helpers_locked (GatherHelperPool *pool)
+{
+  return pool->helpers->len - pool->n_ended;
+}
+
 static gboolean
 wants_helper_locked (GatherHelperPool *pool)
 {
-  return !pool->retiring && pool->helpers->len + pool->n_spawning < pool->target;
+  return !pool->retiring && live_helpers_locked (pool) + pool->n_spawning < pool->target;
 }
 
 /*
@@ -1073,11 +1088,16 @@ capitalized (const char *description)
   return text;
 }
 
-/* Helpers' thread: @helper's supervisor exited (its status pipe closed):
- * every process of the helper is gone. Reaps it and gives its task, if it
- * had one, its outcome. The caller holds a reference on @helper. */
+/*
+ * Helpers' thread: @helper's worker process ended and its supervisor has
+ * killed and reaped every process below it: it reported the worker
+ * process's wait status, or, if it died itself, closed its status pipe
+ * (then @status is its own). Gives the task it ran, if any, its outcome.
+ * The caller holds a reference on @helper.
+ */
 static void
-helper_gone (GatherHelper *helper)
+helper_ended (GatherHelper *helper,
+              int           status)
 {
   g_autoptr(GPtrArray) failed = NULL;
   g_autoptr(GError) start_error = NULL;
@@ -1090,22 +1110,13 @@ helper_gone (GatherHelper *helper)
   gboolean started;
   guint64 memory_limit;
   guint32 cpu_limit;
-  int supervisor_status;
-  int status;
   int signum;
 
-  if (!helper->has_status)
-    helper->has_status = read_worker_status (helper->process.status_fd, &helper->worker_status);
-  supervisor_status = reap_supervisor (helper->process.pid);
-
-  /* The worker process's end, as its supervisor saw it; or the
-   * supervisor's own, if it died first (killed from outside, say). */
-  status = helper->has_status ? helper->worker_status : supervisor_status;
   how = describe_wait_status (status);
   signum = WIFSIGNALED (status) ? WTERMSIG (status) : 0;
 
   g_mutex_lock (&helpers_lock);
-  helper->state = HELPER_GONE;
+  helper->state = HELPER_ENDED;
   helper->socket_done = TRUE;
   record = g_steal_pointer (&helper->record);
   killed = helper->killed;
@@ -1114,8 +1125,7 @@ helper_gone (GatherHelper *helper)
   memory_limit = helper->memory_limit;
   cpu_limit = helper->cpu_limit;
   started = helper->worker_pid > 0;
-  /* The list's reference; the caller holds another. */
-  g_ptr_array_remove_fast (pool->helpers, helper);
+  pool->n_ended++;
 
   if (!started && !killed)
     {
@@ -1125,19 +1135,15 @@ helper_gone (GatherHelper *helper)
       pool->start_error = g_error_new (GATHER_ERROR, GATHER_ERROR_HELPER,
                                        "the helper program “%s” %s before it was ready",
                                        gather_helper_program (), how);
-      pool->target = pool->helpers->len;
-      if (pool->helpers->len + pool->n_spawning == 0)
+      pool->target = live_helpers_locked (pool);
+      if (live_helpers_locked (pool) + pool->n_spawning == 0)
         {
           failed = take_queue_locked (pool);
           start_error = g_error_copy (pool->start_error);
         }
     }
-
-  if (pool->retiring && pool->helpers->len + pool->n_spawning == 0)
-    g_cond_broadcast (&pool->gone);
   g_mutex_unlock (&helpers_lock);
 
-  helper_unref (helper);
   helper_disarm_kill (helper);
 
   if (failed != NULL)
@@ -1190,10 +1196,38 @@ helper_gone (GatherHelper *helper)
     }
 }
 
+/* Helpers' thread: @helper's supervisor closed its status pipe on its way
+ * out. Reaps it (this waits only for its own teardown), and ends the
+ * helper if it had not reported. The caller holds a reference. */
+static void
+helper_gone (GatherHelper *helper)
+{
+  GatherHelperPool *pool = helper->pool;
+  int status = reap_supervisor (helper->process.pid);
+  gboolean ended;
+
+  g_mutex_lock (&helpers_lock);
+  ended = helper->state == HELPER_ENDED;
+  g_mutex_unlock (&helpers_lock);
+
+  if (!ended)
+    helper_ended (helper, helper->has_status ? helper->worker_status : status);
+
+  g_mutex_lock (&helpers_lock);
+  helper->state = HELPER_GONE;
+  pool->n_ended--;
+  /* The list's reference; the caller holds another. */
+  g_ptr_array_remove_fast (pool->helpers, helper);
+  if (pool->retiring && pool->helpers->len + pool->n_spawning == 0)
+    g_cond_broadcast (&pool->gone);
+  g_mutex_unlock (&helpers_lock);
+
+  helper_unref (helper);
+}
+
 /* Helpers' thread: the status pipe is readable: the worker process's
- * status, then end-of-file when the supervisor exits. Returns TRUE once it
- * has. */
-static gboolean
+ * status, then end-of-file when the supervisor exits. */
+static void
 helper_status_ready (GatherHelper *helper)
 {
   int status;
@@ -1203,14 +1237,16 @@ helper_status_ready (GatherHelper *helper)
     n = read (helper->process.status_fd, &status, sizeof status);
   while (n < 0 && errno == EINTR);
 
-  if (n == sizeof status)
+  if (n == sizeof status && !helper->has_status)
     {
       helper->worker_status = status;
       helper->has_status = TRUE;
-      return FALSE;
+      helper_ended (helper, status);
+      return;
     }
 
-  return n == 0 || (n < 0 && errno != EAGAIN);
+  if (n == 0 || (n < 0 && errno != EAGAIN))
+    helper_gone (helper);
 }
 
 /* Helpers' thread, helpers_lock held: what the pools need now. Fills
@@ -1278,7 +1314,7 @@ maintain_locked (GPtrArray *wanting,
           g_atomic_int_inc (&pool->ref_count);
           g_ptr_array_add (wanting, pool);
         }
-      else if (pool->n_failed > 0 && pool->helpers->len + pool->n_spawning == 0 &&
+      else if (pool->n_failed > 0 && live_helpers_locked (pool) + pool->n_spawning == 0 &&
                pool->queue.length > 0)
         {
           /* The last start failed, and tasks came since: one more try. */
@@ -1324,16 +1360,44 @@ start_helper_for (GatherHelperPool *pool)
       pool->n_failed++;
       g_clear_error (&pool->start_error);
       pool->start_error = g_error_copy (error);
-      pool->target = pool->helpers->len;
-      if (pool->helpers->len + pool->n_spawning == 0)
+      pool->target = live_helpers_locked (pool);
+      if (live_helpers_locked (pool) + pool->n_spawning == 0)
         failed = take_queue_locked (pool);
     }
   if (pool->retiring && pool->helpers->len + pool->n_spawning == 0)
     g_cond_broadcast (&pool->gone);
   g_mutex_unlock (&helpers_lock);
 
+  /* A new helper to poll. */
+  wake_helpers_thread ();
+
   if (failed != NULL)
     fail_records (failed, error);
+}
+
+/*
+ * The spawner thread: starts the helpers the helpers' thread asks for, so
+ * that posix_spawn(), about a millisecond, never holds up replies, kills
+ * and deaths. It lives as long as the process, since a supervisor dies
+ * with the thread that started it.
+ */
+static gpointer
+spawner_thread (gpointer data)
+{
+  for (;;)
+    {
+      GatherHelperPool *pool;
+
+      g_mutex_lock (&helpers_lock);
+      while ((pool = g_queue_pop_head (&spawn_requests)) == NULL)
+        g_cond_wait (&spawn_cond, &helpers_lock);
+      g_mutex_unlock (&helpers_lock);
+
+      start_helper_for (pool);
+      gather_helper_pool_unref (pool);
+    }
+
+  return NULL;
 }
 
 static gpointer
@@ -1378,11 +1442,15 @@ helpers_thread (gpointer data)
         }
       g_mutex_unlock (&helpers_lock);
 
-      /* Off the lock: start helpers, hand records to free ones. */
-      for (guint i = 0; i < wanting->len; i++)
+      /* Off the lock: ask for helpers, hand records to free ones. */
+      if (wanting->len > 0)
         {
-          start_helper_for (g_ptr_array_index (wanting, i));
-          gather_helper_pool_unref (g_ptr_array_index (wanting, i));
+          g_mutex_lock (&helpers_lock);
+          for (guint i = 0; i < wanting->len; i++)
+            g_queue_push_tail (&spawn_requests, g_ptr_array_index (wanting, i));
+          g_cond_signal (&spawn_cond);
+          g_mutex_unlock (&helpers_lock);
+          g_ptr_array_set_size (wanting, 0);
         }
       for (guint i = 0; i < ready->len; i++)
         {
@@ -1396,10 +1464,9 @@ helpers_thread (gpointer data)
           helper_unref (helper);
         }
 
-      if (wanting->len > 0 || ready->len > 0)
+      if (ready->len > 0)
         {
-          /* New helpers to poll. */
-          g_ptr_array_set_size (wanting, 0);
+          /* Records were handed out: look again. */
           g_ptr_array_set_size (ready, 0);
           for (guint i = 0; i < polled->len; i++)
             helper_unref (g_ptr_array_index (polled, i));
@@ -1432,8 +1499,8 @@ helpers_thread (gpointer data)
             helper_flush (helper);
           if (socket_fd->revents & (POLLIN | POLLHUP | POLLERR))
             helper_read (helper);
-          if ((status_fd->revents & (POLLIN | POLLHUP | POLLERR)) && helper_status_ready (helper))
-            helper_gone (helper);
+          if (status_fd->revents & (POLLIN | POLLHUP | POLLERR))
+            helper_status_ready (helper);
         }
 
       for (guint i = 0; i < polled->len; i++)
@@ -1492,7 +1559,9 @@ start_helpers_thread (void)
 
   pools = g_ptr_array_new ();
   pool_quark = g_quark_from_static_string ("gather-helper-pool");
+  g_queue_init (&spawn_requests);
   g_thread_unref (g_thread_new ("gather-helpers", helpers_thread, NULL));
+  g_thread_unref (g_thread_new ("gather-spawner", spawner_thread, NULL));
 }
 
 /*
