@@ -65,15 +65,6 @@ catalog_fail (GatherHelperCatalog *catalog,
   g_ptr_array_add (catalog->failure_errors, error);
 }
 
-/* A path the helper sent: a non-empty bytestring. */
-static const char *
-path_of (GVariant *bytestring)
-{
-  const char *path = g_variant_get_bytestring (bytestring);
-
-  return *path != '\0' ? path : NULL;
-}
-
 /* Checks and takes in what a helper found. Returns FALSE with @error if
  * it does not hold together. */
 static gboolean
@@ -84,8 +75,10 @@ catalog_parse (GatherHelperCatalog  *catalog,
   g_autoptr(GVariant) workers = g_variant_get_child_value (body, 0);
   g_autoptr(GVariant) failures = g_variant_get_child_value (body, 1);
   g_autoptr(GVariant) shadowed = g_variant_get_child_value (body, 2);
-  g_autoptr(GPtrArray) new_workers = g_ptr_array_new_with_free_func (g_object_unref);
   gsize n;
+
+  if (!gather_helper_catalog_check (body, error))
+    return FALSE;
 
   n = g_variant_n_children (workers);
   for (gsize i = 0; i < n; i++)
@@ -93,50 +86,30 @@ catalog_parse (GatherHelperCatalog  *catalog,
       g_autoptr(GVariant) worker = g_variant_get_child_value (workers, i);
       g_autoptr(GVariant) parameters = g_variant_get_child_value (worker, 4);
       g_autoptr(GVariant) path = g_variant_get_child_value (worker, 5);
-      g_autofree GatherParameter *declared = NULL;
-      GatherHelperWorkerInfo info = { NULL, };
       gsize n_parameters = g_variant_n_children (parameters);
+      g_autofree GatherParameter *declared = g_new0 (GatherParameter, MAX (n_parameters, 1));
+      GatherHelperWorkerInfo info = { NULL, };
 
       g_variant_get_child (worker, 0, "&s", &info.name);
       g_variant_get_child (worker, 1, "&s", &info.description);
       g_variant_get_child (worker, 2, "&s", &info.parameter_type);
       g_variant_get_child (worker, 3, "&s", &info.result_type);
-      info.plugin_path = path_of (path);
-
-      if (*info.name == '\0' || info.plugin_path == NULL ||
-          !g_variant_type_string_is_valid (info.parameter_type) ||
-          !g_variant_type_string_is_valid (info.result_type) ||
-          n_parameters > G_MAXUINT16)
-        {
-          g_set_error (error, GATHER_ERROR, GATHER_ERROR_HELPER,
-                       "it described worker %" G_GSIZE_FORMAT " with an empty name or path, "
-                       "or invalid types", i);
-          return FALSE;
-        }
+      info.plugin_path = gather_helper_path_of (path);
       if (*info.description == '\0')
         info.description = NULL;
 
-      declared = g_new0 (GatherParameter, MAX (n_parameters, 1));
       for (gsize j = 0; j < n_parameters; j++)
         {
           guint32 flags;
 
           g_variant_get_child (parameters, j, "(&s&s&su)", &declared[j].name, &declared[j].type,
                                &declared[j].description, &flags);
-          if (*declared[j].name == '\0' || !g_variant_type_string_is_valid (declared[j].type) ||
-              (flags & ~GATHER_PARAMETER_REQUIRED) != 0)
-            {
-              g_set_error (error, GATHER_ERROR, GATHER_ERROR_HELPER,
-                           "it described a parameter of worker “%s” with an empty name, "
-                           "an invalid type or unknown flags", info.name);
-              return FALSE;
-            }
           declared[j].flags = flags;
         }
       info.parameters = declared;
       info.n_parameters = (guint) n_parameters;
 
-      g_ptr_array_add (new_workers, gather_helper_worker_new (&info));
+      g_ptr_array_add (catalog->workers, gather_helper_worker_new (&info));
     }
 
   n = g_variant_n_children (failures);
@@ -146,13 +119,7 @@ catalog_parse (GatherHelperCatalog  *catalog,
       g_autoptr(GVariant) reason = NULL;
 
       g_variant_get_child (failures, i, "(@ay@(sis))", &path, &reason);
-      if (path_of (path) == NULL)
-        {
-          g_set_error_literal (error, GATHER_ERROR, GATHER_ERROR_HELPER,
-                               "it described a failure without a path");
-          return FALSE;
-        }
-      catalog_fail (catalog, path_of (path), gather_helper_error_from_variant (reason));
+      catalog_fail (catalog, gather_helper_path_of (path), gather_helper_error_from_variant (reason));
     }
 
   n = g_variant_n_children (shadowed);
@@ -162,17 +129,10 @@ catalog_parse (GatherHelperCatalog  *catalog,
       g_autoptr(GVariant) by = NULL;
 
       g_variant_get_child (shadowed, i, "(@ay@ay)", &path, &by);
-      if (path_of (path) == NULL || path_of (by) == NULL)
-        {
-          g_set_error_literal (error, GATHER_ERROR, GATHER_ERROR_HELPER,
-                               "it described a shadowed plugin without a path");
-          return FALSE;
-        }
-      g_ptr_array_add (catalog->shadowed_paths, g_strdup (path_of (path)));
-      g_ptr_array_add (catalog->shadowed_by, g_strdup (path_of (by)));
+      g_ptr_array_add (catalog->shadowed_paths, g_strdup (gather_helper_path_of (path)));
+      g_ptr_array_add (catalog->shadowed_by, g_strdup (gather_helper_path_of (by)));
     }
 
-  g_ptr_array_extend_and_steal (catalog->workers, g_steal_pointer (&new_workers));
   return TRUE;
 }
 
@@ -317,7 +277,7 @@ attempt_load (GVariant             *directories,
       if (kind == GATHER_HELPER_LOADING)
         {
           g_free (loading);
-          loading = g_strdup (path_of (body));
+          loading = g_strdup (gather_helper_path_of (body));
           if (loading == NULL)
             {
               broke = g_error_new_literal (GATHER_ERROR, GATHER_ERROR_HELPER,

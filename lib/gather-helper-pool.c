@@ -1476,7 +1476,7 @@ helpers_thread (gpointer data)
       if (deadline != G_MAXINT64)
         timeout = (int) CLAMP ((deadline - g_get_monotonic_time () + 999) / 1000, 0, G_MAXINT);
 
-      if (poll ((struct pollfd *) fds->data, fds->len, timeout) < 0 && errno != EINTR)
+      if (poll ((struct pollfd *) (void *) fds->data, fds->len, timeout) < 0 && errno != EINTR)
         g_error ("gather: polling helper processes failed: %s", g_strerror (errno));
 
       if (g_array_index (fds, struct pollfd, 0).revents & POLLIN)

@@ -112,6 +112,10 @@ int       gather_frame_reader_next     (GatherFrameReader   *reader,
                                         GVariant           **body,
                                         GError             **error);
 
+const char *gather_helper_path_of       (GVariant      *bytestring);
+gboolean    gather_helper_catalog_check (GVariant      *body,
+                                         GError       **error);
+
 /* The error a task's outcome gets from an ERROR body; never fails. */
 GError   *gather_helper_error_from_variant (GVariant *body);
 GVariant *gather_helper_error_to_variant   (const GError *error);

@@ -9,6 +9,7 @@
 
 #include "gather-error.h"
 #include "gather-helper-protocol-private.h"
+#include "gather-worker.h"
 
 /* See gather-helper-protocol-private.h for the messages. */
 
@@ -224,12 +225,19 @@ gather_helper_error_to_variant (const GError *error)
   return g_variant_new ("(sis)", g_quark_to_string (error->domain), error->code, message);
 }
 
+/* How many error domains helpers may add to this process's quarks, which
+ * are never freed: a broken or hostile helper must not grow the host
+ * without bound. Plugins have a domain or two each. */
+#define MAX_NEW_DOMAINS 1024
+
 GError *
 gather_helper_error_from_variant (GVariant *body)
 {
+  static gint n_new_domains;
   const char *domain;
   const char *message;
   gint32 code;
+  GQuark quark;
 
   g_variant_get (body, "(&si&s)", &domain, &code, &message);
 
@@ -237,5 +245,109 @@ gather_helper_error_from_variant (GVariant *body)
   if (*domain == '\0')
     return g_error_new (GATHER_ERROR, GATHER_ERROR_FAILED, "%s", message);
 
-  return g_error_new_literal (g_quark_from_string (domain), code, message);
+  quark = g_quark_try_string (domain);
+  if (quark == 0 && g_atomic_int_add (&n_new_domains, 1) < MAX_NEW_DOMAINS)
+    quark = g_quark_from_string (domain);
+  if (quark == 0)
+    return g_error_new (GATHER_ERROR, GATHER_ERROR_FAILED, "%s (%s %d)", message, domain, code);
+
+  return g_error_new_literal (quark, code, message);
+}
+
+/* A path a helper sent: a non-empty bytestring. */
+const char *
+gather_helper_path_of (GVariant *bytestring)
+{
+  const char *path = g_variant_get_bytestring (bytestring);
+
+  return *path != '\0' ? path : NULL;
+}
+
+/*
+ * gather_helper_catalog_check:
+ * Whether a CATALOG body holds together: every worker has a name and a
+ * plugin path, valid types, parameters with names, valid types and known
+ * flags; every failure and shadowed file has its paths. No side effect.
+ */
+gboolean
+gather_helper_catalog_check (GVariant  *body,
+                             GError   **error)
+{
+  g_autoptr(GVariant) workers = g_variant_get_child_value (body, 0);
+  g_autoptr(GVariant) failures = g_variant_get_child_value (body, 1);
+  g_autoptr(GVariant) shadowed = g_variant_get_child_value (body, 2);
+  gsize n = g_variant_n_children (workers);
+
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr(GVariant) worker = g_variant_get_child_value (workers, i);
+      g_autoptr(GVariant) parameters = g_variant_get_child_value (worker, 4);
+      g_autoptr(GVariant) path = g_variant_get_child_value (worker, 5);
+      const char *name, *parameter_type, *result_type;
+      gsize n_parameters = g_variant_n_children (parameters);
+
+      g_variant_get_child (worker, 0, "&s", &name);
+      g_variant_get_child (worker, 2, "&s", &parameter_type);
+      g_variant_get_child (worker, 3, "&s", &result_type);
+
+      if (*name == '\0' || gather_helper_path_of (path) == NULL ||
+          !g_variant_type_string_is_valid (parameter_type) ||
+          !g_variant_type_string_is_valid (result_type) ||
+          n_parameters > G_MAXUINT16)
+        {
+          g_set_error (error, GATHER_ERROR, GATHER_ERROR_HELPER,
+                       "it described worker %" G_GSIZE_FORMAT " with an empty name or path, "
+                       "or invalid types", i);
+          return FALSE;
+        }
+
+      for (gsize j = 0; j < n_parameters; j++)
+        {
+          const char *parameter_name, *type, *description;
+          guint32 flags;
+
+          g_variant_get_child (parameters, j, "(&s&s&su)", &parameter_name, &type,
+                               &description, &flags);
+          if (*parameter_name == '\0' || !g_variant_type_string_is_valid (type) ||
+              (flags & ~GATHER_PARAMETER_REQUIRED) != 0)
+            {
+              g_set_error (error, GATHER_ERROR, GATHER_ERROR_HELPER,
+                           "it described a parameter of worker “%s” with an empty name, "
+                           "an invalid type or unknown flags", name);
+              return FALSE;
+            }
+        }
+    }
+
+  n = g_variant_n_children (failures);
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr(GVariant) path = NULL;
+      g_autoptr(GVariant) reason = NULL;
+
+      g_variant_get_child (failures, i, "(@ay@(sis))", &path, &reason);
+      if (gather_helper_path_of (path) == NULL)
+        {
+          g_set_error_literal (error, GATHER_ERROR, GATHER_ERROR_HELPER,
+                               "it described a failure without a path");
+          return FALSE;
+        }
+    }
+
+  n = g_variant_n_children (shadowed);
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr(GVariant) path = NULL;
+      g_autoptr(GVariant) by = NULL;
+
+      g_variant_get_child (shadowed, i, "(@ay@ay)", &path, &by);
+      if (gather_helper_path_of (path) == NULL || gather_helper_path_of (by) == NULL)
+        {
+          g_set_error_literal (error, GATHER_ERROR, GATHER_ERROR_HELPER,
+                               "it described a shadowed plugin without a path");
+          return FALSE;
+        }
+    }
+
+  return TRUE;
 }
