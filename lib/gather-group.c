@@ -621,11 +621,16 @@ gather_group_class_init (GatherGroupClass *klass)
    * program exits or is killed.
    *
    * Worker parameters and results are [struct@GLib.Variant]s and cross to
-   * the helper as they are. An isolated task costs a few microseconds more
-   * than one on a pool thread (see the benchmark in the README), and its
-   * first helper takes about a millisecond to start. What plugins print on
-   * standard output or standard error goes to the program's standard
-   * error.
+   * the helper as they are (at most 16 MiB each way). An isolated task
+   * costs more than one on a pool thread, a round trip between processes
+   * (see the benchmark in the README), and a helper takes about a
+   * millisecond to start. What plugins print on standard output or
+   * standard error goes to the program's standard error, marked with the
+   * helper's name and pid by GLib's messages.
+   *
+   * The helper program is `$libexecdir/gather-helper-1`; the environment
+   * variable `GATHER_HELPER` names another one (tests use it), except in
+   * privileged processes.
    *
    * Only plugin worker tasks can be isolated: task bodies and async
    * operations run in this process

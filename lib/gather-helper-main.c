@@ -420,7 +420,6 @@ format_bytes (guint64 bytes)
 
 static void
 set_limits (Limits      *limits,
-            const char  *worker,
             guint64      memory_limit,
             guint32      cpu_limit)
 {
@@ -508,7 +507,7 @@ run_task (guint32   serial,
       if (g_atomic_int_get (&cancelled_serial) == (gint) serial)
         g_cancellable_cancel (cancellable);
 
-      set_limits (&limits, name, memory_limit, cpu_limit);
+      set_limits (&limits, memory_limit, cpu_limit);
       result = gather_worker_invoke (worker, parameters, cancellable, &error);
       reset_limits (&limits);
 

@@ -33,7 +33,6 @@
  * gather-runner-private.h. Owner's context. */
 gboolean
 gather_helper_runner_check (GatherWorkerTask  *task,
-                            gboolean           group_isolates,
                             GError           **error)
 {
   if (gather_worker_get_plugin_path (task->worker) == NULL)
@@ -66,7 +65,7 @@ gather_helper_runner_start (GatherRun        *run,
   record->grace_msec = record->grace_msec <= G_MAXUINT - KILL_MARGIN_MSEC
                        ? record->grace_msec + KILL_MARGIN_MSEC : G_MAXUINT;
 
-  if (!gather_helper_runner_check (task, TRUE, &error))
+  if (!gather_helper_runner_check (task, &error))
     {
       GCancellable *cancellable = g_cancellable_new ();
 

@@ -118,10 +118,9 @@ gboolean          gather_worker_runner_set_limits    (GatherTaskRecord *record,
                                                       guint32           cpu_limit,
                                                       GError          **error);
 
-/* gather-helper-runner.c: whether a plugin worker task that the group
- * asks to isolate (or not) can run as asked; FALSE with @error if not. */
+/* gather-helper-runner.c: whether a plugin worker task can run in a
+ * helper process; FALSE with @error if not. */
 gboolean          gather_helper_runner_check     (GatherWorkerTask *task,
-                                                  gboolean          group_isolates,
                                                   GError          **error);
 
 G_END_DECLS

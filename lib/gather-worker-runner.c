@@ -82,7 +82,7 @@ gather_worker_runner_set_isolation (GatherTaskRecord  *record,
 
   if (isolated)
     {
-      if (!gather_helper_runner_check (task, TRUE, error))
+      if (!gather_helper_runner_check (task, error))
         return FALSE;
       task->isolation = GATHER_ISOLATION_HELPER;
       return TRUE;
@@ -131,7 +131,7 @@ gather_worker_runner_set_limits (GatherTaskRecord  *record,
       return FALSE;
     }
 
-  if ((memory_limit > 0 || cpu_limit > 0) && !gather_helper_runner_check (task, TRUE, error))
+  if ((memory_limit > 0 || cpu_limit > 0) && !gather_helper_runner_check (task, error))
     return FALSE;
 
   task->memory_limit = memory_limit;
