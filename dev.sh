@@ -198,7 +198,8 @@ case "${1:-}" in
       -Db_sanitize=address,undefined -Db_lundef=false -Dintrospection=disabled \
       -Dvapi=disabled -Dman=disabled -Ddocs=false
     ninja -C "$BUILD/fuzz" tests/fuzz/fuzz-task-file tests/fuzz/fuzz-task-argument \
-      tests/fuzz/fuzz-json-output tests/fuzz/fuzz-plugin-elf-libfuzzer
+      tests/fuzz/fuzz-json-output tests/fuzz/fuzz-plugin-elf-libfuzzer \
+      tests/fuzz/fuzz-helper-frames-libfuzzer
     rm -f "$BUILD"/fuzz/meson-logs/testlog*.json
     say "Tests: fuzz ($BUILD/fuzz, ${GATHER_FUZZ_SECONDS:-60} s each)"
     meson test -C "$BUILD/fuzz" --suite fuzz --no-rebuild --print-errorlogs \

@@ -9,8 +9,13 @@
  */
 
 #include <locale.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <libgather.h>
@@ -24,6 +29,7 @@ static char    *opt_only;
 static char    *opt_sections;
 static char    *opt_memory_child;
 static guint    opt_memory_n;
+static gboolean opt_echo_child;
 
 static GOptionEntry entries[] = {
   { "repeat", 'r', 0, G_OPTION_ARG_INT, &opt_repeat, "Runs per figure (median)", "N" },
@@ -31,10 +37,11 @@ static GOptionEntry entries[] = {
   { "python-max-exponent", 0, 0, G_OPTION_ARG_INT, &opt_python_max_exponent, "Largest N for asyncio (default 5)", "E" },
   { "lateness-tasks", 0, 0, G_OPTION_ARG_INT, &opt_lateness_tasks, "Concurrent timed tasks (default 10000)", "N" },
   { "quick", 'q', 0, G_OPTION_ARG_NONE, &opt_quick, "Small sizes, one run: checks the program works", NULL },
-  { "sections", 's', 0, G_OPTION_ARG_STRING, &opt_sections, "Which tables to print: speed, async, lateness, memory, model, storm (default: all but storm)", "LIST" },
+  { "sections", 's', 0, G_OPTION_ARG_STRING, &opt_sections, "Which tables to print: speed, async, lateness, memory, model, isolation, storm (default: all but storm)", "LIST" },
   { "only", 0, 0, G_OPTION_ARG_STRING, &opt_only, "Time one variant at N = 10^E and exit, for profiling: gather, gather-model, batched, idle, gtask, async or naive", "NAME" },
   { "memory-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opt_memory_child, NULL, NULL },
   { "memory-n", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &opt_memory_n, NULL, NULL },
+  { "echo-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &opt_echo_child, NULL, NULL },
   { NULL }
 };
 
@@ -693,6 +700,623 @@ print_storm (void)
   g_print ("\n");
 }
 
+/* ---- Isolated tasks: plugin workers in helper processes ----
+ *
+ * A worker of the test fixture plugin (tests/plugins/fixture-isolate.c),
+ * copied to a private directory as the registry's checks want: a trivial
+ * one (isolate-echo) for the cost per task, one that ignores its
+ * cancellation (isolate-hang) for the kill path. The helpers of a pool are
+ * started before the timing starts, as they are reused afterwards;
+ * "a fresh process per task" gives each task a pool, so a helper of its
+ * own, started and stopped with it.
+ */
+
+static GatherRegistry *isolation_registry;
+static char           *isolation_dir;
+
+static gboolean
+isolation_setup (void)
+{
+  g_autofree char *to = NULL;
+  g_autofree char *contents = NULL;
+  gsize length;
+
+  if (isolation_registry != NULL)
+    return TRUE;
+  if (!g_file_get_contents (BENCH_ISOLATE_PLUGIN, &contents, &length, NULL))
+    return FALSE;
+  if (g_getenv ("GATHER_HELPER") == NULL)
+    g_setenv ("GATHER_HELPER", BENCH_HELPER, TRUE);
+
+  isolation_dir = g_dir_make_tmp ("gather-bench-XXXXXX", NULL);
+  g_assert (isolation_dir != NULL && chmod (isolation_dir, 0700) == 0);
+  to = g_build_filename (isolation_dir, "gather-isolate.so", NULL);
+  g_assert (g_file_set_contents_full (to, contents, length, G_FILE_SET_CONTENTS_NONE, 0644, NULL));
+
+  isolation_registry = gather_registry_new ();
+  gather_registry_add_search_path (isolation_registry, isolation_dir);
+  gather_registry_load (isolation_registry);
+  g_assert (gather_registry_lookup_worker (isolation_registry, "isolate-echo") != NULL);
+
+  return TRUE;
+}
+
+static void
+isolation_teardown (void)
+{
+  g_autofree char *plugin = NULL;
+
+  if (isolation_dir == NULL)
+    return;
+  plugin = g_build_filename (isolation_dir, "gather-isolate.so", NULL);
+  unlink (plugin);
+  rmdir (isolation_dir);
+  g_clear_pointer (&isolation_dir, g_free);
+}
+
+static void
+isolation_done (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  *(GPtrArray **) user_data = gather_group_run_finish (GATHER_GROUP (object), result, NULL);
+}
+
+static GPtrArray *
+isolation_run (GatherGroup *group)
+{
+  GPtrArray *outcomes = NULL;
+
+  gather_group_run_async (group, NULL, isolation_done, &outcomes);
+  while (outcomes == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  return outcomes;
+}
+
+static GatherGroup *
+isolation_group (GatherPool *pool,
+                 gboolean    isolated,
+                 guint       max_concurrent)
+{
+  GatherGroup *group = gather_group_new ();
+
+  gather_group_set_pool (group, pool);
+  gather_group_set_registry (group, isolation_registry);
+  gather_group_set_isolate_workers (group, isolated);
+  gather_group_set_max_concurrent (group, max_concurrent);
+
+  return group;
+}
+
+static void
+isolation_add_echo (GatherGroup *group,
+                    guint        n)
+{
+  for (guint i = 0; i < n; i++)
+    gather_group_add_worker_task (group, "isolate-echo",
+                                  g_variant_new_parsed ("{'value': <'x'>}"), NULL, 60000, NULL);
+}
+
+static gint
+compare_outcome_finish (gconstpointer a,
+                        gconstpointer b)
+{
+  gint64 x = gather_outcome_get_finish_time (*(GatherOutcome **) a);
+  gint64 y = gather_outcome_get_finish_time (*(GatherOutcome **) b);
+
+  return (x > y) - (x < y);
+}
+
+/* µs per trivial task, @n tasks at most @in_flight at once on @pool's
+ * helpers (or threads); @cycles gets the time between consecutive
+ * outcomes, in µs. */
+static double
+measure_isolated (GatherPool *pool,
+                  gboolean    isolated,
+                  guint       n,
+                  guint       in_flight,
+                  GArray     *cycles)
+{
+  g_autoptr(GatherGroup) group = isolation_group (pool, isolated, in_flight);
+  g_autoptr(GPtrArray) outcomes = NULL;
+  gint64 start;
+  double elapsed;
+
+  isolation_add_echo (group, n);
+  start = g_get_monotonic_time ();
+  outcomes = isolation_run (group);
+  elapsed = g_get_monotonic_time () - start;
+
+  for (guint i = 0; i < outcomes->len; i++)
+    g_assert (gather_outcome_get_status (g_ptr_array_index (outcomes, i)) == GATHER_STATUS_OK);
+
+  if (cycles != NULL)
+    {
+      g_ptr_array_sort (outcomes, compare_outcome_finish);
+      for (guint i = 1; i < outcomes->len; i++)
+        {
+          double gap = gather_outcome_get_finish_time (g_ptr_array_index (outcomes, i)) -
+                       gather_outcome_get_finish_time (g_ptr_array_index (outcomes, i - 1));
+
+          g_array_append_val (cycles, gap);
+        }
+    }
+
+  return elapsed / n;
+}
+
+/* µs per task when each task has a helper of its own. */
+static double
+measure_fresh_process (guint n)
+{
+  gint64 start = g_get_monotonic_time ();
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GatherPool) pool = gather_pool_new (1);
+      g_autoptr(GatherGroup) group = isolation_group (pool, TRUE, 1);
+      g_autoptr(GPtrArray) outcomes = NULL;
+
+      isolation_add_echo (group, 1);
+      outcomes = isolation_run (group);
+      g_assert (gather_outcome_get_status (g_ptr_array_index (outcomes, 0)) == GATHER_STATUS_OK);
+      g_clear_object (&group);
+    }
+
+  return (g_get_monotonic_time () - start) / (double) n;
+}
+
+/* Starts @pool's helpers (or threads) before timing. */
+static void
+isolation_warm_up (GatherPool *pool,
+                   gboolean    isolated)
+{
+  measure_isolated (pool, isolated, 4 * gather_pool_get_max_threads (pool),
+                    gather_pool_get_max_threads (pool), NULL);
+}
+
+typedef struct
+{
+  GPtrArray *stopped;        /* outcomes of stopped tasks, not killed yet */
+  GArray    *late;           /* µs from timeout + grace to the killed mark */
+  GArray    *recorded_late;  /* µs from the deadline to the outcome */
+  guint      grace_msec;
+  guint      n_killed;
+  guint      timeout_msec;
+} KillWatch;
+
+static void
+kill_watch_task_finished (GatherGroup   *group,
+                          GatherOutcome *outcome,
+                          KillWatch     *watch)
+{
+  if (gather_outcome_get_status (outcome) != GATHER_STATUS_TIMEOUT)
+    return;
+
+  g_ptr_array_add (watch->stopped, gather_outcome_ref (outcome));
+}
+
+/* Runs at every iteration of the group's context, before it polls: a
+ * helper that was killed is gone once its outcome is marked, which
+ * happens in the dispatch of an event, so the next iteration sees it. */
+static gboolean
+kill_watch_prepare (GSource *source,
+                    gint    *timeout)
+{
+  KillWatch *watch = *(KillWatch **) (source + 1);
+  gint64 now = g_get_monotonic_time ();
+  gboolean seen = FALSE;
+
+  *timeout = -1;
+  for (guint i = 0; i < watch->stopped->len; i++)
+    {
+      GatherOutcome *outcome = g_ptr_array_index (watch->stopped, i);
+
+      if (gather_outcome_get_killed (outcome))
+        {
+          /* Due at the task's timeout plus the grace period. */
+          double due = gather_outcome_get_start_time (outcome) +
+                       (watch->timeout_msec + watch->grace_msec) * 1000.0;
+          double late = now - due;
+
+          g_array_append_val (watch->late, late);
+          watch->n_killed++;
+          g_ptr_array_remove_index_fast (watch->stopped, i);
+          i--;
+          seen = TRUE;
+        }
+    }
+
+  /* Something changed: let the iteration return. */
+  return seen;
+}
+
+static gboolean
+kill_watch_dispatch (GSource     *source,
+                     GSourceFunc  callback,
+                     gpointer     user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs kill_watch_funcs = { kill_watch_prepare, NULL, kill_watch_dispatch, NULL, NULL, NULL };
+
+/* @n tasks on @helpers helpers with a @timeout_msec timeout: @hang_percent
+ * of them ignore their cancellation, the others are trivial. Fills
+ * @watch. */
+static void
+measure_kills (guint      n,
+               guint      helpers,
+               guint      hang_percent,
+               guint      timeout_msec,
+               KillWatch *watch)
+{
+  g_autoptr(GatherPool) pool = gather_pool_new (helpers);
+  g_autoptr(GatherGroup) group = isolation_group (pool, TRUE, 0);
+  g_autoptr(GPtrArray) outcomes = NULL;
+  GSource *source;
+  guint n_hang = 0;
+
+  watch->timeout_msec = timeout_msec;
+  isolation_warm_up (pool, TRUE);
+  g_clear_object (&group);
+  group = isolation_group (pool, TRUE, 0);
+  gather_group_set_grace_period (group, watch->grace_msec);
+
+  for (guint i = 0; i < n; i++)
+    {
+      /* Spread evenly: every (100 / hang_percent)-th task hangs. */
+      gboolean hang = (i * hang_percent) / 100 != ((i + 1) * hang_percent) / 100;
+
+      if (hang)
+        {
+          gather_group_add_worker_task (group, "isolate-hang", NULL, NULL, timeout_msec, NULL);
+          n_hang++;
+        }
+      else
+        {
+          gather_group_add_worker_task (group, "isolate-echo",
+                                        g_variant_new_parsed ("{'value': <'x'>}"), NULL,
+                                        timeout_msec, NULL);
+        }
+    }
+
+  g_signal_connect (group, "task-finished", G_CALLBACK (kill_watch_task_finished), watch);
+  source = g_source_new (&kill_watch_funcs, sizeof (GSource) + sizeof (KillWatch *));
+  *(KillWatch **) (source + 1) = watch;
+  g_source_attach (source, NULL);
+  outcomes = isolation_run (group);
+
+  for (guint i = 0; i < outcomes->len; i++)
+    {
+      GatherOutcome *outcome = g_ptr_array_index (outcomes, i);
+
+      if (gather_outcome_get_status (outcome) == GATHER_STATUS_TIMEOUT)
+        {
+          double late = gather_outcome_get_finish_time (outcome) -
+                        (gather_outcome_get_start_time (outcome) + timeout_msec * 1000.0);
+
+          g_array_append_val (watch->recorded_late, late);
+        }
+      else
+        {
+          g_assert (gather_outcome_get_status (outcome) == GATHER_STATUS_OK);
+        }
+    }
+
+  while (gather_group_get_n_running (group) > 0 || watch->stopped->len > 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_destroy (source);
+  g_source_unref (source);
+  g_assert (watch->recorded_late->len >= n_hang);
+}
+
+/* Processes whose parent is this one, and this process's resident size in
+ * KiB. */
+static guint
+count_children (void)
+{
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  while (proc != NULL && (name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/%s/stat", name);
+      g_autofree char *stat = NULL;
+      const char *fields;
+      long ppid = 0;
+
+      if (g_ascii_isdigit (name[0]) && g_file_get_contents (path, &stat, NULL, NULL) &&
+          (fields = strrchr (stat, ')')) != NULL && sscanf (fields + 1, " %*c %ld", &ppid) == 1 &&
+          ppid == (long) getpid ())
+        n++;
+    }
+
+  return n;
+}
+
+static guint64
+resident_kib (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL) ||
+      (line = strstr (status, "\nVmRSS:")) == NULL)
+    return 0;
+
+  return g_ascii_strtoull (line + strlen ("\nVmRSS:"), NULL, 10);
+}
+
+/* The floor under an isolated task: one framed GVariant round trip
+ * between two processes over a socketpair, (tv) -> (tv), one at a time,
+ * as BASELINES.md measured it. The other process is this program, run
+ * with --echo-child, its socket as 3. */
+
+static void
+raw_read (int    fd,
+          void  *buffer,
+          gsize  length)
+{
+  gsize done = 0;
+
+  while (done < length)
+    {
+      ssize_t n = read (fd, (char *) buffer + done, length - done);
+
+      if (n <= 0)
+        exit (0);
+      done += (gsize) n;
+    }
+}
+
+static GVariant *
+raw_receive (int fd)
+{
+  guint32 length;
+  void *data;
+
+  raw_read (fd, &length, sizeof length);
+  data = g_malloc (length);
+  raw_read (fd, data, length);
+
+  return g_variant_ref_sink (g_variant_new_from_data (G_VARIANT_TYPE ("(tv)"), data, length,
+                                                      FALSE, g_free, data));
+}
+
+static void
+raw_send (int       fd,
+          GVariant *message)
+{
+  gsize size;
+  guint8 *frame;
+  guint32 length;
+
+  g_variant_ref_sink (message);
+  size = g_variant_get_size (message);
+  frame = g_malloc (4 + size);
+  length = (guint32) size;
+  memcpy (frame, &length, 4);
+  memcpy (frame + 4, g_variant_get_data (message), size);
+  if (write (fd, frame, 4 + size) != (ssize_t) (4 + size))
+    exit (1);
+  g_free (frame);
+  g_variant_unref (message);
+}
+
+static int
+echo_child (void)
+{
+  for (;;)
+    {
+      g_autoptr(GVariant) request = raw_receive (3);
+      g_autoptr(GVariant) value = NULL;
+      guint64 serial;
+
+      g_variant_get (request, "(tv)", &serial, &value);
+      raw_send (3, g_variant_new ("(tv)", serial, g_variant_new_string ("x")));
+    }
+
+  return 0;
+}
+
+/* p50 in µs of @n round trips; *@kill_usec gets how long a SIGKILL of the
+ * other process takes until it is reaped. */
+static double
+measure_raw_round_trip (guint   n,
+                        double *kill_usec)
+{
+  g_autoptr(GArray) times = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr(GError) error = NULL;
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  const char *argv[] = { self, "--echo-child", NULL };
+  int sv[2];
+  gint target = 3;
+  GPid pid;
+
+  g_assert (self != NULL && socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+  if (!g_spawn_async_with_pipes_and_fds (NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                                         -1, -1, -1, &sv[1], &target, 1, &pid, NULL, NULL, NULL,
+                                         &error))
+    g_error ("Could not start the echo process: %s", error->message);
+  close (sv[1]);
+
+  for (guint i = 0; i < n + 100; i++)
+    {
+      gint64 start = g_get_monotonic_time ();
+      g_autoptr(GVariant) reply = NULL;
+      double elapsed;
+
+      raw_send (sv[0], g_variant_new ("(tv)", (guint64) i, g_variant_new_string ("x")));
+      reply = raw_receive (sv[0]);
+      elapsed = g_get_monotonic_time () - start;
+      /* The first ones warm up. */
+      if (i >= 100)
+        g_array_append_val (times, elapsed);
+    }
+
+  {
+    gint64 start = g_get_monotonic_time ();
+
+    kill (pid, SIGKILL);
+    waitpid (pid, NULL, 0);
+    *kill_usec = g_get_monotonic_time () - start;
+  }
+  close (sv[0]);
+  g_spawn_close_pid (pid);
+
+  return percentile (times, 0.5);
+}
+
+static void
+print_isolation (void)
+{
+  guint n = opt_quick ? 500 : 20000;
+  guint n_fresh = opt_quick ? 10 : 300;
+  guint n_kills = opt_quick ? 8 : 100;
+  guint n_stress = opt_quick ? 60 : 1000;
+  g_autofree double *v_flight = g_new (double, opt_repeat);
+  g_autofree double *v_threads = g_new (double, opt_repeat);
+  g_autofree double *v_serial = g_new (double, opt_repeat);
+  g_autofree double *v_serial_threads = g_new (double, opt_repeat);
+  g_autofree double *v_cycle = g_new (double, opt_repeat);
+  g_autofree double *v_fresh = g_new (double, opt_repeat);
+  g_autofree double *v_raw = g_new (double, opt_repeat);
+  g_autofree double *v_raw_kill = g_new (double, opt_repeat);
+  g_autofree double *v_kill_p50 = g_new (double, opt_repeat);
+  g_autofree double *v_kill_p99 = g_new (double, opt_repeat);
+  g_autofree double *v_kill_max = g_new (double, opt_repeat);
+  g_autofree double *v_rec_p99 = g_new (double, opt_repeat);
+  g_autofree double *v_rec_max = g_new (double, opt_repeat);
+  double flight, threads, serial, serial_threads, cycle, fresh, raw;
+  double kill_p50, kill_p99, kill_max, raw_kill, rec_p99, rec_max;
+  guint64 rss_before = 0, rss_after = 0;
+  guint children_left = 0;
+  guint n_killed = 0;
+
+  if (!isolation_setup ())
+    {
+      g_print ("## Isolated tasks: skipped (%s was not built: configure with -Dtests=true)\n\n",
+               BENCH_ISOLATE_PLUGIN);
+      return;
+    }
+
+  print_load ("isolation");
+  g_print ("## Isolated tasks (plugin workers in helper processes; µs per task, median (min-max) of %u)\n\n",
+           opt_repeat);
+
+  for (guint r = 0; r < opt_repeat; r++)
+    {
+      g_autoptr(GatherPool) helpers = gather_pool_new (2);
+      g_autoptr(GatherPool) threads_pool = gather_pool_new (2);
+      g_autoptr(GArray) cycles = g_array_new (FALSE, FALSE, sizeof (double));
+
+      isolation_warm_up (helpers, TRUE);
+      isolation_warm_up (threads_pool, FALSE);
+
+      v_flight[r] = measure_isolated (helpers, TRUE, n, 8, NULL);
+      v_threads[r] = measure_isolated (threads_pool, FALSE, n, 8, NULL);
+      v_serial[r] = measure_isolated (helpers, TRUE, n / 4, 1, cycles);
+      v_cycle[r] = percentile (cycles, 0.5);
+      v_serial_threads[r] = measure_isolated (threads_pool, FALSE, n / 4, 1, NULL);
+      v_fresh[r] = measure_fresh_process (n_fresh);
+      v_raw[r] = measure_raw_round_trip (n / 4, &v_raw_kill[r]);
+    }
+
+  flight = median (v_flight, opt_repeat);
+  threads = median (v_threads, opt_repeat);
+  serial = median (v_serial, opt_repeat);
+  serial_threads = median (v_serial_threads, opt_repeat);
+  cycle = median (v_cycle, opt_repeat);
+  fresh = median (v_fresh, opt_repeat);
+  raw = median (v_raw, opt_repeat);
+
+  g_print ("Trivial worker (isolate-echo), a timeout each that does not fire, result on the main context; "
+           "%u tasks per run (%u one at a time, %u with a fresh process each).\n\n", n, n / 4, n_fresh);
+  g_print ("| case | isolated (2 helpers) | in process (2 threads) | a fresh process per task "
+           "| isolated / in process | fresh / isolated |\n");
+  g_print ("|---|---|---|---|---|---|\n");
+  g_print ("| 8 in flight | **%.1f** (%.1f-%.1f) | %.1f (%.1f-%.1f) | %.0f (%.0f-%.0f) | %.1fx | %.0fx |\n",
+           flight, v_flight[0], v_flight[opt_repeat - 1], threads, v_threads[0], v_threads[opt_repeat - 1],
+           fresh, v_fresh[0], v_fresh[opt_repeat - 1], flight / threads, fresh / flight);
+  g_print ("| one at a time | **%.1f** (%.1f-%.1f) | %.1f (%.1f-%.1f) | %.0f | %.1fx | %.0fx |\n",
+           serial, v_serial[0], v_serial[opt_repeat - 1], serial_threads, v_serial_threads[0],
+           v_serial_threads[opt_repeat - 1], fresh, serial / serial_threads, fresh / serial);
+  g_print ("| one at a time, p50 outcome to outcome | **%.1f** (%.1f-%.1f) | | | | |\n",
+           cycle, v_cycle[0], v_cycle[opt_repeat - 1]);
+  g_print ("| floor: raw framed GVariant round trip between two processes, p50 | %.1f (%.1f-%.1f) "
+           "| | | one at a time p50 / floor: %.1fx | |\n\n",
+           raw, v_raw[0], v_raw[opt_repeat - 1], cycle / raw);
+
+  /* The kill path, then many tasks of which some must be killed. */
+  for (guint r = 0; r < opt_repeat; r++)
+    {
+      KillWatch watch = { g_ptr_array_new_with_free_func ((GDestroyNotify) gather_outcome_unref),
+                          g_array_new (FALSE, FALSE, sizeof (double)),
+                          g_array_new (FALSE, FALSE, sizeof (double)), 10, 0 };
+
+      measure_kills (n_kills, 4, 100, 20, &watch);
+      v_kill_p50[r] = percentile (watch.late, 0.5);
+      v_kill_p99[r] = percentile (watch.late, 0.99);
+      v_kill_max[r] = percentile (watch.late, 1.0);
+      g_ptr_array_unref (watch.stopped);
+      g_array_unref (watch.late);
+      g_array_unref (watch.recorded_late);
+    }
+  g_print ("From a task's timeout plus grace period to its outcome marked killed on the main "
+           "context (the helper's processes all reaped), tasks that ignore cancellation, timeout "
+           "20 ms, grace 10 ms, 4 helpers (each kill starts a replacement), %u tasks per run; µs, "
+           "median (min-max) of %u:\n\n", n_kills, opt_repeat);
+  g_print ("| p50 | p99 | max | floor: SIGKILL of a GLib process until reaped (one per run) |\n"
+           "|---|---|---|---|\n");
+  kill_p50 = median (v_kill_p50, opt_repeat);
+  kill_p99 = median (v_kill_p99, opt_repeat);
+  kill_max = median (v_kill_max, opt_repeat);
+  raw_kill = median (v_raw_kill, opt_repeat);
+  g_print ("| %.0f (%.0f-%.0f) | **%.0f** (%.0f-%.0f) | %.0f (%.0f-%.0f) | %.0f (%.0f-%.0f) |\n\n",
+           kill_p50, v_kill_p50[0], v_kill_p50[opt_repeat - 1],
+           kill_p99, v_kill_p99[0], v_kill_p99[opt_repeat - 1],
+           kill_max, v_kill_max[0], v_kill_max[opt_repeat - 1],
+           raw_kill, v_raw_kill[0], v_raw_kill[opt_repeat - 1]);
+
+  for (guint r = 0; r < opt_repeat; r++)
+    {
+      KillWatch watch = { g_ptr_array_new_with_free_func ((GDestroyNotify) gather_outcome_unref),
+                          g_array_new (FALSE, FALSE, sizeof (double)),
+                          g_array_new (FALSE, FALSE, sizeof (double)), 20, 0 };
+
+      if (r == 0)
+        rss_before = resident_kib ();
+      measure_kills (n_stress, 8, 30, 50, &watch);
+      v_rec_p99[r] = percentile (watch.recorded_late, 0.99);
+      v_rec_max[r] = percentile (watch.recorded_late, 1.0);
+      n_killed += watch.n_killed;
+      children_left += count_children ();
+      rss_after = resident_kib ();
+      g_ptr_array_unref (watch.stopped);
+      g_array_unref (watch.late);
+      g_array_unref (watch.recorded_late);
+    }
+  rec_p99 = median (v_rec_p99, opt_repeat);
+  rec_max = median (v_rec_max, opt_repeat);
+  g_print ("%u isolated tasks per run, 30%% ignoring cancellation (timeout 50 ms, grace 20 ms, "
+           "8 helpers), %u runs: timed-out outcomes recorded after their deadline by p99 %.0f µs "
+           "(%.0f-%.0f), max %.0f µs (%.0f-%.0f); %u tasks killed (%u expected); processes left "
+           "after the runs: %u; host resident memory %" G_GUINT64_FORMAT " KiB after the first "
+           "run, %" G_GUINT64_FORMAT " KiB after the last.\n\n",
+           n_stress, opt_repeat, rec_p99, v_rec_p99[0], v_rec_p99[opt_repeat - 1],
+           rec_max, v_rec_max[0], v_rec_max[opt_repeat - 1],
+           n_killed, opt_repeat * (n_stress * 30 / 100), children_left, rss_before, rss_after);
+  g_assert (children_left == 0);
+  g_assert (n_killed == opt_repeat * (n_stress * 30 / 100));
+
+  print_load ("isolation");
+  g_print ("\n");
+  isolation_teardown ();
+}
+
 /* ---- Python asyncio ---- */
 
 static double
@@ -1331,6 +1955,8 @@ main (int   argc,
 
   if (opt_memory_child != NULL)
     return memory_child (opt_memory_child, opt_memory_n);
+  if (opt_echo_child)
+    return echo_child ();
 
   if (opt_only != NULL)
     {
@@ -1368,7 +1994,7 @@ main (int   argc,
            g_get_num_processors ());
 
   {
-    g_auto(GStrv) sections = g_strsplit (opt_sections ? opt_sections : "speed,async,lateness,memory,model", ",", -1);
+    g_auto(GStrv) sections = g_strsplit (opt_sections ? opt_sections : "speed,async,lateness,memory,model,isolation", ",", -1);
 
     if (g_strv_contains ((const char * const *) sections, "speed"))
       print_speed ();
@@ -1382,6 +2008,8 @@ main (int   argc,
       print_memory (opt_quick ? 10000 : 100000);
     if (g_strv_contains ((const char * const *) sections, "model"))
       print_model ();
+    if (g_strv_contains ((const char * const *) sections, "isolation"))
+      print_isolation ();
   }
 
   return 0;

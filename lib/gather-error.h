@@ -51,6 +51,17 @@ G_BEGIN_DECLS
  * @GATHER_ERROR_UNKNOWN_WORKER: no loaded worker has that name
  * @GATHER_ERROR_INVALID_PARAMETERS: parameters do not match what a worker
  *   declares
+ * @GATHER_ERROR_NOT_ISOLATABLE: a task cannot run where it was asked to:
+ *   only plugin worker tasks can run in a helper process (see
+ *   [property@Gather.Group:isolate-workers]), and a worker loaded in a
+ *   helper process runs only there
+ * @GATHER_ERROR_HELPER: a helper process that runs isolated tasks could not
+ *   be started, or crashed, exited or broke the protocol while it ran the
+ *   task; the message names the worker, the task and the signal or exit
+ *   status
+ * @GATHER_ERROR_LIMIT_EXCEEDED: an isolated task went past its memory or
+ *   CPU-time limit (see [method@Gather.Group.set_task_limits]); the message
+ *   says which
  *
  * Error codes in the `GATHER_ERROR` domain. New codes are only ever
  * appended.
@@ -70,6 +81,9 @@ typedef enum
   GATHER_ERROR_DUPLICATE_WORKER,
   GATHER_ERROR_UNKNOWN_WORKER,
   GATHER_ERROR_INVALID_PARAMETERS,
+  GATHER_ERROR_NOT_ISOLATABLE,
+  GATHER_ERROR_HELPER,
+  GATHER_ERROR_LIMIT_EXCEEDED,
 } GatherError;
 
 GATHER_AVAILABLE_IN_1_0

@@ -8,6 +8,7 @@
 
 #include "gather-group.h"
 #include "gather-task-list-private.h"
+#include "gather-task-record-private.h"
 
 G_BEGIN_DECLS
 
@@ -32,5 +33,9 @@ void            gather_group_set_task_priority     (GatherGroup       *self,
 void            gather_group_set_task_retry_policy (GatherGroup       *self,
                                                     guint              index,
                                                     GatherRetryPolicy *policy);
+GatherTaskRecord *
+         gather_group_get_record_to_change (GatherGroup *self,
+                                            guint        index,
+                                            GError     **error);
 
 G_END_DECLS

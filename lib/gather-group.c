@@ -141,6 +141,7 @@ struct _GatherGroup
                                         * run's */
   gboolean          has_priorities;    /* a task's priority was set */
   gboolean          ran_open;          /* it was open when the run started */
+  gboolean          isolate_workers;
 
   GPtrArray        *records;           /* GatherTaskRecord, until the run
                                         * takes them */
@@ -159,6 +160,7 @@ enum {
   PROP_DEADLINE,
   PROP_MAX_CONCURRENT,
   PROP_GRACE_PERIOD,
+  PROP_ISOLATE_WORKERS,
   PROP_N_TASKS,
   PROP_N_FINISHED,
   PROP_FRACTION,
@@ -482,6 +484,10 @@ gather_group_get_property (GObject    *object,
       g_value_set_uint (value, self->grace_msec);
       break;
 
+    case PROP_ISOLATE_WORKERS:
+      g_value_set_boolean (value, self->isolate_workers);
+      break;
+
     case PROP_N_TASKS:
       g_value_set_uint (value, gather_group_get_n_tasks (self));
       break;
@@ -559,6 +565,10 @@ gather_group_set_property (GObject      *object,
 
     case PROP_RETRY_POLICY:
       gather_group_set_retry_policy (self, g_value_get_object (value));
+      break;
+
+    case PROP_ISOLATE_WORKERS:
+      gather_group_set_isolate_workers (self, g_value_get_boolean (value));
       break;
 
     default:
@@ -695,6 +705,62 @@ gather_group_class_init (GatherGroupClass *klass)
                        (G_PARAM_READWRITE |
                         G_PARAM_EXPLICIT_NOTIFY |
                         G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GatherGroup:isolate-workers:
+   *
+   * Whether the group runs its plugin worker tasks (see
+   * [method@Gather.Group.add_worker_task]) in helper processes rather than
+   * on its pool's threads; `FALSE` by default. A task can say otherwise
+   * with [method@Gather.Group.set_task_isolated]. Set it before running.
+   *
+   * An isolated task runs in a helper process, a small program of
+   * libgather that loads the worker's plugin itself and runs one task at a
+   * time. So a plugin that crashes, calls `exit()` or `abort()`, while it
+   * loads or while it runs, ends that task with an
+   * [enum@Gather.Status.ERROR] outcome ([error@Gather.Error.HELPER], whose
+   * message names the worker, the task and the signal or exit status), and
+   * nothing else: the other tasks and the program carry on. A timeout is a
+   * hard guarantee: a task that has not returned
+   * [property@Gather.Group:grace-period] after it was asked to cancel is
+   * killed, with every process it started, and its outcome says so (see
+   * [method@Gather.Outcome.get_killed]). Tasks can also have memory and
+   * CPU-time limits ([method@Gather.Group.set_task_limits]).
+   *
+   * Helpers belong to the group's [class@Gather.Pool]: up to
+   * [property@Gather.Pool:max-threads] of them run at once (they hold no
+   * thread of the pool), started when tasks wait for one and then reused
+   * by every group on the pool; a killed or crashed one is replaced. They
+   * exit when the pool is finalized, which waits for them, and when the
+   * program exits or is killed.
+   *
+   * Worker parameters and results are [struct@GLib.Variant]s and cross to
+   * the helper as they are (at most 16 MiB each way). An isolated task
+   * costs more than one on a pool thread, a round trip between processes
+   * (see the benchmark in the README), and a helper takes about a
+   * millisecond to start. What plugins print on standard output or
+   * standard error goes to the program's standard error, marked with the
+   * helper's name and pid by GLib's messages.
+   *
+   * The helper program is `$libexecdir/gather-helper-1`; the environment
+   * variable `GATHER_HELPER` names another one (tests use it), except in
+   * privileged processes.
+   *
+   * Only plugin worker tasks can be isolated: task bodies and async
+   * operations run in this process
+   * ([method@Gather.Group.set_task_isolated] says so with an error), and
+   * so do workers a program added with [method@Gather.Registry.add_worker]
+   * (their tasks end with [error@Gather.Error.NOT_ISOLATABLE]). Workers of
+   * an isolated [class@Gather.Registry] always run isolated.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_ISOLATE_WORKERS] =
+    g_param_spec_boolean ("isolate-workers", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READWRITE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
 
   /**
    * GatherGroup:n-tasks:
@@ -1234,6 +1300,7 @@ gather_group_run_async (GatherGroup         *self,
   settings.open = self->open;
   self->ran_open = self->open;
   settings.has_priorities = self->has_priorities;
+  settings.isolate_workers = self->isolate_workers;
 
   self->run_task = g_steal_pointer (&task);
   self->run = gather_run_new (self, self->context, self->pool, &settings,
@@ -1689,6 +1756,72 @@ gather_group_set_grace_period (GatherGroup *self,
       self->grace_msec = grace_msec;
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_GRACE_PERIOD]);
     }
+}
+
+/**
+ * gather_group_get_isolate_workers:
+ * @self: a [class@Gather.Group]
+ *
+ * Gets [property@Gather.Group:isolate-workers].
+ *
+ * Returns: whether plugin worker tasks run in helper processes
+ *
+ * Since: 1.0
+ */
+gboolean
+gather_group_get_isolate_workers (GatherGroup *self)
+{
+  g_return_val_if_fail (GATHER_IS_GROUP (self), FALSE);
+
+  return self->isolate_workers;
+}
+
+/**
+ * gather_group_set_isolate_workers:
+ * @self: a [class@Gather.Group]
+ * @isolate_workers: whether plugin worker tasks run in helper processes
+ *
+ * Sets [property@Gather.Group:isolate-workers]. Call it before running.
+ *
+ * Since: 1.0
+ */
+void
+gather_group_set_isolate_workers (GatherGroup *self,
+                                  gboolean     isolate_workers)
+{
+  g_return_if_fail (GATHER_IS_GROUP (self));
+  gather_group_return_if_started (self);
+
+  isolate_workers = !!isolate_workers;
+  if (self->isolate_workers != isolate_workers)
+    {
+      self->isolate_workers = isolate_workers;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ISOLATE_WORKERS]);
+    }
+}
+
+/* gather-group-isolation.c: the record of the task at @index, while the
+ * group's tasks can still change; if not, @error says why. */
+GatherTaskRecord *
+gather_group_get_record_to_change (GatherGroup  *self,
+                                   guint         index,
+                                   GError      **error)
+{
+  if (self->run != NULL)
+    {
+      g_set_error_literal (error, GATHER_ERROR, GATHER_ERROR_ALREADY_STARTED,
+                           "Tasks cannot change once the group has started running");
+      return NULL;
+    }
+
+  if (index >= self->records->len)
+    {
+      g_set_error (error, GATHER_ERROR, GATHER_ERROR_FAILED,
+                   "The group has no task %u: it has %u", index, self->records->len);
+      return NULL;
+    }
+
+  return g_ptr_array_index (self->records, index);
 }
 
 /**

@@ -127,6 +127,22 @@ GATHER_AVAILABLE_IN_1_0
 void          gather_group_set_grace_period   (GatherGroup          *self,
                                                guint                 grace_msec);
 GATHER_AVAILABLE_IN_1_0
+gboolean      gather_group_get_isolate_workers (GatherGroup         *self);
+GATHER_AVAILABLE_IN_1_0
+void          gather_group_set_isolate_workers (GatherGroup         *self,
+                                                gboolean             isolate_workers);
+GATHER_AVAILABLE_IN_1_0
+gboolean      gather_group_set_task_isolated  (GatherGroup          *self,
+                                               guint                 index,
+                                               gboolean              isolated,
+                                               GError              **error);
+GATHER_AVAILABLE_IN_1_0
+gboolean      gather_group_set_task_limits    (GatherGroup          *self,
+                                               guint                 index,
+                                               guint64               memory_limit,
+                                               guint                 cpu_limit_sec,
+                                               GError              **error);
+GATHER_AVAILABLE_IN_1_0
 guint         gather_group_get_n_tasks        (GatherGroup          *self);
 GATHER_AVAILABLE_IN_1_0
 guint         gather_group_get_n_finished     (GatherGroup          *self);

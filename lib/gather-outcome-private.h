@@ -24,5 +24,6 @@ void           gather_outcome_set_attempts  (GatherOutcome *self,
 void           gather_outcome_set_kind      (GatherOutcome *self,
                                              guint          kind);
 guint          gather_outcome_get_kind      (GatherOutcome *self);
+void           gather_outcome_set_killed    (GatherOutcome *self);
 
 G_END_DECLS

@@ -31,7 +31,7 @@ struct _GatherOutcome
   gint          ref_count;     /* atomic */
   guint         index;
   GatherStatus  status;
-  gint          abandoned;     /* atomic: set once, never cleared */
+  gint          flags;         /* atomic OUTCOME_ bits: set once, never cleared */
   guint         attempts;
   guint8        kind;          /* GatherTaskKind, for gather-task.c */
   char         *label;
@@ -40,6 +40,12 @@ struct _GatherOutcome
   gint64        queued_time;
   gint64        start_time;
   gint64        finish_time;
+};
+
+enum
+{
+  OUTCOME_ABANDONED = 1 << 0,
+  OUTCOME_KILLED    = 1 << 1,
 };
 
 G_DEFINE_BOXED_TYPE (GatherOutcome, gather_outcome, gather_outcome_ref, gather_outcome_unref)
@@ -64,7 +70,7 @@ gather_outcome_new (guint         index,
   self->ref_count = 1;
   self->index = index;
   self->status = status;
-  self->abandoned = abandoned;
+  self->flags = abandoned ? OUTCOME_ABANDONED : 0;
   self->attempts = start_time != 0 ? 1 : 0;
   self->label = label;
   self->result = result;
@@ -271,7 +277,7 @@ gather_outcome_get_abandoned (GatherOutcome *self)
 {
   g_return_val_if_fail (self != NULL, FALSE);
 
-  return g_atomic_int_get (&self->abandoned);
+  return (g_atomic_int_get (&self->flags) & OUTCOME_ABANDONED) != 0;
 }
 
 /* Owner's context: the grace period passed after the outcome was
@@ -279,7 +285,44 @@ gather_outcome_get_abandoned (GatherOutcome *self)
 void
 gather_outcome_set_abandoned (GatherOutcome *self)
 {
-  g_atomic_int_set (&self->abandoned, TRUE);
+  g_atomic_int_or (&self->flags, OUTCOME_ABANDONED);
+}
+
+/**
+ * gather_outcome_get_killed:
+ * @self: a [struct@Gather.Outcome]
+ *
+ * Gets whether the task ran in a helper process (see
+ * [property@Gather.Group:isolate-workers]) that gather killed: the task was
+ * stopped, by its timeout, the group's deadline, the run's cancellable or
+ * the policy, and had not returned within the group's
+ * [property@Gather.Group:grace-period] after it was asked to cancel. The
+ * helper process was then killed with `SIGKILL`, with every process it had
+ * started, and nothing of the task runs on. The outcome's status says why
+ * the task was stopped, [enum@Gather.Status.TIMEOUT] for a timeout.
+ *
+ * Like [method@Gather.Outcome.get_abandoned], this can become `TRUE` after
+ * the outcome was delivered, which happens when the task is stopped: it
+ * does once the helper's processes are all gone, on the group's main
+ * context, and never goes back to `FALSE`. A killed task is not abandoned.
+ *
+ * Returns: `TRUE` if the task's helper process was killed
+ *
+ * Since: 1.0
+ */
+gboolean
+gather_outcome_get_killed (GatherOutcome *self)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  return (g_atomic_int_get (&self->flags) & OUTCOME_KILLED) != 0;
+}
+
+/* Owner's context: the helper that ran the task was killed and is gone. */
+void
+gather_outcome_set_killed (GatherOutcome *self)
+{
+  g_atomic_int_or (&self->flags, OUTCOME_KILLED);
 }
 
 /**

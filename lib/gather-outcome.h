@@ -66,6 +66,8 @@ GVariant      *gather_outcome_propagate_result (GatherOutcome  *self,
 GATHER_AVAILABLE_IN_1_0
 gboolean       gather_outcome_get_abandoned    (GatherOutcome  *self);
 GATHER_AVAILABLE_IN_1_0
+gboolean       gather_outcome_get_killed       (GatherOutcome  *self);
+GATHER_AVAILABLE_IN_1_0
 gint64         gather_outcome_get_queued_time  (GatherOutcome  *self);
 GATHER_AVAILABLE_IN_1_0
 gint64         gather_outcome_get_start_time   (GatherOutcome  *self);

@@ -13,10 +13,11 @@
 #include <unistd.h>
 
 #include "gather-error.h"
+#include "gather-helper-catalog-private.h"
 #include "gather-plugin-file-private.h"
 #include "gather-plugin-module-private.h"
 #include "gather-worker-private.h"
-#include "gather-registry.h"
+#include "gather-registry-private.h"
 
 /* ---- GatherPluginFailure ---- */
 
@@ -301,6 +302,26 @@ gather_shadowed_plugin_get_shadowed_by (GatherShadowedPlugin *self)
  * default search path, which [class@Gather.Group] uses unless given
  * another. All methods are thread-safe.
  *
+ * ## Loading plugins in a helper process
+ *
+ * Loading a plugin runs its code: a broken one can crash the process that
+ * loads it. A registry whose [property@Gather.Registry:isolated] is set
+ * has a helper process load its search path instead, with the same checks
+ * and the same rules, and lists what it found: its workers, its failures
+ * and its shadowed files. No plugin code runs in this process. A plugin
+ * that crashes the helper, or does not finish loading within 10 seconds,
+ * is listed as a failure ([error@Gather.Error.PLUGIN], saying how the
+ * helper ended), and the rest of the search path loads in a new helper.
+ *
+ * The workers of an isolated registry describe the real ones (name, types,
+ * parameters, plugin path) but have no code in this process:
+ * [method@Gather.Worker.run] fails with
+ * [error@Gather.Error.NOT_ISOLATABLE], and a [class@Gather.Group] always
+ * runs their tasks in helper processes (see
+ * [property@Gather.Group:isolate-workers]).
+ * [method@Gather.Registry.list_plugins] lists no module, since none is
+ * loaded here.
+ *
  * Since: 1.0
  */
 
@@ -325,7 +346,18 @@ struct _GatherRegistry
   GPtrArray   *shadowed;        /* guarded by mutex: GatherShadowedPlugin */
   GHashTable  *seen_names;      /* only the thread with the loading turn:
                                  * file name -> path of the first found */
+  GatherRegistryLoadHook load_hook;  /* set before loading (helpers only) */
+  gpointer     load_hook_data;
+  gboolean     isolated;        /* guarded by mutex */
 };
+
+enum {
+  PROP_0,
+  PROP_ISOLATED,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (GatherRegistry, gather_registry, G_TYPE_OBJECT)
 
@@ -353,11 +385,70 @@ gather_registry_finalize (GObject *object)
 }
 
 static void
+gather_registry_get_property (GObject    *object,
+                              guint       prop_id,
+                              GValue     *value,
+                              GParamSpec *pspec)
+{
+  GatherRegistry *self = GATHER_REGISTRY (object);
+
+  switch (prop_id)
+    {
+    case PROP_ISOLATED:
+      g_value_set_boolean (value, gather_registry_get_isolated (self));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+gather_registry_set_property (GObject      *object,
+                              guint         prop_id,
+                              const GValue *value,
+                              GParamSpec   *pspec)
+{
+  GatherRegistry *self = GATHER_REGISTRY (object);
+
+  switch (prop_id)
+    {
+    case PROP_ISOLATED:
+      gather_registry_set_isolated (self, g_value_get_boolean (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 gather_registry_class_init (GatherRegistryClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->finalize = gather_registry_finalize;
+  object_class->get_property = gather_registry_get_property;
+  object_class->set_property = gather_registry_set_property;
+
+  /**
+   * GatherRegistry:isolated:
+   *
+   * Whether [method@Gather.Registry.load] loads plugins in a helper
+   * process rather than in this one; `FALSE` by default. See “Loading
+   * plugins in a helper process” above. It applies to the directories
+   * loaded after it is set.
+   *
+   * Since: 1.0
+   */
+  properties[PROP_ISOLATED] =
+    g_param_spec_boolean ("isolated", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READWRITE |
+                           G_PARAM_EXPLICIT_NOTIFY |
+                           G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
@@ -467,6 +558,80 @@ gather_registry_add_search_path (GatherRegistry *self,
   g_mutex_lock (&self->mutex);
   gather_registry_add_path_locked (self, directory, TRUE);
   g_mutex_unlock (&self->mutex);
+}
+
+/**
+ * gather_registry_get_isolated:
+ * @self: a [class@Gather.Registry]
+ *
+ * Gets [property@Gather.Registry:isolated].
+ *
+ * Returns: whether plugins are loaded in a helper process
+ *
+ * Since: 1.0
+ */
+gboolean
+gather_registry_get_isolated (GatherRegistry *self)
+{
+  gboolean isolated;
+
+  g_return_val_if_fail (GATHER_IS_REGISTRY (self), FALSE);
+
+  g_mutex_lock (&self->mutex);
+  isolated = self->isolated;
+  g_mutex_unlock (&self->mutex);
+
+  return isolated;
+}
+
+/**
+ * gather_registry_set_isolated:
+ * @self: a [class@Gather.Registry]
+ * @isolated: whether to load plugins in a helper process
+ *
+ * Sets [property@Gather.Registry:isolated]. Set it before loading.
+ * Thread-safe; the notification is emitted on the calling thread.
+ *
+ * Since: 1.0
+ */
+void
+gather_registry_set_isolated (GatherRegistry *self,
+                              gboolean        isolated)
+{
+  gboolean changed;
+
+  g_return_if_fail (GATHER_IS_REGISTRY (self));
+
+  isolated = !!isolated;
+  g_mutex_lock (&self->mutex);
+  changed = self->isolated != isolated;
+  self->isolated = isolated;
+  g_mutex_unlock (&self->mutex);
+
+  if (changed)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ISOLATED]);
+}
+
+/* A search directory that may be missing (@required FALSE), as the
+ * default ones: what an isolated load hands its helper. */
+void
+gather_registry_add_search_path_full (GatherRegistry *self,
+                                      const char     *directory,
+                                      gboolean        required)
+{
+  g_mutex_lock (&self->mutex);
+  gather_registry_add_path_locked (self, directory, required);
+  g_mutex_unlock (&self->mutex);
+}
+
+/* Before loading; see GatherRegistryLoadHook. */
+void
+gather_registry_set_load_hook (GatherRegistry         *self,
+                               GatherRegistryLoadHook  hook,
+                               gpointer                data)
+{
+  self->load_hook = hook;
+  self->load_hook_data = data;
 }
 
 /* Like GLib's own check for GIO_MODULE_DIR: the environment is not trusted
@@ -680,6 +845,12 @@ gather_registry_load_directory (GatherRegistry   *self,
         }
       g_hash_table_insert (self->seen_names, g_strdup (name), g_strdup (path));
 
+      if (self->load_hook != NULL && !self->load_hook (path, &error, self->load_hook_data))
+        {
+          found_error (results, path, error);
+          continue;
+        }
+
       if (!gather_plugin_file_open (dir_fd, real_directory, path, name, NULL, &file, &error))
         {
           found_error (results, path, error);
@@ -734,6 +905,47 @@ gather_registry_merge_locked (GatherRegistry *self,
     g_ptr_array_add (self->shadowed, gather_shadowed_plugin_ref (g_ptr_array_index (results->shadowed, i)));
 }
 
+/* The end of gather_registry_load() for an isolated registry: a helper
+ * loads @batch (no lock held), and what it found is merged. */
+static void
+gather_registry_load_isolated (GatherRegistry *self,
+                               GArray         *batch)
+{
+  g_autofree const char **directories = g_new0 (const char *, batch->len + 1);
+  g_autofree gboolean *required = g_new0 (gboolean, batch->len + 1);
+  GatherHelperCatalog catalog;
+
+  for (guint i = 0; i < batch->len; i++)
+    {
+      directories[i] = g_array_index (batch, SearchPath, i).path;
+      required[i] = g_array_index (batch, SearchPath, i).required;
+    }
+
+  gather_helper_catalog_load (directories, required, batch->len, &catalog);
+
+  g_mutex_lock (&self->mutex);
+  for (guint i = 0; i < catalog.failure_paths->len; i++)
+    gather_registry_fail_locked (self, g_ptr_array_index (catalog.failure_paths, i),
+                                 g_steal_pointer (&g_ptr_array_index (catalog.failure_errors, i)));
+  for (guint i = 0; i < catalog.workers->len; i++)
+    {
+      GatherWorker *worker = g_ptr_array_index (catalog.workers, i);
+
+      gather_registry_add_worker_locked (self, worker, gather_worker_get_plugin_path (worker));
+    }
+  for (guint i = 0; i < catalog.shadowed_paths->len; i++)
+    g_ptr_array_add (self->shadowed,
+                     gather_shadowed_plugin_new (g_ptr_array_index (catalog.shadowed_paths, i),
+                                                 g_ptr_array_index (catalog.shadowed_by, i)));
+  self->loading = FALSE;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->mutex);
+
+  /* The errors went to the failures. */
+  g_ptr_array_set_free_func (catalog.failure_errors, NULL);
+  gather_helper_catalog_clear (&catalog);
+}
+
 /**
  * gather_registry_load:
  * @self: a [class@Gather.Registry]
@@ -754,6 +966,7 @@ gather_registry_load (GatherRegistry *self)
 {
   g_autoptr(GArray) batch = NULL;
   LoadResults results;
+  gboolean isolated;
 
   g_return_if_fail (GATHER_IS_REGISTRY (self));
 
@@ -768,6 +981,7 @@ gather_registry_load (GatherRegistry *self)
     }
 
   self->loading = TRUE;
+  isolated = self->isolated;
   batch = g_array_new (FALSE, FALSE, sizeof (SearchPath));
   g_array_set_clear_func (batch, search_path_clear);
   for (; self->n_loaded_paths < self->search_paths->len; self->n_loaded_paths++)
@@ -778,6 +992,12 @@ gather_registry_load (GatherRegistry *self)
       g_array_append_val (batch, copy);
     }
   g_mutex_unlock (&self->mutex);
+
+  if (isolated)
+    {
+      gather_registry_load_isolated (self, batch);
+      return;
+    }
 
   /* Opens, checks and loads with no lock held: plugin code runs here. */
   results.found = g_array_new (FALSE, FALSE, sizeof (Found));

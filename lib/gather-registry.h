@@ -68,6 +68,11 @@ void            gather_registry_add_default_search_paths (GatherRegistry  *self)
 GATHER_AVAILABLE_IN_1_0
 char          **gather_registry_dup_search_paths         (GatherRegistry  *self) G_GNUC_WARN_UNUSED_RESULT;
 GATHER_AVAILABLE_IN_1_0
+gboolean        gather_registry_get_isolated             (GatherRegistry  *self);
+GATHER_AVAILABLE_IN_1_0
+void            gather_registry_set_isolated             (GatherRegistry  *self,
+                                                          gboolean         isolated);
+GATHER_AVAILABLE_IN_1_0
 void            gather_registry_load                     (GatherRegistry  *self);
 GATHER_AVAILABLE_IN_1_0
 gboolean        gather_registry_add_worker               (GatherRegistry  *self,

@@ -22,6 +22,7 @@ typedef struct
   GatherRetryPolicy *retry;          /* NULL: no retries */
   gboolean     open;                 /* tasks may be added while it runs */
   gboolean     has_priorities;       /* some task's priority was set */
+  gboolean     isolate_workers;
 } GatherRunSettings;
 
 GatherRun    *gather_run_new                   (GatherGroup             *group,
@@ -33,6 +34,8 @@ GatherRun    *gather_run_new                   (GatherGroup             *group,
 void          gather_run_free                  (GatherRun               *self);
 
 GatherPool   *gather_run_get_pool              (GatherRun               *self);
+const GatherRunSettings *
+              gather_run_get_settings          (GatherRun               *self);
 guint         gather_run_get_n_finished        (GatherRun               *self);
 guint         gather_run_get_n_running         (GatherRun               *self);
 gboolean      gather_run_is_finished           (GatherRun               *self);

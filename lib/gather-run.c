@@ -736,6 +736,8 @@ gather_run_handle_event (GatherRun         *self,
     case GATHER_EVENT_SETTLED:
       if (record->abandoned && record->runner->late != NULL)
         record->runner->late (self, record);
+      if (record->killed)
+        gather_outcome_set_killed (g_ptr_array_index (self->outcomes, record->index));
       gather_run_release (self, record);
       break;
 
@@ -745,7 +747,8 @@ gather_run_handle_event (GatherRun         *self,
       if (!record->recorded &&
           (task = gather_run_peek_task (self, record->index)) != NULL)
         gather_run_task_changed (self, task,
-                                 gather_task_update_running (task, record->attempt,
+                                 gather_task_update_running (task, record->runner->kind,
+                                                             record->attempt,
                                                              record->start_time));
       break;
 
@@ -992,6 +995,12 @@ gather_run_get_pool (GatherRun *self)
   return self->pool;
 }
 
+const GatherRunSettings *
+gather_run_get_settings (GatherRun *self)
+{
+  return &self->settings;
+}
+
 guint
 gather_run_get_n_finished (GatherRun *self)
 {
@@ -1159,7 +1168,7 @@ gather_run_create_task (GatherRun *self,
       if (record->backoff)
         ;
       else if (phase != GATHER_PHASE_QUEUED && phase != GATHER_PHASE_DROPPED)
-        gather_task_update_running (task, record->attempt,
+        gather_task_update_running (task, record->runner->kind, record->attempt,
                                     state != NULL ? state->first_start : record->start_time);
       else
         gather_task_update_queued (task);

@@ -53,14 +53,52 @@ struct _GatherRunner
   /* Owner's context. An abandoned body returned at last. */
   void         (*late)      (GatherRun        *run,
                              GatherTaskRecord *record);
+
+  /* Any thread, or NULL: the task was stopped and its cancellable was
+   * just cancelled, on this thread (see gather_task_record_cancel()). The
+   * caller holds a reference on @record. */
+  void         (*cancelled) (GatherTaskRecord *record);
 };
 
 extern const GatherRunner gather_thread_runner;
 extern const GatherRunner gather_worker_runner;
 extern const GatherRunner gather_async_runner;
+extern const GatherRunner gather_helper_runner;
 
 /* gather-thread-runner.c: what a pool thread does with a record. */
 void              gather_thread_runner_run        (GatherTaskRecord *record);
+void              gather_thread_runner_abandon    (GatherRun        *run,
+                                                   GatherTaskRecord *record);
+void              gather_thread_runner_late       (GatherRun        *run,
+                                                   GatherTaskRecord *record);
+
+/*
+ * GatherWorkerTask: the user data of a plugin worker task's record (see
+ * gather-worker-runner.c), whether it runs on a pool thread or in a
+ * helper process (gather-helper-runner.c).
+ */
+typedef enum
+{
+  GATHER_ISOLATION_GROUP = 0,       /* as the group's isolate-workers says */
+  GATHER_ISOLATION_IN_PROCESS,      /* on a pool thread */
+  GATHER_ISOLATION_HELPER,          /* in a helper process */
+} GatherIsolation;
+
+/*
+ * The owner destroys it when it releases the record, which may be as soon
+ * as the record is finished (or skipped): runners read it only before.
+ */
+typedef struct
+{
+  /* Set on the owner before the task starts, then read-only. */
+  GatherWorker    *worker;
+  GVariant        *parameters;
+  GatherIsolation  isolation;
+  guint64          memory_limit;     /* bytes, 0 for none */
+  guint32          cpu_limit;        /* seconds, 0 for none */
+  guint            grace_msec;       /* isolated: the group's grace period */
+  char            *description;      /* isolated: "task “x” (worker “y”)" */
+} GatherWorkerTask;
 
 /* gather-worker-runner.c */
 GatherTaskRecord *gather_worker_runner_new_record (guint             index,
@@ -68,5 +106,17 @@ GatherTaskRecord *gather_worker_runner_new_record (guint             index,
                                                    guint             timeout_msec,
                                                    GatherWorker     *worker,
                                                    GVariant         *parameters);
+gboolean          gather_worker_runner_set_isolation (GatherTaskRecord *record,
+                                                      gboolean          isolated,
+                                                      GError          **error);
+gboolean          gather_worker_runner_set_limits    (GatherTaskRecord *record,
+                                                      guint64           memory_limit,
+                                                      guint32           cpu_limit,
+                                                      GError          **error);
+
+/* gather-helper-runner.c: whether a plugin worker task can run in a
+ * helper process; FALSE with @error if not. */
+gboolean          gather_helper_runner_check     (GatherWorkerTask *task,
+                                                  GError          **error);
 
 G_END_DECLS

@@ -25,6 +25,7 @@ void        gather_task_detach           (GatherTask        *self);
  * keeps it until it calls gather_task_flush() (see gather-task-list.c).
  */
 gboolean    gather_task_update_running   (GatherTask        *self,
+                                          GatherTaskKind     kind,
                                           guint              attempt,
                                           gint64             start_time);
 gboolean    gather_task_update_queued    (GatherTask        *self);

@@ -128,6 +128,7 @@ struct _GatherTaskRecord
   gint64            start_time;
   gpointer          finish_func;         /* async: see gather_completion_finish_with() */
   gboolean          dropped;             /* async: its last handle was dropped */
+  gboolean          killed;              /* isolated: its helper was killed */
 
   /* Written on the owner before the record is handed to the pool, read by
    * the pool thread that pops it: not a bit field next to the owner's. */

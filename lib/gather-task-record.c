@@ -258,6 +258,8 @@ void
 gather_task_record_cancel (GatherTaskRecord *record)
 {
   g_cancellable_cancel (record->cancellable);
+  if (record->runner->cancelled != NULL)
+    record->runner->cancelled (record);
 
   /* The timer's reference, taken before the timer can fire. If the body
    * has returned meanwhile, the timer finds it SETTLED and does nothing. */

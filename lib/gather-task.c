@@ -252,7 +252,10 @@ gather_task_class_init (GatherTaskClass *klass)
   /**
    * GatherTask:kind:
    *
-   * How the task runs.
+   * How the task runs. A plugin worker task that the group runs in a
+   * helper process (see [property@Gather.Group:isolate-workers]) changes
+   * from %GATHER_TASK_KIND_WORKER to %GATHER_TASK_KIND_ISOLATED when it
+   * starts.
    *
    * Since: 1.0
    */
@@ -472,12 +475,28 @@ gather_task_set_state (GatherTask      *self,
          (gather_task_get_finished (self) != was_finished ? PENDING (PROP_FINISHED) : 0);
 }
 
+/* A plugin worker task becomes an isolated one when it starts in a helper. */
+static guint
+gather_task_set_kind (GatherTask     *self,
+                      GatherTaskKind  kind)
+{
+  if (self->kind == kind)
+    return 0;
+
+  self->kind = kind;
+
+  return PENDING (PROP_KIND);
+}
+
 gboolean
-gather_task_update_running (GatherTask *self,
-                            guint       attempt,
-                            gint64      start_time)
+gather_task_update_running (GatherTask     *self,
+                            GatherTaskKind  kind,
+                            guint           attempt,
+                            gint64          start_time)
 {
   guint pending = gather_task_set_state (self, GATHER_TASK_STATE_RUNNING);
+
+  pending |= gather_task_set_kind (self, kind);
 
   if (self->attempt != attempt)
     {
@@ -539,6 +558,7 @@ gather_task_update_outcome (GatherTask    *self,
   g_assert (self->outcome == NULL);
 
   pending = gather_task_set_state (self, GATHER_TASK_STATE_OK + status);
+  pending |= gather_task_set_kind (self, gather_outcome_get_kind (outcome));
   self->outcome = gather_outcome_ref (outcome);
   pending |= PENDING (PROP_OUTCOME) | PENDING (PROP_FINISH_TIME) | PENDING (PROP_ELAPSED);
   self->finish_time = gather_outcome_get_finish_time (outcome);

@@ -65,6 +65,8 @@ typedef GVariant *(*GatherTaskFunc) (GCancellable  *cancellable,
  *   thread, added with [method@Gather.Group.add_worker_task]
  * @GATHER_TASK_KIND_ASYNC: an asynchronous operation on the group's main
  *   context, added with [method@Gather.Group.add_async_task]
+ * @GATHER_TASK_KIND_ISOLATED: a plugin worker run in a helper process
+ *   (see [property@Gather.Group:isolate-workers])
  *
  * How a task runs. More kinds may be added: treat an unknown value as
  * another kind of task, not as an error.
@@ -76,6 +78,7 @@ typedef enum
   GATHER_TASK_KIND_THREAD,
   GATHER_TASK_KIND_WORKER,
   GATHER_TASK_KIND_ASYNC,
+  GATHER_TASK_KIND_ISOLATED,
 } GatherTaskKind;
 
 /**

@@ -105,14 +105,14 @@ gather_thread_runner_start (GatherRun        *run,
 
 /* The body still holds its thread: start another so the pool keeps its
  * capacity, if the cap allows. */
-static void
+void
 gather_thread_runner_abandon (GatherRun        *run,
                               GatherTaskRecord *record)
 {
   record->replaced = gather_pool_begin_replacement (gather_run_get_pool (run));
 }
 
-static void
+void
 gather_thread_runner_late (GatherRun        *run,
                            GatherTaskRecord *record)
 {
@@ -123,17 +123,6 @@ gather_thread_runner_late (GatherRun        *run,
 
 const GatherRunner gather_thread_runner = {
   .kind = GATHER_TASK_KIND_THREAD,
-  .cancel_anywhere = TRUE,
-  .uses_pool = TRUE,
-  .start = gather_thread_runner_start,
-  .abandon = gather_thread_runner_abandon,
-  .late = gather_thread_runner_late,
-};
-
-/* Plugin workers run on pool threads too: only the body differs (see
- * gather-worker-runner.c). */
-const GatherRunner gather_worker_runner = {
-  .kind = GATHER_TASK_KIND_WORKER,
   .cancel_anywhere = TRUE,
   .uses_pool = TRUE,
   .start = gather_thread_runner_start,

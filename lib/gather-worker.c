@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include "gather-error.h"
+#include "gather-helper-worker-private.h"
 #include "gather-plugin-module.h"
 #include "gather-worker-private.h"
 
@@ -408,6 +409,10 @@ gather_worker_get_plugin_path (GatherWorker *self)
   GTypePlugin *plugin;
 
   g_return_val_if_fail (GATHER_IS_WORKER (self), NULL);
+
+  /* A worker loaded in a helper process, see GatherRegistry:isolated. */
+  if (gather_helper_worker_is (self))
+    return gather_helper_worker_get_plugin_path (self);
 
   plugin = g_type_get_plugin (G_OBJECT_TYPE (self));
   if (plugin == NULL || !GATHER_IS_PLUGIN_MODULE (plugin))

@@ -68,6 +68,16 @@ workers=$(GATHER_PLUGIN_PATH= GATHER_PLUGIN_DIR="$plugindir" XDG_DATA_HOME="$des
 [ -n "$(find "$dest" -name fetch-users.json)" ] || fail "the example task files were not installed"
 echo "ok: gather, its plugins ($workers), man page, completion and examples installed"
 
+# The helper program of isolated tasks, where the library looks for it, and
+# the installed command running a task in it.
+helper=$(find "$dest" -path '*/libexec/gather-helper-1' -type f | head -n 1)
+[ -x "$helper" ] || fail "the helper program gather-helper-1 was not installed in libexecdir"
+isolated=$(GATHER_PLUGIN_PATH= GATHER_PLUGIN_DIR="$plugindir" XDG_DATA_HOME="$dest/no-user-data" \
+  GATHER_HELPER="$helper" LD_LIBRARY_PATH="$libdir" "$gather" run --isolate --json --quiet \
+  'sleep ms=1 value=isolated') || fail "the installed gather could not run an isolated task"
+echo "$isolated" | grep -q '"result":"isolated"' || fail "the isolated task did not return its value: $isolated"
+echo "ok: the helper program is installed, and the installed gather runs an isolated task with it"
+
 for f in Gather-1.gir Gather-1.typelib libgather-1.vapi gather-enums.h gather-version.h; do
   [ -n "$(find "$dest" -name "$f")" ] || fail "$f was not installed"
 done

@@ -303,6 +303,84 @@ test_tool_plugins (void)
   assert_usage_error (&extra, "more: Unexpected argument");
 }
 
+/* A private directory of the isolation fixtures (tests/plugins). */
+static char *
+isolation_plugins (void)
+{
+  char *dir = g_dir_make_tmp ("gather-tool-isolate-XXXXXX", NULL);
+  static const char * const fixtures[][2] = {
+    { "fixture-isolate.so", "gather-isolate.so" },
+    { "fixture-abort-ctor.so", "gather-abort-ctor.so" },
+  };
+
+  g_assert_nonnull (dir);
+  g_assert_cmpint (g_chmod (dir, 0700), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (fixtures); i++)
+    {
+      g_autofree char *from = g_build_filename (g_getenv ("GATHER_TEST_BAD_PLUGINS"), fixtures[i][0], NULL);
+      g_autofree char *to = g_build_filename (dir, fixtures[i][1], NULL);
+      g_autofree char *contents = NULL;
+      g_autoptr(GError) error = NULL;
+      gsize length;
+
+      g_file_get_contents (from, &contents, &length, &error);
+      g_assert_no_error (error);
+      g_file_set_contents_full (to, contents, length, G_FILE_SET_CONTENTS_NONE, 0644, &error);
+      g_assert_no_error (error);
+    }
+
+  return dir;
+}
+
+static void
+test_tool_isolate (void)
+{
+  g_autofree char *dir = isolation_plugins ();
+  g_autofree char *path = g_strconcat (plugin_dir, ":", dir, NULL);
+  g_auto(Result) plugins = { 0 };
+  g_auto(Result) json = { 0 };
+  g_auto(Result) outcomes = { 0 };
+  g_autoptr(JsonObject) root = NULL;
+  g_autoptr(JsonArray) rows = NULL;
+  JsonArray *failures;
+
+  g_test_summary ("With --isolate, a plugin that aborts as it loads is listed as not loaded "
+                  "and the others load; a task that crashes or hangs ends with an error or a "
+                  "timeout while the others succeed");
+
+  run_with_path (&plugins, path, NULL, "plugins", "--isolate", NULL);
+  g_assert_cmpint (plugins.status, ==, 1);
+  assert_has (plugins.out, "sleep\n");
+  assert_has (plugins.out, "isolate-echo\n");
+  assert_has (plugins.out, "Not loaded:");
+  assert_has (plugins.out, "gather-abort-ctor.so");
+  assert_has (plugins.out, "killed by signal 6");
+  assert_has (plugins.err, "gather plugins: 1 plugin could not be loaded");
+
+  run_with_path (&json, path, NULL, "plugins", "--isolate", "--json", NULL);
+  g_assert_cmpint (json.status, ==, 1);
+  root = parse_json_object (json.out);
+  failures = json_object_get_array_member (root, "failures");
+  g_assert_cmpuint (json_array_get_length (failures), ==, 1);
+  g_assert_true (g_str_has_suffix (json_object_get_string_member (json_array_get_object_element (failures, 0), "path"),
+                                   "gather-abort-ctor.so"));
+
+  run_with_path (&outcomes, path, NULL, "run", "--isolate", "--json", "-t", "300ms",
+                 "isolate-crash how=segv label=crash", "isolate-hang label=stuck",
+                 "isolate-echo value=fine label=fine", "sleep ms=1 label=sleep", NULL);
+  g_assert_cmpint (outcomes.status, ==, 1);
+  rows = parse_json_array (outcomes.out);
+  g_assert_cmpuint (json_array_get_length (rows), ==, 4);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (rows, 0), "status"), ==, "error");
+  assert_has (json_object_get_string_member (json_object_get_object_member (json_array_get_object_element (rows, 0), "error"), "message"),
+              "was killed by signal 11");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (rows, 1), "status"), ==, "timeout");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (rows, 2), "status"), ==, "ok");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (rows, 3), "status"), ==, "ok");
+
+  test_remove_tree (dir);
+}
+
 static void
 test_tool_plugin_failures (void)
 {
@@ -1491,6 +1569,7 @@ main (int   argc,
   g_test_add_func ("/gather/tool/usage", test_tool_usage);
   g_test_add_func ("/gather/tool/plugins", test_tool_plugins);
   g_test_add_func ("/gather/tool/plugin-failures", test_tool_plugin_failures);
+  g_test_add_func ("/gather/tool/isolate", test_tool_isolate);
   g_test_add_func ("/gather/tool/plugin-latin1-path", test_tool_plugin_latin1_path);
   g_test_add_func ("/gather/tool/seed", test_tool_seed);
   g_test_add_func ("/gather/tool/arguments", test_tool_arguments);

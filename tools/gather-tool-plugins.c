@@ -13,10 +13,12 @@
 
 static gboolean plugins_json;
 static gboolean plugins_names;
+static gboolean plugins_isolate;
 static char    *plugins_keys;
 
 static const GOptionEntry plugins_entries[] = {
   { "json", 0, 0, G_OPTION_ARG_NONE, &plugins_json, "Print JSON", NULL },
+  { "isolate", 'i', 0, G_OPTION_ARG_NONE, &plugins_isolate, "Load the plugins in a helper process", NULL },
   /* For the bash completion. */
   { "names", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &plugins_names, "Print worker names only", NULL },
   { "keys", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &plugins_keys, "Print the KEY= of a worker's tasks", "WORKER" },
@@ -163,7 +165,7 @@ command_plugins (int    argc,
   if (argc > 1)
     return gather_tool_usage_error ("plugins", argv[1], "Unexpected argument");
 
-  registry = gather_registry_get_default ();
+  registry = gather_tool_get_registry (plugins_isolate);
   workers = gather_registry_list_workers (registry);
   failures = gather_registry_list_failures (registry);
   shadowed = gather_registry_list_shadowed (registry);
@@ -237,6 +239,10 @@ const GatherCommand gather_command_plugins = {
   "$XDG_DATA_HOME/libgather-1/plugins, then in " GATHER_PLUGINDIR "\n"
   "(or in GATHER_PLUGIN_DIR instead). The first file of a name is used;\n"
   "later ones are listed as shadowed.\n"
+  "\n"
+  "With --isolate, a helper process loads the plugins: one that crashes or\n"
+  "hangs while it loads is listed as not loaded, with how, and the others\n"
+  "load.\n"
   "\n"
   "Exit status: 0 if every plugin loaded, 1 if one could not be loaded\n"
   "(the others are still listed).",

@@ -38,4 +38,6 @@ int  gather_tool_usage_error (const char *command,
                               const char *what,
                               const char *message);
 
+GatherRegistry *gather_tool_get_registry (gboolean isolated);
+
 G_END_DECLS

@@ -31,6 +31,7 @@ static gboolean run_json;
 static gboolean run_quiet;
 static gboolean run_stream;
 static gboolean run_dry;
+static gboolean run_isolate;
 
 static const GOptionEntry run_entries[] = {
   { "file", 'f', 0, G_OPTION_ARG_FILENAME, &run_file, "Read tasks from FILE: JSON, or one task per line (- for standard input)", "FILE" },
@@ -42,6 +43,7 @@ static const GOptionEntry run_entries[] = {
   { "stream", 's', 0, G_OPTION_ARG_NONE, &run_stream, "Print each outcome as it finishes", NULL },
   { "quiet", 'q', 0, G_OPTION_ARG_NONE, &run_quiet, "No progress line, no summary", NULL },
   { "dry-run", 'n', 0, G_OPTION_ARG_NONE, &run_dry, "Check the tasks and print them, but run nothing", NULL },
+  { "isolate", 'i', 0, G_OPTION_ARG_NONE, &run_isolate, "Load plugins and run each task in helper processes, killed at the timeout", NULL },
   G_OPTION_ENTRY_NULL
 };
 
@@ -463,7 +465,7 @@ static int
 command_run (int    argc,
              char **argv)
 {
-  GatherRegistry *registry = gather_registry_get_default ();
+  GatherRegistry *registry = gather_tool_get_registry (run_isolate);
   g_autoptr(GPtrArray) specs = g_ptr_array_new_with_free_func ((GDestroyNotify) gather_task_spec_free);
   g_autoptr(GatherGroup) group = NULL;
   g_autoptr(GatherPool) pool = NULL;
@@ -531,6 +533,7 @@ command_run (int    argc,
   gather_group_set_pool (group, pool);
   gather_group_set_max_concurrent (group, jobs);
   gather_group_set_registry (group, registry);
+  gather_group_set_isolate_workers (group, run_isolate);
   gather_group_set_deadline (group, deadline);
   gather_group_set_policy (group, policy.policy);
   if (policy.policy == GATHER_POLICY_QUORUM)
@@ -611,6 +614,11 @@ const GatherCommand gather_command_run = {
   "0 if the run succeeded by its policy (all, first-error: every task\n"
   "succeeded; first-success: one did; quorum=K: K did), 1 if it failed,\n"
   "124 if it failed by timeouts alone, 2 for bad usage, bad tasks or lost\n"
-  "output, 128+N when interrupted by signal N (130 for Ctrl-C).",
+  "output, 128+N when interrupted by signal N (130 for Ctrl-C).\n"
+  "\n"
+  "With --isolate, plugins are loaded and tasks run in helper processes: a\n"
+  "plugin that crashes ends its task with an error and the run goes on, and\n"
+  "a task still running when the grace period after its timeout is over is\n"
+  "killed, with every process it started.",
   run_entries, command_run,
 };

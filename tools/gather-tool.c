@@ -48,6 +48,27 @@ gather_tool_usage_error (const char *command,
   return GATHER_EXIT_USAGE;
 }
 
+/* The registry a command loads: the default one, or, with --isolate, one
+ * that loads the same search path in a helper process. */
+GatherRegistry *
+gather_tool_get_registry (gboolean isolated)
+{
+  static GatherRegistry *registry;
+
+  if (!isolated)
+    return gather_registry_get_default ();
+
+  if (registry == NULL)
+    {
+      registry = gather_registry_new ();
+      gather_registry_set_isolated (registry, TRUE);
+      gather_registry_add_default_search_paths (registry);
+      gather_registry_load (registry);
+    }
+
+  return registry;
+}
+
 static const GatherCommand *
 find_command (const char *name)
 {

@@ -44,6 +44,7 @@ const KIND_TEXT = {
     [Gather.TaskKind.THREAD]: 'thread',
     [Gather.TaskKind.WORKER]: 'worker',
     [Gather.TaskKind.ASYNC]: 'async',
+    [Gather.TaskKind.ISOLATED]: 'isolated',
 };
 
 const STATE_TEXT = {

@@ -336,6 +336,30 @@ test('n-running is a property notified on the main thread', async () => {
     assertEqual(group.n_running, 0, 'none running after the run');
 });
 
+test('isolated worker tasks run in helper processes; an async task cannot be isolated', async () => {
+    const group = new Gather.Group({pool: new Gather.Pool({max_threads: 2}), isolate_workers: true});
+    assert(group.isolate_workers, 'isolate-workers is set');
+    group.add_worker_task('sleep', sleepTask(1, 'isolated'), 'isolated', 0);
+    group.add_worker_task('sleep', sleepTask(20000), 'slow', 100);
+    const index = group.add_async_task('here', 0, (completion, cancellable) => {
+        completion.return_value(new GLib.Variant('s', 'async'));
+    });
+    let thrown = null;
+    try {
+        group.set_task_isolated(index, true);
+    } catch (e) {
+        thrown = e;
+    }
+    assert(thrown !== null && thrown.matches(Gather.Error, Gather.Error.NOT_ISOLATABLE),
+        `set_task_isolated threw NOT_ISOLATABLE: ${thrown}`);
+
+    const outcomes = await group.run_async(null);
+    assertEqual(outcomes[0].get_result().recursiveUnpack(), 'isolated', 'isolated result');
+    assertEqual(outcomes[1].get_status(), Gather.Status.TIMEOUT, 'status of the slow task');
+    assertEqual(outcomes[1].get_killed(), false, 'a task that returned when cancelled is not killed');
+    assertEqual(outcomes[2].get_result().recursiveUnpack(), 'async', 'async result');
+});
+
 // ---- Run them, on a main loop ----
 
 // ---- The task model, open groups, retries, priorities ----

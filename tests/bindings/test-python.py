@@ -7,8 +7,10 @@ SPDX-License-Identifier: LGPL-2.1-or-later
 """
 
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import threading
 import traceback
 
@@ -471,6 +473,92 @@ def task_model_and_retries():
         assert task.props.attempt == 2
         assert seen["states"][i][-1] == Gather.TaskState.OK
     assert calls == {i: 2 for i in range(10)}, calls
+
+
+def isolation_plugins():
+    """A private directory (0700) holding the isolation fixture as gather-isolate.so."""
+    directory = tempfile.mkdtemp(prefix="gather-python-")
+    target = os.path.join(directory, "gather-isolate.so")
+    shutil.copyfile(os.path.join(os.environ["GATHER_TEST_BAD_PLUGINS"], "fixture-isolate.so"), target)
+    os.chmod(target, 0o644)
+    return directory
+
+
+@test
+def isolated_tasks():
+    """isolate-workers runs worker tasks in helper processes; a hung one is killed, and says so"""
+    directory = isolation_plugins()
+    try:
+        registry = Gather.Registry()
+        registry.add_search_path(directory)
+        registry.load()
+        group = Gather.Group(pool=Gather.Pool(max_threads=2), registry=registry,
+                             isolate_workers=True, grace_period=20)
+        assert group.props.isolate_workers
+        group.add_worker_task("isolate-pid", None, "pid", 0)
+        group.add_worker_task("isolate-hang", None, "hang", 50)
+        limited = group.add_worker_task("isolate-allocate", GLib.Variant("a{sv}", {"mb": GLib.Variant("u", 256)}),
+                                        "greedy", 0)
+        group.set_task_limits(limited, 64 * 1024 * 1024, 0)
+
+        outcomes = run_async(group)
+
+        assert outcomes[0].get_status() == Gather.Status.OK
+        assert outcomes[0].get_result().unpack() != os.getpid()
+        assert outcomes[1].get_status() == Gather.Status.TIMEOUT
+        assert outcomes[2].get_status() == Gather.Status.ERROR
+        assert outcomes[2].get_error().matches(GATHER_ERROR, Gather.Error.LIMIT_EXCEEDED), \
+            outcomes[2].get_error().message
+        # Marked once the helper and its processes are gone.
+        context = GLib.MainContext.default()
+        deadline = GLib.get_monotonic_time() + 30 * 1000 * 1000
+        tick = GLib.timeout_add(5, lambda: GLib.SOURCE_CONTINUE)
+        while not outcomes[1].get_killed() and GLib.get_monotonic_time() < deadline:
+            context.iteration(True)
+        GLib.source_remove(tick)
+        assert outcomes[1].get_killed()
+        assert not outcomes[1].get_abandoned()
+    finally:
+        shutil.rmtree(directory)
+
+
+@test
+def not_isolatable():
+    """a Python task body cannot be isolated: GLib.Error NOT_ISOLATABLE"""
+    group = new_group()
+    index = group.add_task("body", 0, lambda cancellable: GLib.Variant("s", "here"))
+    try:
+        group.set_task_isolated(index, True)
+    except GLib.Error as e:
+        assert e.matches(GATHER_ERROR, Gather.Error.NOT_ISOLATABLE), e.message
+        assert "“body”" in e.message, e.message
+    else:
+        raise AssertionError("no exception")
+    outcomes = group.run(None)
+    assert outcomes[0].get_result().unpack() == "here"
+
+
+@test
+def isolated_registry():
+    """an isolated registry loads the plugins in a helper; its workers run there"""
+    registry = Gather.Registry(isolated=True)
+    registry.add_default_search_paths()
+    registry.load()
+    assert registry.props.isolated
+    sleep = registry.lookup_worker("sleep")
+    assert sleep.get_plugin_path().endswith("gather-sleep.so")
+    assert len(registry.list_plugins()) == 0
+    try:
+        sleep.run(sleep_task(1, "here"), None)
+    except GLib.Error as e:
+        assert e.matches(GATHER_ERROR, Gather.Error.NOT_ISOLATABLE), e.message
+    else:
+        raise AssertionError("no exception")
+    group = Gather.Group(pool=Gather.Pool(max_threads=2), registry=registry)
+    group.add_worker_task("sleep", sleep_task(1, "there"), None, 0)
+    outcomes = group.run(None)
+    assert outcomes[0].get_result().unpack() == "there"
+
 
 
 def main():

@@ -1,0 +1,1602 @@
+/* gather-helper-pool.c: the helper processes of each GatherPool, and the
+ * thread that talks to them.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+/* pipe2(), close_range(), posix_spawn_file_actions_addclosefrom_np(),
+ * POSIX_SPAWN_SETSID */
+#define _GNU_SOURCE
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/eventfd.h>
+#include <sys/pidfd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+#include "gather-error.h"
+#include "gather-helper-pool-private.h"
+#include "gather-helper-protocol-private.h"
+#include "gather-runner-private.h"
+#include "gather-worker.h"
+
+
+/*
+ * Every GatherPool that runs isolated tasks gets a GatherHelperPool (its
+ * qdata): up to max-threads helper processes, started when tasks are
+ * waiting for one, then kept and reused, and a queue of the records that
+ * wait for a free helper. A helper runs one task at a time, so killing a
+ * helper kills one task and nothing else.
+ *
+ * One thread, "gather-helpers", serves the helpers of every pool: it polls
+ * their sockets (replies) and status pipes (the supervisor exited: the
+ * helper is gone, every process of it reaped), decides when to start
+ * helpers, and hands queued records to helpers that became free. The
+ * owner's context hands a record to an idle helper itself, without waking
+ * that thread; the timer thread asks a helper to cancel (a signal) and
+ * kills it at the end of the grace period. Helpers are started by another
+ * thread, "gather-spawner", so that the millisecond a start takes holds up
+ * nothing else; it lives as long as the process, because a supervisor
+ * dies with the thread that started it (PR_SET_PDEATHSIG).
+ *
+ * Locking: helpers_lock guards every pool and helper field marked so. It
+ * is taken before the timer lock (gather_timer_*()), never after, and never
+ * held while a record moves (gather_task_record_begin() and _finish() take
+ * the inbox's lock).
+ *
+ * Records: a pool borrows the records it queues or runs, as a GatherPool
+ * does; the owner releases one only after its last event, which comes from
+ * here (RETURNED, SETTLED) or from gather_task_record_begin() (SKIPPED). A
+ * record's user data (GatherWorkerTask) may be destroyed as soon as the
+ * record is finished, so it is read only while the record is ours.
+ */
+
+#define START_TIMEOUT_USEC   (10 * G_USEC_PER_SEC)
+#define RETIRE_TIMEOUT_USEC  (5 * G_USEC_PER_SEC)
+#define MAX_SPARE_CANCELLABLES 64
+
+typedef struct _GatherHelper GatherHelper;
+
+typedef enum
+{
+  HELPER_STARTING,   /* spawned; no HELLO yet */
+  HELPER_IDLE,
+  HELPER_BUSY,       /* runs helper->record */
+  HELPER_ENDED,      /* its supervisor reported the end of its worker
+                      * process: every process of the task is reaped;
+                      * the supervisor exits */
+  HELPER_GONE,       /* its supervisor exited and was reaped */
+} HelperState;
+
+struct _GatherHelperPool
+{
+  gint          ref_count;      /* atomic: the GatherPool's qdata, the list */
+  GCond         gone;           /* a retiring pool lost its last helper */
+
+  /* Guarded by helpers_lock. */
+  guint         max_helpers;
+  guint         target;         /* helpers it keeps: grows with demand */
+  GQueue        queue;          /* GatherTaskRecord, borrowed */
+  GPtrArray    *helpers;        /* GatherHelper, one reference each */
+  guint         n_ended;        /* ... of which ENDED, not reaped yet */
+  guint         n_spawning;     /* helpers being started off the lock */
+  guint         n_failed;       /* helpers that died before their HELLO */
+  GError       *start_error;    /* why the last one did */
+  gboolean      retiring;       /* its GatherPool is gone */
+};
+
+struct _GatherHelper
+{
+  gint              ref_count;      /* atomic: the pool's list, the kill
+                                     * timer, whoever uses it for a while */
+  GatherHelperPool *pool;           /* strong */
+
+  /* Set when it is started; closed with the last reference. */
+  GatherHelperProcess process;
+  gint64            start_deadline;
+
+  /* Guarded by helpers_lock. */
+  HelperState       state;
+  GPid              worker_pid;     /* from its HELLO, checked; 0 before */
+  int               worker_pidfd;   /* -1 if none (no pidfd, valgrind) */
+  GatherTaskRecord *record;         /* BUSY: the task it runs */
+  guint32           serial;         /* ... and its serial */
+  guint             grace_msec;     /* ... and its grace period */
+  char             *description;    /* ... and what it is, for messages */
+  guint64           memory_limit;
+  guint32           cpu_limit;
+  guint32           kill_serial;    /* the task the kill timer is for */
+  gboolean          killed;         /* SIGKILL was sent */
+  char             *broke;          /* why: it broke the protocol */
+  gboolean          retire;         /* take no more tasks */
+  gboolean          socket_done;    /* end-of-file, or shut down */
+  GBytes           *pending;        /* a frame not wholly written yet */
+  gsize             pending_offset;
+  int               worker_status;  /* from the status pipe */
+  gboolean          has_status;
+
+  /* The helpers' thread only. */
+  GatherFrameReader reader;
+
+  /* Guarded by the timer lock; holds a reference while armed. */
+  GatherTimer       kill_timer;
+};
+
+static GMutex      helpers_lock;
+static GPtrArray  *pools;              /* guarded: GatherHelperPool, one reference each */
+static guint32     next_serial;        /* guarded */
+static GPtrArray  *spare_cancellables; /* guarded */
+static int         wake_fd = -1;       /* eventfd: set once */
+static GCond       spawn_cond;         /* spawn_requests grew */
+static GQueue      spawn_requests;     /* guarded: GatherHelperPool, a reference each */
+static GQuark      pool_quark;
+static gint        pidfd_works = -1;   /* atomic: -1 not known yet */
+
+static void helper_unref (GatherHelper *helper);
+
+/* ---- Small things ---- */
+
+static gboolean
+is_privileged (void)
+{
+  return getauxval (AT_SECURE) != 0;
+}
+
+const char *
+gather_helper_program (void)
+{
+  const char *env = is_privileged () ? NULL : g_getenv ("GATHER_HELPER");
+
+  return env != NULL && *env != '\0' ? env : GATHER_HELPER_PATH;
+}
+
+static void
+wake_helpers_thread (void)
+{
+  guint64 one = 1;
+
+  if (write (wake_fd, &one, sizeof one) < 0)
+    {
+      /* The counter is full: the thread is woken anyway. */
+    }
+}
+
+static GCancellable *
+take_cancellable (void)
+{
+  GCancellable *cancellable = NULL;
+
+  g_mutex_lock (&helpers_lock);
+  if (spare_cancellables != NULL && spare_cancellables->len > 0)
+    cancellable = g_ptr_array_steal_index_fast (spare_cancellables,
+                                                spare_cancellables->len - 1);
+  g_mutex_unlock (&helpers_lock);
+
+  return cancellable != NULL ? cancellable : g_cancellable_new ();
+}
+
+static void
+give_back_cancellable (GCancellable *cancellable)
+{
+  if (!gather_cancellable_is_unobserved (cancellable))
+    {
+      g_object_unref (cancellable);
+      return;
+    }
+
+  g_mutex_lock (&helpers_lock);
+  if (spare_cancellables == NULL)
+    spare_cancellables = g_ptr_array_new_with_free_func (g_object_unref);
+  if (spare_cancellables->len < MAX_SPARE_CANCELLABLES)
+    {
+      g_ptr_array_add (spare_cancellables, cancellable);
+      cancellable = NULL;
+    }
+  g_mutex_unlock (&helpers_lock);
+
+  g_clear_object (&cancellable);
+}
+
+/* ---- Starting and ending helper processes ---- */
+
+/* A descriptor of ours at 5 or above, so that the helper's 0 to 4 can be
+ * set without stepping on it. */
+static int
+move_up (int fd)
+{
+  int moved;
+
+  if (fd > GATHER_HELPER_STATUS_FD)
+    return fd;
+
+  moved = fcntl (fd, F_DUPFD_CLOEXEC, GATHER_HELPER_STATUS_FD + 1);
+  close (fd);
+  return moved;
+}
+
+/*
+ * gather_helper_process_spawn:
+ * Starts the helper program: its supervisor, in a session of its own (so
+ * that a terminal's Ctrl-C reaches the host, not its helpers), with the
+ * socket as 3 and the status pipe as 4, standard input from /dev/null and
+ * standard output to the host's standard error; nothing else is
+ * inherited, whatever the host leaked. The supervisor dies with the
+ * calling thread.
+ */
+gboolean
+gather_helper_process_spawn (GatherHelperProcess  *process,
+                             GError              **error)
+{
+  const char *program = gather_helper_program ();
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attr;
+  sigset_t signals;
+  int sv[2] = { -1, -1 };
+  int status[2] = { -1, -1 };
+  char version[16];
+  char host[16];
+  char *argv[4];
+  pid_t pid;
+  int ret;
+
+  process->pid = 0;
+  process->socket = -1;
+  process->status_fd = -1;
+
+  /* posix_spawn() says the same, except where fork() stands in for
+   * vfork() (valgrind): then only the child knows. */
+  if (access (program, X_OK) < 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, GATHER_ERROR, GATHER_ERROR_HELPER,
+                   "Could not start the helper program “%s”: %s", program,
+                   g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
+      pipe2 (status, O_CLOEXEC) < 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, GATHER_ERROR, GATHER_ERROR_HELPER,
+                   "Could not start a helper process: %s", g_strerror (saved_errno));
+      for (guint i = 0; i < 2; i++)
+        {
+          if (sv[i] >= 0)
+            close (sv[i]);
+          if (status[i] >= 0)
+            close (status[i]);
+        }
+      return FALSE;
+    }
+
+  sv[1] = move_up (sv[1]);
+  status[1] = move_up (status[1]);
+
+  g_snprintf (version, sizeof version, "%u", GATHER_HELPER_PROTOCOL_VERSION);
+  g_snprintf (host, sizeof host, "%d", (int) getpid ());
+  argv[0] = (char *) program;
+  argv[1] = version;
+  argv[2] = host;
+  argv[3] = NULL;
+
+  posix_spawn_file_actions_init (&actions);
+  posix_spawn_file_actions_addopen (&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2 (&actions, STDERR_FILENO, STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2 (&actions, sv[1], GATHER_HELPER_SOCKET_FD);
+  posix_spawn_file_actions_adddup2 (&actions, status[1], GATHER_HELPER_STATUS_FD);
+  posix_spawn_file_actions_addclosefrom_np (&actions, GATHER_HELPER_STATUS_FD + 1);
+
+  posix_spawnattr_init (&attr);
+  sigemptyset (&signals);
+  posix_spawnattr_setsigmask (&attr, &signals);
+  /* Whatever the host ignores or handles, the helper starts with the
+   * defaults. */
+  sigfillset (&signals);
+  sigdelset (&signals, SIGKILL);
+  sigdelset (&signals, SIGSTOP);
+  posix_spawnattr_setsigdefault (&attr, &signals);
+  posix_spawnattr_setflags (&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+                                   POSIX_SPAWN_SETSID);
+
+  ret = posix_spawn (&pid, program, &actions, &attr, argv, environ);
+
+  posix_spawn_file_actions_destroy (&actions);
+  posix_spawnattr_destroy (&attr);
+  close (sv[1]);
+  close (status[1]);
+
+  if (ret != 0)
+    {
+      g_set_error (error, GATHER_ERROR, GATHER_ERROR_HELPER,
+                   "Could not start the helper program “%s”: %s", program, g_strerror (ret));
+      close (sv[0]);
+      close (status[0]);
+      return FALSE;
+    }
+
+  g_unix_set_fd_nonblocking (sv[0], TRUE, NULL);
+  g_unix_set_fd_nonblocking (status[0], TRUE, NULL);
+
+  process->pid = pid;
+  process->socket = sv[0];
+  process->status_fd = status[0];
+
+  return TRUE;
+}
+
+static char *
+describe_wait_status (int status)
+{
+  if (WIFSIGNALED (status))
+    return g_strdup_printf ("was killed by signal %d (%s)", WTERMSIG (status),
+                            g_strsignal (WTERMSIG (status)));
+  if (WIFEXITED (status))
+    return g_strdup_printf ("exited with status %d", WEXITSTATUS (status));
+
+  return g_strdup_printf ("ended with wait status %d", status);
+}
+
+/* Reads what the supervisor wrote: the worker process's wait status. */
+static gboolean
+read_worker_status (int  fd,
+                    int *status)
+{
+  ssize_t n;
+
+  do
+    n = read (fd, status, sizeof *status);
+  while (n < 0 && errno == EINTR);
+
+  return n == sizeof *status;
+}
+
+/* The pid a HELLO gives must be the supervisor's child, leading its own
+ * process group: gather signals it and kills that group, so a helper must
+ * not be able to name another process. */
+gboolean
+gather_helper_check_hello (GVariant  *body,
+                           GPid       supervisor,
+                           GPid      *worker_pid,
+                           GError   **error)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *stat = NULL;
+  guint32 version;
+  guint64 pid;
+  const char *fields;
+  long ppid = 0;
+  long pgrp = 0;
+
+  g_variant_get (body, "(ut)", &version, &pid);
+
+  if (version != GATHER_HELPER_PROTOCOL_VERSION)
+    {
+      g_set_error (error, GATHER_ERROR, GATHER_ERROR_HELPER,
+                   "the helper speaks protocol %u, this libgather protocol %u",
+                   version, GATHER_HELPER_PROTOCOL_VERSION);
+      return FALSE;
+    }
+
+  if (pid < 2 || pid > G_MAXINT32)
+    {
+      g_set_error (error, GATHER_ERROR, GATHER_ERROR_HELPER,
+                   "its HELLO names process %" G_GUINT64_FORMAT, pid);
+      return FALSE;
+    }
+
+  /* "pid (comm) state ppid pgrp ...": comm may hold anything. */
+  path = g_strdup_printf ("/proc/%" G_GUINT64_FORMAT "/stat", pid);
+  if (g_file_get_contents (path, &stat, NULL, NULL) &&
+      (fields = strrchr (stat, ')')) != NULL)
+    sscanf (fields + 1, " %*c %ld %ld", &ppid, &pgrp);
+
+  if (ppid != supervisor || pgrp != (long) pid)
+    {
+      g_set_error (error, GATHER_ERROR, GATHER_ERROR_HELPER,
+                   "its HELLO names process %" G_GUINT64_FORMAT ", which is not its "
+                   "worker process", pid);
+      return FALSE;
+    }
+
+  *worker_pid = (GPid) pid;
+  return TRUE;
+}
+
+static GatherHelper *
+helper_ref (GatherHelper *helper)
+{
+  g_atomic_int_inc (&helper->ref_count);
+  return helper;
+}
+
+static void gather_helper_pool_unref (GatherHelperPool *self);
+
+/* Any thread: the last reference goes once the helper is gone. */
+static void
+helper_unref (GatherHelper *helper)
+{
+  if (!g_atomic_int_dec_and_test (&helper->ref_count))
+    return;
+
+  g_assert (helper->kill_timer.heap_index == 0);
+  g_assert (helper->record == NULL);
+
+  if (helper->process.socket >= 0)
+    close (helper->process.socket);
+  if (helper->process.status_fd >= 0)
+    close (helper->process.status_fd);
+  if (helper->worker_pidfd >= 0)
+    close (helper->worker_pidfd);
+  gather_frame_reader_clear (&helper->reader);
+  g_clear_pointer (&helper->pending, g_bytes_unref);
+  g_free (helper->description);
+  g_free (helper->broke);
+  gather_helper_pool_unref (helper->pool);
+  g_free (helper);
+}
+
+/* Helpers' thread: starts a helper for @pool. */
+static GatherHelper *
+helper_spawn (GatherHelperPool  *pool,
+              GError           **error)
+{
+  GatherHelper *helper = g_new0 (GatherHelper, 1);
+
+  helper->ref_count = 1;
+  helper->worker_pidfd = -1;
+  helper->state = HELPER_STARTING;
+
+  if (!gather_helper_process_spawn (&helper->process, error))
+    {
+      g_free (helper);
+      return NULL;
+    }
+
+  g_atomic_int_inc (&pool->ref_count);
+  helper->pool = pool;
+  helper->start_deadline = g_get_monotonic_time () + START_TIMEOUT_USEC;
+
+  return helper;
+}
+
+/* Called with helpers_lock held: SIGKILL to the worker process and its
+ * group (the supervisor cleans up whatever left the group), or to the
+ * supervisor if the worker process is not known yet. */
+static void
+helper_kill_locked (GatherHelper *helper,
+                    const char   *broke)
+{
+  if (helper->state == HELPER_ENDED || helper->state == HELPER_GONE || helper->killed)
+    return;
+
+  helper->killed = TRUE;
+  if (broke != NULL && helper->broke == NULL)
+    helper->broke = g_strdup (broke);
+
+  if (helper->worker_pid > 0)
+    {
+      /* The worker process leads its group, checked at HELLO; its pidfd,
+       * where there is one, names it whatever happened since. */
+      if (helper->worker_pidfd >= 0)
+        pidfd_send_signal (helper->worker_pidfd, SIGKILL, NULL, 0);
+      kill (-helper->worker_pid, SIGKILL);
+    }
+  else
+    {
+      kill (helper->process.pid, SIGKILL);
+    }
+}
+
+/* Timer thread: the grace period of the task it runs is over. */
+static void
+helper_kill_expired (gpointer data)
+{
+  GatherHelper *helper = data;
+
+  g_mutex_lock (&helpers_lock);
+  if (helper->state == HELPER_BUSY && helper->serial == helper->kill_serial)
+    helper_kill_locked (helper, NULL);
+  g_mutex_unlock (&helpers_lock);
+
+  helper_unref (helper);
+}
+
+static void
+helper_disarm_kill (GatherHelper *helper)
+{
+  if (gather_timer_cancel (&helper->kill_timer))
+    helper_unref (helper);
+}
+
+/* ---- Tasks ---- */
+
+/* Called with helpers_lock held: @helper takes @record. */
+static void
+helper_assign_locked (GatherHelper     *helper,
+                      GatherTaskRecord *record)
+{
+  GatherWorkerTask *task = record->user_data;
+
+  g_assert (helper->state == HELPER_IDLE && helper->record == NULL);
+
+  helper->state = HELPER_BUSY;
+  helper->record = record;
+  if (++next_serial > G_MAXINT32)
+    next_serial = 1;
+  helper->serial = next_serial;
+  /* The record is queued, and ours: its user data is alive. */
+  helper->grace_msec = task->grace_msec;
+  helper->memory_limit = task->memory_limit;
+  helper->cpu_limit = task->cpu_limit;
+  g_free (helper->description);
+  helper->description = g_strdup (task->description);
+}
+
+/* Called with helpers_lock held: @helper is free again; it takes the
+ * next queued record, if any. Returns that record. */
+static GatherTaskRecord *
+helper_release_locked (GatherHelper *helper)
+{
+  GatherHelperPool *pool = helper->pool;
+  GatherTaskRecord *next = NULL;
+
+  helper->record = NULL;
+  helper->state = HELPER_IDLE;
+
+  if (!helper->retire && !helper->killed && !pool->retiring)
+    {
+      next = g_queue_pop_head (&pool->queue);
+      if (next != NULL)
+        helper_assign_locked (helper, next);
+    }
+
+  return next;
+}
+
+static GatherHelper *
+find_idle_locked (GatherHelperPool *pool)
+{
+  for (guint i = 0; i < pool->helpers->len; i++)
+    {
+      GatherHelper *helper = g_ptr_array_index (pool->helpers, i);
+
+      if (helper->state == HELPER_IDLE && !helper->retire && !helper->killed)
+        return helper;
+    }
+
+  return NULL;
+}
+
+/* Writes what it can of @frame now; the helpers' thread writes the rest.
+ * Returns FALSE if the helpers' thread must be woken for it. */
+static gboolean
+helper_write (GatherHelper *helper,
+              GBytes       *frame)
+{
+  gsize length;
+  const guint8 *data = g_bytes_get_data (frame, &length);
+  ssize_t n;
+
+  do
+    n = send (helper->process.socket, data, length, MSG_NOSIGNAL | MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+
+  if (n == (ssize_t) length)
+    return TRUE;
+
+  if (n < 0 && errno != EAGAIN)
+    {
+      /* Its worker process is gone: its status pipe will say how. */
+      return TRUE;
+    }
+
+  g_mutex_lock (&helpers_lock);
+  helper->pending = g_bytes_ref (frame);
+  helper->pending_offset = n > 0 ? (gsize) n : 0;
+  g_mutex_unlock (&helpers_lock);
+
+  return FALSE;
+}
+
+/*
+ * Any thread; helpers_lock not held. @helper was assigned @record: start
+ * the task and send it. If the run was stopped meanwhile, take the next
+ * record instead. The caller holds a reference on @helper.
+ */
+static void
+helper_start_task (GatherHelper     *helper,
+                   GatherTaskRecord *record)
+{
+  while (record != NULL)
+    {
+      GCancellable *cancellable = take_cancellable ();
+      GatherWorkerTask *task = record->user_data;
+      g_autoptr(GBytes) frame = NULL;
+      guint32 serial;
+
+      /* Read now: once begin() fails, the record may be gone. */
+      serial = helper->serial;
+
+      if (gather_task_record_begin (record, &cancellable, g_get_monotonic_time ()))
+        {
+          frame = gather_helper_frame_encode (GATHER_HELPER_RUN, serial,
+                    g_variant_new ("(@ay@svtu)",
+                                   g_variant_new_bytestring (gather_worker_get_plugin_path (task->worker)),
+                                   g_variant_new_string (gather_worker_get_name (task->worker)),
+                                   task->parameters, task->memory_limit, task->cpu_limit));
+          if (frame == NULL)
+            {
+              /* Parameters too large to send. */
+              g_mutex_lock (&helpers_lock);
+              helper_release_locked (helper);
+              g_mutex_unlock (&helpers_lock);
+              gather_task_record_finish (record, NULL,
+                                         g_error_new (GATHER_ERROR, GATHER_ERROR_INVALID_PARAMETERS,
+                                                      "The parameters of %s are larger than an "
+                                                      "isolated task may take (%u bytes)",
+                                                      task->description, GATHER_HELPER_MAX_FRAME),
+                                         NULL);
+              return;
+            }
+
+          if (!helper_write (helper, frame))
+            wake_helpers_thread ();
+          return;
+        }
+
+      give_back_cancellable (cancellable);
+
+      g_mutex_lock (&helpers_lock);
+      record = helper_release_locked (helper);
+      g_mutex_unlock (&helpers_lock);
+    }
+}
+
+/* Called with helpers_lock held: whether the helpers' thread should start
+ * a helper for @pool. */
+/* Helpers that have not ended. */
+static guint
+live_helpers_locked (GatherHelperPool *pool)
+{
+  return pool->helpers->len - pool->n_ended;
+}
+
+static gboolean
+wants_helper_locked (GatherHelperPool *pool)
+{
+  return !pool->retiring && live_helpers_locked (pool) + pool->n_spawning < pool->target;
+}
+
+/*
+ * gather_helper_pool_push:
+ * Owner's context: runs @record in a helper of @self, at once if one is
+ * idle, else when one is. @max_helpers is the GatherPool's max-threads
+ * now.
+ */
+void
+gather_helper_pool_push (GatherHelperPool *self,
+                         guint             max_helpers,
+                         GatherTaskRecord *record)
+{
+  GatherHelper *helper = NULL;
+  gboolean wake = FALSE;
+  guint busy = 0;
+
+  g_mutex_lock (&helpers_lock);
+  self->max_helpers = MAX (max_helpers, 1);
+
+  if (self->queue.length == 0)
+    helper = find_idle_locked (self);
+
+  if (helper != NULL)
+    {
+      helper_assign_locked (helper, record);
+      helper_ref (helper);
+    }
+  else
+    {
+      g_queue_push_tail (&self->queue, record);
+
+      /* As many helpers as tasks want one, up to the pool's size. */
+      for (guint i = 0; i < self->helpers->len; i++)
+        if (((GatherHelper *) g_ptr_array_index (self->helpers, i))->state == HELPER_BUSY)
+          busy++;
+      self->target = MAX (self->target, MIN (self->max_helpers, busy + self->queue.length));
+      wake = wants_helper_locked (self) || self->n_failed > 0;
+    }
+  g_mutex_unlock (&helpers_lock);
+
+  if (helper != NULL)
+    {
+      helper_start_task (helper, record);
+      helper_unref (helper);
+    }
+  else if (wake)
+    {
+      wake_helpers_thread ();
+    }
+}
+
+/* Sends the cancellation signal with @serial as its value. */
+static void
+helper_signal_cancel_locked (GatherHelper *helper,
+                             guint32       serial)
+{
+  siginfo_t info = { 0 };
+
+  info.si_signo = GATHER_HELPER_CANCEL_SIGNAL;
+  info.si_code = SI_QUEUE;
+  info.si_pid = getpid ();
+  info.si_uid = getuid ();
+  info.si_value.sival_int = (int) serial;
+
+  if (helper->worker_pidfd >= 0 &&
+      pidfd_send_signal (helper->worker_pidfd, GATHER_HELPER_CANCEL_SIGNAL, &info, 0) == 0)
+    return;
+
+  sigqueue (helper->worker_pid, GATHER_HELPER_CANCEL_SIGNAL, info.si_value);
+}
+
+/*
+ * gather_helper_pool_cancelled:
+ * Any thread (the runner's cancelled hook): @record was stopped. Its
+ * helper is asked to cancel it at once, and killed once the grace period
+ * is over if the task has not returned by then.
+ */
+void
+gather_helper_pool_cancelled (GatherTaskRecord *record)
+{
+  g_mutex_lock (&helpers_lock);
+
+  for (guint i = 0; pools != NULL && i < pools->len; i++)
+    {
+      GatherHelperPool *pool = g_ptr_array_index (pools, i);
+
+      for (guint j = 0; j < pool->helpers->len; j++)
+        {
+          GatherHelper *helper = g_ptr_array_index (pool->helpers, j);
+          gint64 when;
+
+          if (helper->record != record || helper->state != HELPER_BUSY || helper->killed)
+            continue;
+
+          helper_signal_cancel_locked (helper, helper->serial);
+
+          helper->kill_serial = helper->serial;
+          when = g_get_monotonic_time () + (gint64) helper->grace_msec * 1000;
+          helper_ref (helper);
+          if (!gather_timer_schedule (&helper->kill_timer, when, helper_kill_expired, helper))
+            helper_unref (helper);
+
+          g_mutex_unlock (&helpers_lock);
+          return;
+        }
+    }
+
+  /* Not sent yet, or finished already: nothing runs. */
+  g_mutex_unlock (&helpers_lock);
+}
+
+/* ---- The helpers' thread ---- */
+
+/* Helpers' thread: a task's reply, checked. */
+static void
+helper_complete (GatherHelper *helper,
+                 guint32       serial,
+                 GVariant     *result,
+                 GError       *error)
+{
+  GatherTaskRecord *record;
+  GatherTaskRecord *next;
+  GCancellable *spare = NULL;
+
+  g_mutex_lock (&helpers_lock);
+  record = helper->record;
+  helper_disarm_kill (helper);
+  /* A task that went past its memory limit leaves GLib aborting. */
+  if (error != NULL && g_error_matches (error, GATHER_ERROR, GATHER_ERROR_LIMIT_EXCEEDED))
+    helper->retire = TRUE;
+  next = helper_release_locked (helper);
+  helper_ref (helper);
+  g_mutex_unlock (&helpers_lock);
+
+  gather_task_record_finish (record, result, error, &spare);
+  if (spare != NULL)
+    give_back_cancellable (spare);
+
+  helper_start_task (helper, next);
+  helper_unref (helper);
+}
+
+/* Helpers' thread: one frame from @helper. Returns why it breaks the
+ * protocol, or NULL. */
+static char *
+helper_handle_message (GatherHelper        *helper,
+                       GatherHelperMessage  kind,
+                       guint32              serial,
+                       GVariant            *body)
+{
+  g_autoptr(GError) error = NULL;
+  HelperState state;
+  guint32 expected;
+  const char *result_type = NULL;
+  GPid worker_pid;
+
+  g_mutex_lock (&helpers_lock);
+  state = helper->state;
+  expected = helper->serial;
+  if (state == HELPER_BUSY)
+    result_type = gather_worker_get_result_type (((GatherWorkerTask *) helper->record->user_data)->worker);
+  g_mutex_unlock (&helpers_lock);
+
+  if (state == HELPER_STARTING && kind == GATHER_HELPER_HELLO && serial == 0)
+    {
+      if (!gather_helper_check_hello (body, helper->process.pid, &worker_pid, &error))
+        return g_strdup (error->message);
+
+      g_mutex_lock (&helpers_lock);
+      helper->worker_pid = worker_pid;
+      if (g_atomic_int_get (&pidfd_works) != 0)
+        {
+          helper->worker_pidfd = pidfd_open (worker_pid, 0);
+          if (helper->worker_pidfd < 0 && errno == ENOSYS)
+            g_atomic_int_set (&pidfd_works, 0);
+        }
+      helper->state = HELPER_IDLE;
+      helper->pool->n_failed = 0;
+      g_clear_error (&helper->pool->start_error);
+      g_mutex_unlock (&helpers_lock);
+      return NULL;
+    }
+
+  if (state != HELPER_BUSY ||
+      (kind != GATHER_HELPER_RESULT && kind != GATHER_HELPER_ERROR))
+    return g_strdup_printf ("it sent a %s frame when it was %s",
+                            gather_helper_message_name (kind),
+                            state == HELPER_STARTING ? "starting" :
+                            state == HELPER_IDLE ? "idle" : "running a task");
+
+  if (serial != expected)
+    return g_strdup_printf ("it sent a %s frame for task %u while it ran task %u",
+                            gather_helper_message_name (kind), serial, expected);
+
+  if (kind == GATHER_HELPER_RESULT)
+    {
+      if (!g_variant_is_of_type (body, G_VARIANT_TYPE (result_type)))
+        return g_strdup_printf ("it sent a result of type “%s”, not the declared “%s”",
+                                g_variant_get_type_string (body), result_type);
+
+      helper_complete (helper, serial, g_variant_ref (body), NULL);
+      return NULL;
+    }
+
+  error = gather_helper_error_from_variant (body);
+  if (g_error_matches (error, GATHER_ERROR, GATHER_ERROR_LIMIT_EXCEEDED))
+    {
+      GError *named;
+
+      g_mutex_lock (&helpers_lock);
+      named = g_error_new (GATHER_ERROR, GATHER_ERROR_LIMIT_EXCEEDED, "%s %s",
+                           helper->description, error->message);
+      g_mutex_unlock (&helpers_lock);
+      /* "task “x” (worker “y”) went past ...": a sentence of its own. */
+      named->message[0] = g_ascii_toupper (named->message[0]);
+      g_clear_error (&error);
+      error = named;
+    }
+  helper_complete (helper, serial, NULL, g_steal_pointer (&error));
+  return NULL;
+}
+
+/* Helpers' thread: reads what @helper sent. */
+static void
+helper_read (GatherHelper *helper)
+{
+  g_autofree char *broke = NULL;
+  gboolean eof = FALSE;
+
+  for (;;)
+    {
+      gsize available;
+      guint8 *buffer = gather_frame_reader_reserve (&helper->reader, &available);
+      ssize_t n = recv (helper->process.socket, buffer, available, MSG_DONTWAIT);
+
+      if (n > 0)
+        {
+          gather_frame_reader_commit (&helper->reader, (gsize) n);
+          if ((gsize) n < available)
+            break;
+          continue;
+        }
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        break;
+      eof = TRUE;
+      break;
+    }
+
+  while (broke == NULL)
+    {
+      g_autoptr(GVariant) body = NULL;
+      g_autoptr(GError) error = NULL;
+      GatherHelperMessage kind;
+      guint32 serial;
+      int ready = gather_frame_reader_next (&helper->reader, &kind, &serial, &body, &error);
+
+      if (ready == 0)
+        break;
+      if (ready < 0)
+        broke = g_strdup (error->message);
+      else
+        broke = helper_handle_message (helper, kind, serial, body);
+    }
+
+  if (broke != NULL || eof)
+    {
+      g_mutex_lock (&helpers_lock);
+      helper->socket_done = TRUE;
+      if (broke != NULL)
+        helper_kill_locked (helper, broke);
+      g_mutex_unlock (&helpers_lock);
+    }
+}
+
+/* Helpers' thread: writes the rest of a frame. */
+static void
+helper_flush (GatherHelper *helper)
+{
+  GBytes *pending;
+  gsize offset;
+  gsize length;
+  const guint8 *data;
+  ssize_t n;
+
+  g_mutex_lock (&helpers_lock);
+  pending = g_steal_pointer (&helper->pending);
+  offset = helper->pending_offset;
+  g_mutex_unlock (&helpers_lock);
+
+  if (pending == NULL)
+    return;
+
+  data = g_bytes_get_data (pending, &length);
+  do
+    n = send (helper->process.socket, data + offset, length - offset,
+              MSG_NOSIGNAL | MSG_DONTWAIT);
+  while (n < 0 && errno == EINTR);
+
+  if (n >= 0 && offset + (gsize) n < length)
+    {
+      g_mutex_lock (&helpers_lock);
+      helper->pending = g_steal_pointer (&pending);
+      helper->pending_offset = offset + (gsize) n;
+      g_mutex_unlock (&helpers_lock);
+    }
+  else if (n < 0 && errno == EAGAIN)
+    {
+      g_mutex_lock (&helpers_lock);
+      helper->pending = g_steal_pointer (&pending);
+      g_mutex_unlock (&helpers_lock);
+    }
+
+  g_clear_pointer (&pending, g_bytes_unref);
+}
+
+/* Called with helpers_lock held: gives every queued record of @pool an
+ * ERROR outcome with @error, and returns them, since no helper can be
+ * started for them. */
+static GPtrArray *
+take_queue_locked (GatherHelperPool *pool)
+{
+  GPtrArray *records = g_ptr_array_new ();
+  GatherTaskRecord *record;
+
+  while ((record = g_queue_pop_head (&pool->queue)) != NULL)
+    g_ptr_array_add (records, record);
+
+  return records;
+}
+
+static void
+fail_records (GPtrArray    *records,
+              const GError *error)
+{
+  for (guint i = 0; i < records->len; i++)
+    {
+      GatherTaskRecord *record = g_ptr_array_index (records, i);
+      GatherWorkerTask *task = record->user_data;
+      GCancellable *cancellable = take_cancellable ();
+      g_autofree char *description = g_strdup (task->description);
+
+      if (gather_task_record_begin (record, &cancellable, g_get_monotonic_time ()))
+        gather_task_record_finish (record, NULL,
+                                   g_error_new (GATHER_ERROR, GATHER_ERROR_HELPER,
+                                                "No helper process could run %s: %s",
+                                                description, error->message),
+                                   NULL);
+      else
+        give_back_cancellable (cancellable);
+    }
+}
+
+/* Waits for a supervisor that closed its status pipe, so is exiting: this
+ * does not wait long. Returns its wait status. */
+static int
+reap_supervisor (GPid pid)
+{
+  int status = 0;
+  pid_t got;
+
+  do
+    got = waitpid (pid, &status, 0);
+  while (got < 0 && errno == EINTR);
+
+  return status;
+}
+
+/* See gather-helper-pool-private.h. */
+char *
+gather_helper_process_reap (GatherHelperProcess *process,
+                            int                 *signum)
+{
+  int worker_status = 0;
+  gboolean has_status;
+  int status;
+
+  /* The supervisor writes the status before it exits. */
+  status = reap_supervisor (process->pid);
+  has_status = process->status_fd >= 0 && read_worker_status (process->status_fd, &worker_status);
+
+  if (process->socket >= 0)
+    close (process->socket);
+  if (process->status_fd >= 0)
+    close (process->status_fd);
+  process->socket = -1;
+  process->status_fd = -1;
+  process->pid = 0;
+
+  if (!has_status)
+    worker_status = status;
+  *signum = WIFSIGNALED (worker_status) ? WTERMSIG (worker_status) : 0;
+
+  return describe_wait_status (worker_status);
+}
+
+/* "Task “x” (worker “y”)": @description as the start of a sentence. */
+static char *
+capitalized (const char *description)
+{
+  char *text = g_strdup (description);
+
+  text[0] = g_ascii_toupper (text[0]);
+  return text;
+}
+
+/*
+ * Helpers' thread: @helper's worker process ended and its supervisor has
+ * killed and reaped every process below it: it reported the worker
+ * process's wait status, or, if it died itself, closed its status pipe
+ * (then @status is its own). Gives the task it ran, if any, its outcome.
+ * The caller holds a reference on @helper.
+ */
+static void
+helper_ended (GatherHelper *helper,
+              int           status)
+{
+  g_autoptr(GPtrArray) failed = NULL;
+  g_autoptr(GError) start_error = NULL;
+  GatherHelperPool *pool = helper->pool;
+  GatherTaskRecord *record;
+  g_autofree char *how = NULL;
+  g_autofree char *broke = NULL;
+  g_autofree char *description = NULL;
+  gboolean killed;
+  gboolean started;
+  guint64 memory_limit;
+  guint32 cpu_limit;
+  int signum;
+
+  how = describe_wait_status (status);
+  signum = WIFSIGNALED (status) ? WTERMSIG (status) : 0;
+
+  g_mutex_lock (&helpers_lock);
+  helper->state = HELPER_ENDED;
+  helper->socket_done = TRUE;
+  record = g_steal_pointer (&helper->record);
+  killed = helper->killed;
+  broke = g_steal_pointer (&helper->broke);
+  description = g_steal_pointer (&helper->description);
+  memory_limit = helper->memory_limit;
+  cpu_limit = helper->cpu_limit;
+  started = helper->worker_pid > 0;
+  pool->n_ended++;
+
+  if (!started && !killed)
+    {
+      /* It never got ready: do not start another in a loop. */
+      pool->n_failed++;
+      g_clear_error (&pool->start_error);
+      pool->start_error = g_error_new (GATHER_ERROR, GATHER_ERROR_HELPER,
+                                       "the helper program “%s” %s before it was ready",
+                                       gather_helper_program (), how);
+      pool->target = live_helpers_locked (pool);
+      if (live_helpers_locked (pool) + pool->n_spawning == 0)
+        {
+          failed = take_queue_locked (pool);
+          start_error = g_error_copy (pool->start_error);
+        }
+    }
+  g_mutex_unlock (&helpers_lock);
+
+  helper_disarm_kill (helper);
+
+  if (failed != NULL)
+    fail_records (failed, start_error);
+
+  if (record == NULL)
+    return;
+
+  if (killed && broke == NULL)
+    {
+      /* Stopped, then killed at the end of its grace period. */
+      record->killed = TRUE;
+      gather_task_record_finish (record, NULL, NULL, NULL);
+    }
+  else if (broke != NULL)
+    {
+      gather_task_record_finish (record, NULL,
+                                 g_error_new (GATHER_ERROR, GATHER_ERROR_HELPER,
+                                              "The helper process running %s broke the "
+                                              "protocol and was killed: %s",
+                                              description, broke),
+                                 NULL);
+    }
+  else if (signum == SIGXCPU && cpu_limit > 0)
+    {
+      g_autofree char *what = capitalized (description);
+
+      gather_task_record_finish (record, NULL,
+                                 g_error_new (GATHER_ERROR, GATHER_ERROR_LIMIT_EXCEEDED,
+                                              "%s went past its CPU-time limit of %u s",
+                                              what, cpu_limit),
+                                 NULL);
+    }
+  else
+    {
+      g_autofree char *limit = NULL;
+
+      if (memory_limit > 0 && signum != 0 && signum != SIGKILL)
+        {
+          g_autofree char *size = g_format_size_full (memory_limit, G_FORMAT_SIZE_IEC_UNITS);
+
+          limit = g_strdup_printf (" (it had a memory limit of %s)", size);
+        }
+
+      gather_task_record_finish (record, NULL,
+                                 g_error_new (GATHER_ERROR, GATHER_ERROR_HELPER,
+                                              "The helper process running %s %s%s",
+                                              description, how, limit != NULL ? limit : ""),
+                                 NULL);
+    }
+}
+
+/* Helpers' thread: @helper's supervisor closed its status pipe on its way
+ * out. Reaps it (this waits only for its own teardown), and ends the
+ * helper if it had not reported. The caller holds a reference. */
+static void
+helper_gone (GatherHelper *helper)
+{
+  GatherHelperPool *pool = helper->pool;
+  int status = reap_supervisor (helper->process.pid);
+  gboolean ended;
+
+  g_mutex_lock (&helpers_lock);
+  ended = helper->state == HELPER_ENDED;
+  g_mutex_unlock (&helpers_lock);
+
+  if (!ended)
+    helper_ended (helper, helper->has_status ? helper->worker_status : status);
+
+  g_mutex_lock (&helpers_lock);
+  helper->state = HELPER_GONE;
+  pool->n_ended--;
+  /* The list's reference; the caller holds another. */
+  g_ptr_array_remove_fast (pool->helpers, helper);
+  if (pool->retiring && pool->helpers->len + pool->n_spawning == 0)
+    g_cond_broadcast (&pool->gone);
+  g_mutex_unlock (&helpers_lock);
+
+  helper_unref (helper);
+}
+
+/* Helpers' thread: the status pipe is readable: the worker process's
+ * status, then end-of-file when the supervisor exits. */
+static void
+helper_status_ready (GatherHelper *helper)
+{
+  int status;
+  ssize_t n;
+
+  do
+    n = read (helper->process.status_fd, &status, sizeof status);
+  while (n < 0 && errno == EINTR);
+
+  if (n == sizeof status && !helper->has_status)
+    {
+      helper->worker_status = status;
+      helper->has_status = TRUE;
+      helper_ended (helper, status);
+      return;
+    }
+
+  if (n == 0 || (n < 0 && errno != EAGAIN))
+    helper_gone (helper);
+}
+
+/* Helpers' thread, helpers_lock held: what the pools need now. Fills
+ * @wanting with the pools that want a helper started, and @ready with the
+ * helpers that took a queued record, a reference each; lowers @timeout to
+ * the next start deadline. */
+static void
+maintain_locked (GPtrArray *wanting,
+                 GPtrArray *ready,
+                 gint64    *timeout)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  for (guint i = 0; i < pools->len; i++)
+    {
+      GatherHelperPool *pool = g_ptr_array_index (pools, i);
+
+      if (pool->retiring)
+        {
+          for (guint j = 0; j < pool->helpers->len; j++)
+            {
+              GatherHelper *helper = g_ptr_array_index (pool->helpers, j);
+
+              /* End-of-file for its worker process, which exits. */
+              if (!helper->socket_done)
+                {
+                  shutdown (helper->process.socket, SHUT_RDWR);
+                  helper->socket_done = TRUE;
+                }
+            }
+
+          if (pool->helpers->len == 0 && pool->n_spawning == 0)
+            {
+              g_cond_broadcast (&pool->gone);
+              g_ptr_array_remove_index (pools, i);
+              gather_helper_pool_unref (pool);
+              i--;
+            }
+          continue;
+        }
+
+      for (guint j = 0; j < pool->helpers->len; j++)
+        {
+          GatherHelper *helper = g_ptr_array_index (pool->helpers, j);
+
+          if (helper->state == HELPER_STARTING && !helper->killed)
+            {
+              if (now >= helper->start_deadline)
+                helper_kill_locked (helper, "it did not say HELLO in time");
+              else
+                *timeout = MIN (*timeout, helper->start_deadline);
+            }
+
+          /* A helper that went past its memory limit is on its way out. */
+          if (helper->retire && helper->state == HELPER_IDLE && !helper->socket_done)
+            {
+              shutdown (helper->process.socket, SHUT_RDWR);
+              helper->socket_done = TRUE;
+            }
+        }
+
+      if (wants_helper_locked (pool))
+        {
+          pool->n_spawning++;
+          g_atomic_int_inc (&pool->ref_count);
+          g_ptr_array_add (wanting, pool);
+        }
+      else if (pool->n_failed > 0 && live_helpers_locked (pool) + pool->n_spawning == 0 &&
+               pool->queue.length > 0)
+        {
+          /* The last start failed, and tasks came since: one more try. */
+          pool->n_failed = 0;
+          pool->target = MAX (pool->target, 1);
+          pool->n_spawning++;
+          g_atomic_int_inc (&pool->ref_count);
+          g_ptr_array_add (wanting, pool);
+        }
+
+      /* Idle helpers take queued records. */
+      for (guint j = 0; j < pool->helpers->len && pool->queue.length > 0; j++)
+        {
+          GatherHelper *helper = g_ptr_array_index (pool->helpers, j);
+
+          if (helper->state == HELPER_IDLE && !helper->retire && !helper->killed)
+            {
+              helper_assign_locked (helper, g_queue_pop_head (&pool->queue));
+              g_ptr_array_add (ready, helper_ref (helper));
+            }
+        }
+    }
+}
+
+/* Helpers' thread: starts one helper for @pool; fails its queued records
+ * if none can be started and none runs. */
+static void
+start_helper_for (GatherHelperPool *pool)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) failed = NULL;
+  GatherHelper *helper = helper_spawn (pool, &error);
+
+  g_mutex_lock (&helpers_lock);
+  pool->n_spawning--;
+  if (helper != NULL)
+    {
+      /* Even to a retiring pool: it waits for the helper to go. */
+      g_ptr_array_add (pool->helpers, helper);
+    }
+  else
+    {
+      pool->n_failed++;
+      g_clear_error (&pool->start_error);
+      pool->start_error = g_error_copy (error);
+      pool->target = live_helpers_locked (pool);
+      if (live_helpers_locked (pool) + pool->n_spawning == 0)
+        failed = take_queue_locked (pool);
+    }
+  if (pool->retiring && pool->helpers->len + pool->n_spawning == 0)
+    g_cond_broadcast (&pool->gone);
+  g_mutex_unlock (&helpers_lock);
+
+  /* A new helper to poll. */
+  wake_helpers_thread ();
+
+  if (failed != NULL)
+    fail_records (failed, error);
+}
+
+/*
+ * The spawner thread: starts the helpers the helpers' thread asks for, so
+ * that posix_spawn(), about a millisecond, never holds up replies, kills
+ * and deaths. It lives as long as the process, since a supervisor dies
+ * with the thread that started it.
+ */
+static gpointer
+spawner_thread (gpointer data)
+{
+  for (;;)
+    {
+      GatherHelperPool *pool;
+
+      g_mutex_lock (&helpers_lock);
+      while ((pool = g_queue_pop_head (&spawn_requests)) == NULL)
+        g_cond_wait (&spawn_cond, &helpers_lock);
+      g_mutex_unlock (&helpers_lock);
+
+      start_helper_for (pool);
+      gather_helper_pool_unref (pool);
+    }
+
+  return NULL;
+}
+
+static gpointer
+helpers_thread (gpointer data)
+{
+  g_autoptr(GArray) fds = g_array_new (FALSE, FALSE, sizeof (struct pollfd));
+  g_autoptr(GPtrArray) polled = g_ptr_array_new ();
+  g_autoptr(GPtrArray) wanting = g_ptr_array_new ();
+  g_autoptr(GPtrArray) ready = g_ptr_array_new ();
+
+  for (;;)
+    {
+      gint64 deadline = G_MAXINT64;
+      int timeout = -1;
+      struct pollfd wake = { wake_fd, POLLIN, 0 };
+
+      g_array_set_size (fds, 0);
+      g_ptr_array_set_size (polled, 0);
+      g_array_append_val (fds, wake);
+
+      g_mutex_lock (&helpers_lock);
+      maintain_locked (wanting, ready, &deadline);
+      for (guint i = 0; i < pools->len; i++)
+        {
+          GatherHelperPool *pool = g_ptr_array_index (pools, i);
+
+          for (guint j = 0; j < pool->helpers->len; j++)
+            {
+              GatherHelper *helper = g_ptr_array_index (pool->helpers, j);
+              struct pollfd socket_fd = { helper->process.socket, 0, 0 };
+              struct pollfd status_fd = { helper->process.status_fd, POLLIN, 0 };
+
+              if (!helper->socket_done)
+                socket_fd.events = POLLIN | (helper->pending != NULL ? POLLOUT : 0);
+              else
+                socket_fd.fd = -1;
+
+              g_array_append_val (fds, socket_fd);
+              g_array_append_val (fds, status_fd);
+              g_ptr_array_add (polled, helper_ref (helper));
+            }
+        }
+      g_mutex_unlock (&helpers_lock);
+
+      /* Off the lock: ask for helpers, hand records to free ones. */
+      if (wanting->len > 0)
+        {
+          g_mutex_lock (&helpers_lock);
+          for (guint i = 0; i < wanting->len; i++)
+            g_queue_push_tail (&spawn_requests, g_ptr_array_index (wanting, i));
+          g_cond_signal (&spawn_cond);
+          g_mutex_unlock (&helpers_lock);
+          g_ptr_array_set_size (wanting, 0);
+        }
+      for (guint i = 0; i < ready->len; i++)
+        {
+          GatherHelper *helper = g_ptr_array_index (ready, i);
+          GatherTaskRecord *record;
+
+          g_mutex_lock (&helpers_lock);
+          record = helper->record;
+          g_mutex_unlock (&helpers_lock);
+          helper_start_task (helper, record);
+          helper_unref (helper);
+        }
+
+      if (ready->len > 0)
+        {
+          /* Records were handed out: look again. */
+          g_ptr_array_set_size (ready, 0);
+          for (guint i = 0; i < polled->len; i++)
+            helper_unref (g_ptr_array_index (polled, i));
+          continue;
+        }
+
+      if (deadline != G_MAXINT64)
+        timeout = (int) CLAMP ((deadline - g_get_monotonic_time () + 999) / 1000, 0, G_MAXINT);
+
+      if (poll ((struct pollfd *) (void *) fds->data, fds->len, timeout) < 0 && errno != EINTR)
+        g_error ("gather: polling helper processes failed: %s", g_strerror (errno));
+
+      if (g_array_index (fds, struct pollfd, 0).revents & POLLIN)
+        {
+          guint64 count;
+
+          if (read (wake_fd, &count, sizeof count) < 0)
+            {
+              /* Nothing pending after all. */
+            }
+        }
+
+      for (guint i = 0; i < polled->len; i++)
+        {
+          GatherHelper *helper = g_ptr_array_index (polled, i);
+          struct pollfd *socket_fd = &g_array_index (fds, struct pollfd, 1 + 2 * i);
+          struct pollfd *status_fd = &g_array_index (fds, struct pollfd, 2 + 2 * i);
+
+          if (socket_fd->revents & POLLOUT)
+            helper_flush (helper);
+          if (socket_fd->revents & (POLLIN | POLLHUP | POLLERR))
+            helper_read (helper);
+          if (status_fd->revents & (POLLIN | POLLHUP | POLLERR))
+            helper_status_ready (helper);
+        }
+
+      for (guint i = 0; i < polled->len; i++)
+        helper_unref (g_ptr_array_index (polled, i));
+    }
+
+  return NULL;
+}
+
+/* ---- Pools ---- */
+
+static void
+gather_helper_pool_unref (GatherHelperPool *self)
+{
+  if (!g_atomic_int_dec_and_test (&self->ref_count))
+    return;
+
+  g_assert (self->queue.length == 0);
+  g_assert (self->helpers->len == 0);
+
+  g_ptr_array_unref (self->helpers);
+  g_clear_error (&self->start_error);
+  g_cond_clear (&self->gone);
+  g_free (self);
+}
+
+/* The GatherPool is finalized: its helpers exit, and are waited for, so
+ * that none is left once the last group that used the pool is gone. */
+static void
+gather_helper_pool_retire (gpointer data)
+{
+  GatherHelperPool *self = data;
+  gint64 deadline = g_get_monotonic_time () + RETIRE_TIMEOUT_USEC;
+
+  g_mutex_lock (&helpers_lock);
+  self->retiring = TRUE;
+  wake_helpers_thread ();
+  while (self->helpers->len + self->n_spawning > 0)
+    if (!g_cond_wait_until (&self->gone, &helpers_lock, deadline))
+      {
+        g_warning ("gather: %u helper process%s did not exit in time", self->helpers->len,
+                   self->helpers->len == 1 ? "" : "es");
+        break;
+      }
+  g_mutex_unlock (&helpers_lock);
+
+  gather_helper_pool_unref (self);
+}
+
+static void
+start_helpers_thread (void)
+{
+  wake_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd < 0)
+    g_error ("gather: could not create an eventfd: %s", g_strerror (errno));
+
+  pools = g_ptr_array_new ();
+  pool_quark = g_quark_from_static_string ("gather-helper-pool");
+  g_queue_init (&spawn_requests);
+  g_thread_unref (g_thread_new ("gather-helpers", helpers_thread, NULL));
+  g_thread_unref (g_thread_new ("gather-spawner", spawner_thread, NULL));
+}
+
+/*
+ * gather_helper_pool_get:
+ * The helpers of @pool, created the first time. Owner's context.
+ *
+ * Returns: (transfer none): @pool's helpers, which live as long as it
+ */
+GatherHelperPool *
+gather_helper_pool_get (GatherPool *pool)
+{
+  static gsize started;
+  GatherHelperPool *self;
+
+  if (g_once_init_enter (&started))
+    {
+      start_helpers_thread ();
+      g_once_init_leave (&started, 1);
+    }
+
+  self = g_object_get_qdata (G_OBJECT (pool), pool_quark);
+  if (self != NULL)
+    return self;
+
+  self = g_new0 (GatherHelperPool, 1);
+  self->ref_count = 2;   /* the qdata, the list */
+  g_cond_init (&self->gone);
+  g_queue_init (&self->queue);
+  self->helpers = g_ptr_array_new ();
+
+  g_mutex_lock (&helpers_lock);
+  g_ptr_array_add (pools, self);
+  g_mutex_unlock (&helpers_lock);
+
+  g_object_set_qdata_full (G_OBJECT (pool), pool_quark, self, gather_helper_pool_retire);
+
+  return self;
+}

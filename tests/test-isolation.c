@@ -1,0 +1,931 @@
+/* test-isolation.c: plugin worker tasks in helper processes.
+ *
+ * Every test ends with no process of ours left: helpers exit and are
+ * reaped when the pool that ran them is finalized, and whatever a task
+ * started is killed with its helper.
+ *
+ * SPDX-License-Identifier: LGPL-2.1-or-later
+ */
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "test-util.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+# define UNDER_ASAN 1
+#elif defined(__has_feature)
+# if __has_feature(address_sanitizer)
+#  define UNDER_ASAN 1
+# endif
+#endif
+
+static char           *plugin_dir;   /* gather-isolate.so, gather-abort-ctor.so */
+static GatherRegistry *registry;     /* loads gather-isolate.so in this process */
+
+/* ---- Helpers of the tests ---- */
+
+static void
+install_fixture (const char *built,
+                 const char *name)
+{
+  g_autofree char *from = g_build_filename (g_getenv ("GATHER_TEST_BAD_PLUGINS"), built, NULL);
+  g_autofree char *to = g_build_filename (plugin_dir, name, NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize length;
+
+  g_file_get_contents (from, &contents, &length, &error);
+  g_assert_no_error (error);
+  g_file_set_contents_full (to, contents, length, G_FILE_SET_CONTENTS_NONE, 0644, &error);
+  g_assert_no_error (error);
+}
+
+/* The processes whose parent is this one. */
+static guint
+count_children (void)
+{
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  g_assert_nonnull (proc);
+  while ((name = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *stat = NULL;
+      const char *fields;
+      long ppid = 0;
+
+      if (!g_ascii_isdigit (name[0]))
+        continue;
+      path = g_build_filename ("/proc", name, "stat", NULL);
+      if (!g_file_get_contents (path, &stat, NULL, NULL) ||
+          (fields = strrchr (stat, ')')) == NULL ||
+          sscanf (fields + 1, " %*c %ld", &ppid) != 1)
+        continue;
+      if (ppid == (long) getpid ())
+        {
+          g_test_message ("Child left: %s", stat);
+          n++;
+        }
+    }
+
+  return n;
+}
+
+static gboolean
+process_exists (pid_t pid)
+{
+  return kill (pid, 0) == 0 || errno != ESRCH;
+}
+
+static GatherGroup *
+new_group (guint threads)
+{
+  GatherGroup *group = gather_group_new ();
+  g_autoptr(GatherPool) pool = gather_pool_new (threads);
+
+  gather_group_set_pool (group, pool);
+  gather_group_set_registry (group, registry);
+  gather_group_set_isolate_workers (group, TRUE);
+  gather_group_set_grace_period (group, 50);
+
+  return group;
+}
+
+/* Adds a task of @worker with parameters in GVariant text. */
+static guint
+add (GatherGroup *group,
+     const char  *worker,
+     const char  *parameters,
+     const char  *label,
+     guint        timeout_msec)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) value = g_variant_parse (G_VARIANT_TYPE_VARDICT,
+                                     parameters != NULL ? parameters : "@a{sv} {}",
+                                     NULL, NULL, &error);
+  guint index;
+
+  g_assert_no_error (error);
+  index = gather_group_add_worker_task (group, worker, value, label, timeout_msec, &error);
+  g_assert_no_error (error);
+
+  return index;
+}
+
+static GPtrArray *
+run (GatherGroup *group)
+{
+  g_autoptr(GError) error = NULL;
+  GPtrArray *outcomes = test_run_and_wait (group, NULL, 30000, &error);
+
+  g_assert_no_error (error);
+  return outcomes;
+}
+
+static gboolean
+wake (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* Iterates until nothing of @group runs: every stopped task has returned
+ * or its helper has been killed and reaped. */
+static void
+wait_settled (GatherGroup *group)
+{
+  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC * test_slowdown ();
+  guint tick = g_timeout_add (5, wake, NULL);
+
+  while (gather_group_get_n_running (group) > 0 && g_get_monotonic_time () < end)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (tick);
+
+  g_assert_cmpuint (gather_group_get_n_running (group), ==, 0);
+  /* The last events (SETTLED) are handled. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+}
+
+/* Drops @group (and so its pool, which waits for its helpers). */
+static void
+finish (GatherGroup *group,
+        GPtrArray   *outcomes)
+{
+  g_clear_pointer (&outcomes, g_ptr_array_unref);
+  wait_settled (group);
+  g_assert_finalize_object (group);
+  g_assert_cmpuint (count_children (), ==, 0);
+}
+
+static void
+assert_ok_string (GatherOutcome *outcome,
+                  const char    *value)
+{
+  g_assert_no_error (gather_outcome_get_error (outcome));
+  g_assert_cmpint (gather_outcome_get_status (outcome), ==, GATHER_STATUS_OK);
+  g_assert_cmpstr (g_variant_get_string (gather_outcome_get_result (outcome), NULL), ==, value);
+}
+
+static void
+assert_helper_error (GatherOutcome *outcome,
+                     const char    *part)
+{
+  GError *error = gather_outcome_get_error (outcome);
+
+  g_assert_cmpint (gather_outcome_get_status (outcome), ==, GATHER_STATUS_ERROR);
+  g_assert_error (error, GATHER_ERROR, GATHER_ERROR_HELPER);
+  test_assert_message_has (error, part);
+  g_assert_false (gather_outcome_get_killed (outcome));
+}
+
+static char *
+read_file (const char *path)
+{
+  char *contents = NULL;
+
+  g_file_get_contents (path, &contents, NULL, NULL);
+  return contents;
+}
+
+/* Iterates until @path has a line, at most 30 s. */
+static char *
+wait_for_file (const char *path)
+{
+  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC * test_slowdown ();
+  guint tick = g_timeout_add (2, wake, NULL);
+  char *contents = NULL;
+
+  while ((contents = read_file (path)) == NULL || strchr (contents, '\n') == NULL)
+    {
+      g_clear_pointer (&contents, g_free);
+      if (g_get_monotonic_time () >= end)
+        break;
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_source_remove (tick);
+
+  g_assert_nonnull (contents);
+  return contents;
+}
+
+/* ---- Tests ---- */
+
+static void
+test_isolation_results (void)
+{
+  g_autoptr(GatherGroup) group = new_group (2);
+  g_autoptr(GArray) pids = g_array_new (FALSE, FALSE, sizeof (guint64));
+  GPtrArray *outcomes;
+
+  g_test_summary ("Isolated tasks return their results; they run in at most max-threads "
+                  "helper processes, which are reused");
+
+  add (group, "isolate-echo", "{'value': <'one'>}", "one", 5000);
+  for (guint i = 0; i < 6; i++)
+    add (group, "isolate-pid", NULL, NULL, 5000);
+  add (group, "isolate-echo", "{'value': <'two'>}", "two", 5000);
+
+  outcomes = run (group);
+  assert_ok_string (test_outcome (outcomes, 0), "one");
+  assert_ok_string (test_outcome (outcomes, 7), "two");
+  for (guint i = 1; i <= 6; i++)
+    {
+      GatherOutcome *outcome = test_outcome (outcomes, i);
+      guint64 pid;
+      gboolean seen = FALSE;
+
+      g_assert_cmpint (gather_outcome_get_status (outcome), ==, GATHER_STATUS_OK);
+      pid = g_variant_get_uint64 (gather_outcome_get_result (outcome));
+      g_assert_cmpuint (pid, !=, (guint64) getpid ());
+      g_assert_cmpuint (pid, >, 1);
+      for (guint j = 0; j < pids->len; j++)
+        seen = seen || g_array_index (pids, guint64, j) == pid;
+      if (!seen)
+        g_array_append_val (pids, pid);
+      g_assert_false (gather_outcome_get_killed (outcome));
+      g_assert_false (gather_outcome_get_abandoned (outcome));
+    }
+  g_assert_cmpuint (pids->len, >=, 1);
+  g_assert_cmpuint (pids->len, <=, 2);
+
+  finish (g_steal_pointer (&group), outcomes);
+}
+
+static void
+test_isolation_crashes (void)
+{
+  g_autoptr(GatherGroup) group = new_group (2);
+  GPtrArray *outcomes;
+
+  g_test_summary ("A helper that dies during a task (segfault, abort, exit) gives that task "
+                  "an ERROR naming the worker, the task and the signal or status; the "
+                  "other tasks carry on");
+
+  add (group, "isolate-crash", "{'how': <'segv'>}", "segv", 5000);
+  add (group, "isolate-echo", "{'value': <'a'>}", "a", 5000);
+  add (group, "isolate-crash", "{'how': <'abort'>}", "abort", 5000);
+  add (group, "isolate-crash", "{'how': <'exit'>}", "exit", 5000);
+  add (group, "isolate-crash", "{'how': <'exit0'>}", "exit0", 5000);
+  add (group, "isolate-echo", "{'value': <'b'>}", "b", 5000);
+
+  outcomes = run (group);
+  assert_helper_error (test_outcome (outcomes, 0), "task “segv” (worker “isolate-crash”)");
+  assert_helper_error (test_outcome (outcomes, 0), "was killed by signal 11");
+  assert_ok_string (test_outcome (outcomes, 1), "a");
+  assert_helper_error (test_outcome (outcomes, 2), "task “abort” (worker “isolate-crash”)");
+  assert_helper_error (test_outcome (outcomes, 2), "was killed by signal 6");
+  assert_helper_error (test_outcome (outcomes, 3), "exited with status 3");
+  assert_helper_error (test_outcome (outcomes, 4), "exited with status 0");
+  assert_ok_string (test_outcome (outcomes, 5), "b");
+
+  finish (g_steal_pointer (&group), outcomes);
+}
+
+static void
+test_isolation_timeout_kills (void)
+{
+  g_autoptr(GatherGroup) group = new_group (3);
+  GatherOutcome *hung;
+  GatherOutcome *cooperative;
+  GPtrArray *outcomes;
+
+  g_test_summary ("A task that ignores its cancellation is killed at the end of the grace "
+                  "period (killed, not abandoned); one that returns when asked to cancel "
+                  "is not killed; the others carry on");
+
+  add (group, "isolate-hang", NULL, "hang", 50);
+  add (group, "isolate-cooperate", "{'ms': <uint32 60000>}", "cooperate", 50);
+  add (group, "isolate-echo", "{'value': <'fine'>}", "fine", 5000);
+
+  outcomes = run (group);
+  hung = test_outcome (outcomes, 0);
+  cooperative = test_outcome (outcomes, 1);
+  g_assert_cmpint (gather_outcome_get_status (hung), ==, GATHER_STATUS_TIMEOUT);
+  g_assert_error (gather_outcome_get_error (hung), GATHER_ERROR, GATHER_ERROR_TIMED_OUT);
+  g_assert_cmpint (gather_outcome_get_status (cooperative), ==, GATHER_STATUS_TIMEOUT);
+  assert_ok_string (test_outcome (outcomes, 2), "fine");
+
+  wait_settled (group);
+  g_assert_true (gather_outcome_get_killed (hung));
+  g_assert_false (gather_outcome_get_abandoned (hung));
+  /* Its cancellable fired in the helper, and it returned. */
+  g_assert_false (gather_outcome_get_killed (cooperative));
+  g_assert_false (gather_outcome_get_abandoned (cooperative));
+
+  finish (g_steal_pointer (&group), outcomes);
+}
+
+static void
+test_isolation_grandchildren (void)
+{
+  g_autoptr(GatherGroup) group = new_group (2);
+  g_autofree char *dir = g_dir_make_tmp ("gather-isolation-XXXXXX", NULL);
+  g_autofree char *pidfile = g_build_filename (dir, "pids", NULL);
+  g_autofree char *parameters = NULL;
+  g_autofree char *pids = NULL;
+  g_auto(GStrv) lines = NULL;
+  GPtrArray *outcomes;
+
+  g_test_summary ("A killed task's processes all go, even those in another session that "
+                  "ignore SIGTERM");
+
+  parameters = g_strdup_printf ("{'pidfile': <b'%s'>}", pidfile);
+  add (group, "isolate-spawn", parameters, "spawn", 300);
+
+  outcomes = run (group);
+  g_assert_cmpint (gather_outcome_get_status (test_outcome (outcomes, 0)), ==,
+                   GATHER_STATUS_TIMEOUT);
+  wait_settled (group);
+  g_assert_true (gather_outcome_get_killed (test_outcome (outcomes, 0)));
+
+  pids = read_file (pidfile);
+  g_assert_nonnull (pids);
+  lines = g_strsplit (pids, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), >=, 2);
+  for (guint i = 0; i < 2; i++)
+    {
+      pid_t pid = (pid_t) g_ascii_strtoll (lines[i], NULL, 10);
+
+      g_assert_cmpint (pid, >, 1);
+      g_assert_false (process_exists (pid));
+    }
+
+  finish (g_steal_pointer (&group), outcomes);
+  g_unlink (pidfile);
+  g_rmdir (dir);
+}
+
+static void
+test_isolation_memory_limit (void)
+{
+  g_autoptr(GatherGroup) group = new_group (2);
+  g_autoptr(GError) error = NULL;
+  GatherOutcome *greedy;
+  GPtrArray *outcomes;
+  guint index;
+
+  g_test_summary ("A task that allocates past its memory limit ends with LIMIT_EXCEEDED "
+                  "saying so; tasks within their limits succeed");
+
+  gather_group_set_isolate_workers (group, FALSE);
+  index = add (group, "isolate-allocate", "{'mb': <uint32 512>}", "greedy", 30000);
+  g_assert_true (gather_group_set_task_limits (group, index, 64 * 1024 * 1024, 0, &error));
+  g_assert_no_error (error);
+  index = add (group, "isolate-allocate", "{'mb': <uint32 8>}", "modest", 30000);
+  g_assert_true (gather_group_set_task_limits (group, index, 64 * 1024 * 1024, 0, &error));
+  add (group, "isolate-echo", "{'value': <'next'>}", "next", 30000);
+
+  outcomes = run (group);
+  greedy = test_outcome (outcomes, 0);
+  g_assert_cmpint (gather_outcome_get_status (greedy), ==, GATHER_STATUS_ERROR);
+#ifdef UNDER_ASAN
+  /* AddressSanitizer's allocator may die on its own before GLib sees the
+   * failure; the message still names the limit. */
+  if (!g_error_matches (gather_outcome_get_error (greedy), GATHER_ERROR, GATHER_ERROR_LIMIT_EXCEEDED))
+    g_assert_error (gather_outcome_get_error (greedy), GATHER_ERROR, GATHER_ERROR_HELPER);
+#else
+  g_assert_error (gather_outcome_get_error (greedy), GATHER_ERROR, GATHER_ERROR_LIMIT_EXCEEDED);
+#endif
+  test_assert_message_has (gather_outcome_get_error (greedy), "memory limit of 64.0");
+  test_assert_message_has (gather_outcome_get_error (greedy), "“greedy”");
+  g_assert_cmpint (gather_outcome_get_status (test_outcome (outcomes, 1)), ==, GATHER_STATUS_OK);
+  assert_ok_string (test_outcome (outcomes, 2), "next");
+
+  finish (g_steal_pointer (&group), outcomes);
+}
+
+static void
+test_isolation_cpu_limit (void)
+{
+  g_autoptr(GatherGroup) group = new_group (2);
+  g_autoptr(GError) error = NULL;
+  GatherOutcome *burner;
+  GPtrArray *outcomes;
+  guint index;
+
+  g_test_summary ("A task that uses up its CPU-time limit is killed and ends with "
+                  "LIMIT_EXCEEDED saying so");
+
+  index = add (group, "isolate-burn", NULL, "burner", 0);
+  g_assert_true (gather_group_set_task_limits (group, index, 0, 1, &error));
+  g_assert_no_error (error);
+  add (group, "isolate-echo", "{'value': <'cool'>}", "cool", 0);
+
+  outcomes = run (group);
+  burner = test_outcome (outcomes, 0);
+  g_assert_cmpint (gather_outcome_get_status (burner), ==, GATHER_STATUS_ERROR);
+  g_assert_error (gather_outcome_get_error (burner), GATHER_ERROR, GATHER_ERROR_LIMIT_EXCEEDED);
+  test_assert_message_has (gather_outcome_get_error (burner), "CPU-time limit of 1 s");
+  test_assert_message_has (gather_outcome_get_error (burner), "“burner”");
+  assert_ok_string (test_outcome (outcomes, 1), "cool");
+
+  finish (g_steal_pointer (&group), outcomes);
+}
+
+typedef struct
+{
+  GPtrArray *outcomes;
+} Outcomes;
+
+static void
+save_outcomes (GObject      *object,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  ((Outcomes *) user_data)->outcomes = gather_group_run_finish (GATHER_GROUP (object), result, &error);
+  g_assert_no_error (error);
+}
+
+static pid_t
+parent_of (pid_t pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *stat = read_file (path);
+  const char *fields = stat != NULL ? strrchr (stat, ')') : NULL;
+  long ppid = 0;
+  int n;
+
+  g_assert_nonnull (fields);
+  n = sscanf (fields + 1, " %*c %ld", &ppid);
+  g_assert_cmpint (n, ==, 1);
+  g_assert_cmpint (ppid, >, 1);
+  g_assert_cmpint (ppid, !=, getpid ());
+
+  return (pid_t) ppid;
+}
+
+/* Kills, from outside, the worker process (or its supervisor) running a
+ * task, once it runs. */
+static void
+killed_from_outside (gboolean supervisor)
+{
+  g_autoptr(GatherGroup) group = new_group (2);
+  g_autofree char *dir = g_dir_make_tmp ("gather-isolation-XXXXXX", NULL);
+  g_autofree char *pidfile = g_build_filename (dir, "pid", NULL);
+  g_autofree char *parameters = g_strdup_printf ("{'pidfile': <b'%s'>}", pidfile);
+  g_autofree char *contents = NULL;
+  Outcomes result = { NULL };
+  gboolean done = FALSE;
+  pid_t pid;
+
+  add (group, "isolate-hang", parameters, "victim", 0);
+  add (group, "isolate-echo", "{'value': <'other'>}", "other", 0);
+
+  gather_group_run_async (group, NULL, save_outcomes, &result);
+  contents = wait_for_file (pidfile);
+  pid = (pid_t) g_ascii_strtoll (contents, NULL, 10);
+  g_assert_cmpint (pid, >, 1);
+
+  if (supervisor)
+    pid = parent_of (pid);
+  g_assert_cmpint (kill (pid, SIGKILL), ==, 0);
+
+  done = test_iterate_until ((gboolean *) &result.outcomes, 30000);
+  g_assert_true (done);
+  assert_helper_error (test_outcome (result.outcomes, 0), "task “victim” (worker “isolate-hang”)");
+  assert_helper_error (test_outcome (result.outcomes, 0), "was killed by signal 9");
+  assert_ok_string (test_outcome (result.outcomes, 1), "other");
+
+  finish (g_steal_pointer (&group), result.outcomes);
+  g_unlink (pidfile);
+  g_rmdir (dir);
+}
+
+static void
+test_isolation_killed_worker (void)
+{
+  g_test_summary ("A helper's worker process killed from outside during a task: ERROR "
+                  "naming the signal; the others carry on");
+  killed_from_outside (FALSE);
+}
+
+static void
+test_isolation_killed_supervisor (void)
+{
+  g_test_summary ("A helper's supervisor killed from outside during a task: its worker "
+                  "process dies with it, the task gets an ERROR, the others carry on");
+  killed_from_outside (TRUE);
+}
+
+static void
+test_isolation_garbage (void)
+{
+  static const char * const kinds[] = { "length", "junk", "serial", "kind", "type" };
+  g_autoptr(GatherGroup) group = new_group (3);
+  GPtrArray *outcomes;
+
+  g_test_summary ("A helper that writes garbage frames is killed and its task ends with an "
+                  "ERROR saying it broke the protocol; half a frame then end-of-file is a "
+                  "crash; the host and the other tasks carry on");
+
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    {
+      g_autofree char *parameters = g_strdup_printf ("{'kind': <'%s'>}", kinds[i]);
+
+      add (group, "isolate-garbage", parameters, kinds[i], 0);
+    }
+  add (group, "isolate-garbage", "{'kind': <'eof'>}", "eof", 0);
+  add (group, "isolate-echo", "{'value': <'still here'>}", "echo", 0);
+
+  outcomes = run (group);
+  for (guint i = 0; i < G_N_ELEMENTS (kinds); i++)
+    {
+      g_test_message ("%s: %s", kinds[i], gather_outcome_get_error (test_outcome (outcomes, i))->message);
+      assert_helper_error (test_outcome (outcomes, i), "broke the protocol and was killed");
+    }
+  assert_helper_error (test_outcome (outcomes, 0), "announces 4294967295 bytes");
+  assert_helper_error (test_outcome (outcomes, 2), "for task 999999");
+  assert_helper_error (test_outcome (outcomes, 3), "unknown kind 200");
+  assert_helper_error (test_outcome (outcomes, 4), "HELLO frame when it was running a task");
+  assert_helper_error (test_outcome (outcomes, 5), "exited with status 0");
+  assert_ok_string (test_outcome (outcomes, 6), "still here");
+
+  finish (g_steal_pointer (&group), outcomes);
+}
+
+static void
+test_isolation_stops (void)
+{
+  g_autoptr(GatherGroup) group = new_group (3);
+  GPtrArray *outcomes;
+
+  g_test_summary ("A policy stop and the group's deadline stop isolated tasks like any "
+                  "other; the ones that ignore it are killed");
+
+  gather_group_set_policy (group, GATHER_POLICY_FIRST_ERROR);
+  add (group, "isolate-hang", NULL, "hang", 0);
+  add (group, "isolate-cooperate", "{'ms': <uint32 60000>}", "cooperate", 0);
+  add (group, "isolate-crash", "{'how': <'exit'>}", "exit", 0);
+  add (group, "isolate-echo", "{'value': <'never'>}", "queued", 0);
+
+  outcomes = run (group);
+  g_assert_cmpint (gather_outcome_get_status (test_outcome (outcomes, 2)), ==, GATHER_STATUS_ERROR);
+  g_assert_cmpint (gather_outcome_get_status (test_outcome (outcomes, 0)), ==, GATHER_STATUS_CANCELLED);
+  g_assert_cmpint (gather_outcome_get_status (test_outcome (outcomes, 1)), ==, GATHER_STATUS_CANCELLED);
+  wait_settled (group);
+  g_assert_true (gather_outcome_get_killed (test_outcome (outcomes, 0)));
+  g_assert_false (gather_outcome_get_killed (test_outcome (outcomes, 1)));
+  finish (g_steal_pointer (&group), outcomes);
+
+  group = new_group (2);
+  gather_group_set_deadline (group, 100);
+  add (group, "isolate-hang", NULL, "hang", 0);
+  add (group, "isolate-echo", "{'value': <'quick'>}", "quick", 0);
+  outcomes = run (group);
+  g_assert_error (gather_outcome_get_error (test_outcome (outcomes, 0)),
+                  GATHER_ERROR, GATHER_ERROR_DEADLINE_EXCEEDED);
+  assert_ok_string (test_outcome (outcomes, 1), "quick");
+  wait_settled (group);
+  g_assert_true (gather_outcome_get_killed (test_outcome (outcomes, 0)));
+  finish (g_steal_pointer (&group), outcomes);
+}
+
+static void
+test_isolation_per_task (void)
+{
+  g_autoptr(GatherGroup) group = new_group (2);
+  g_autoptr(GError) error = NULL;
+  GPtrArray *outcomes;
+  guint isolated;
+  guint local;
+
+  g_test_summary ("A task's own choice overrides the group's isolate-workers, both ways");
+
+  gather_group_set_isolate_workers (group, FALSE);
+  g_assert_false (gather_group_get_isolate_workers (group));
+  isolated = add (group, "isolate-pid", NULL, "isolated", 0);
+  local = add (group, "isolate-pid", NULL, "local", 0);
+  g_assert_true (gather_group_set_task_isolated (group, isolated, TRUE, &error));
+  g_assert_no_error (error);
+  outcomes = run (group);
+  g_assert_cmpuint (g_variant_get_uint64 (gather_outcome_get_result (test_outcome (outcomes, isolated))), !=,
+                    (guint64) getpid ());
+  g_assert_cmpuint (g_variant_get_uint64 (gather_outcome_get_result (test_outcome (outcomes, local))), ==,
+                    (guint64) getpid ());
+  finish (g_steal_pointer (&group), outcomes);
+
+  group = new_group (2);
+  g_assert_true (gather_group_get_isolate_workers (group));
+  isolated = add (group, "isolate-pid", NULL, "isolated", 0);
+  local = add (group, "isolate-pid", NULL, "local", 0);
+  g_assert_true (gather_group_set_task_isolated (group, local, FALSE, &error));
+  g_assert_no_error (error);
+  {
+    /* The task objects say which ran where: a worker task until it starts
+     * in a helper. */
+    GListModel *model = gather_group_get_tasks (group);
+    g_autoptr(GatherTask) isolated_task = g_list_model_get_item (model, isolated);
+    g_autoptr(GatherTask) local_task = g_list_model_get_item (model, local);
+
+    g_assert_cmpint (gather_task_get_kind (isolated_task), ==, GATHER_TASK_KIND_WORKER);
+    outcomes = run (group);
+    g_assert_cmpint (gather_task_get_kind (isolated_task), ==, GATHER_TASK_KIND_ISOLATED);
+    g_assert_cmpint (gather_task_get_kind (local_task), ==, GATHER_TASK_KIND_WORKER);
+  }
+  g_assert_cmpuint (g_variant_get_uint64 (gather_outcome_get_result (test_outcome (outcomes, isolated))), !=,
+                    (guint64) getpid ());
+  g_assert_cmpuint (g_variant_get_uint64 (gather_outcome_get_result (test_outcome (outcomes, local))), ==,
+                    (guint64) getpid ());
+  finish (g_steal_pointer (&group), outcomes);
+}
+
+/* A worker the program defines: it has no plugin file. */
+#define TEST_TYPE_LOCAL_WORKER (test_local_worker_get_type ())
+G_DECLARE_FINAL_TYPE (TestLocalWorker, test_local_worker, TEST, LOCAL_WORKER, GObject)
+
+struct _TestLocalWorker
+{
+  GObject parent_instance;
+};
+
+static GVariant *
+test_local_worker_run (GatherWorker  *worker,
+                       GVariant      *parameters,
+                       GCancellable  *cancellable,
+                       GError       **error)
+{
+  return g_variant_new_string ("local");
+}
+
+static void
+test_local_worker_iface_init (GatherWorkerInterface *iface)
+{
+  iface->name = "local";
+  iface->parameter_type = "a{sv}";
+  iface->result_type = "s";
+  iface->run = test_local_worker_run;
+}
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestLocalWorker, test_local_worker, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (GATHER_TYPE_WORKER, test_local_worker_iface_init))
+
+static void
+test_local_worker_class_init (TestLocalWorkerClass *klass)
+{
+}
+
+static void
+test_local_worker_init (TestLocalWorker *self)
+{
+}
+
+static GVariant *
+thread_body (GCancellable  *cancellable,
+             gpointer       user_data,
+             GError       **error)
+{
+  return g_variant_new_string ("thread");
+}
+
+static void
+async_start (GatherCompletion *completion,
+             GCancellable     *cancellable,
+             gpointer          user_data)
+{
+  gather_completion_return_value (completion, g_variant_new_string ("async"));
+  gather_completion_unref (completion);
+}
+
+static void
+test_isolation_not_isolatable (void)
+{
+  g_autoptr(GatherGroup) group = new_group (2);
+  g_autoptr(GatherRegistry) own = gather_registry_new ();
+  g_autoptr(GatherWorker) local = g_object_new (TEST_TYPE_LOCAL_WORKER, NULL);
+  g_autoptr(GError) error = NULL;
+  GPtrArray *outcomes;
+  guint thread;
+  guint async;
+  guint plugin;
+  guint program;
+
+  g_test_summary ("Asking to isolate a thread body, an async task or a worker the program "
+                  "added is a clear GError, as are limits on them, a bad index and a started "
+                  "group; a group that isolates workers gives a program's worker an ERROR");
+
+  g_assert_true (gather_registry_add_worker (own, local, &error));
+  g_assert_no_error (error);
+  /* A plugin's worker, as loaded in this process. */
+  g_assert_true (gather_registry_add_worker (own, gather_registry_lookup_worker (registry, "isolate-echo"),
+                                             &error));
+  g_assert_no_error (error);
+  gather_group_set_registry (group, own);
+
+  thread = gather_group_add_task (group, "thread", 0, thread_body, NULL, NULL, &error);
+  async = gather_group_add_async_task (group, "async", 0, async_start, NULL, NULL, &error);
+  program = add (group, "local", NULL, "program", 0);
+  plugin = add (group, "isolate-echo", "{'value': <'plugin'>}", "plugin", 0);
+  g_assert_no_error (error);
+
+  g_assert_false (gather_group_set_task_isolated (group, thread, TRUE, &error));
+  g_assert_error (error, GATHER_ERROR, GATHER_ERROR_NOT_ISOLATABLE);
+  test_assert_message_has (error, "“thread”");
+  g_clear_error (&error);
+  g_assert_false (gather_group_set_task_limits (group, thread, 1 << 20, 0, &error));
+  g_assert_error (error, GATHER_ERROR, GATHER_ERROR_NOT_ISOLATABLE);
+  g_clear_error (&error);
+  g_assert_false (gather_group_set_task_isolated (group, async, TRUE, &error));
+  g_assert_error (error, GATHER_ERROR, GATHER_ERROR_NOT_ISOLATABLE);
+  test_assert_message_has (error, "asynchronous operation");
+  g_clear_error (&error);
+  g_assert_false (gather_group_set_task_isolated (group, program, TRUE, &error));
+  g_assert_error (error, GATHER_ERROR, GATHER_ERROR_NOT_ISOLATABLE);
+  test_assert_message_has (error, "“local”");
+  g_clear_error (&error);
+  g_assert_false (gather_group_set_task_isolated (group, 99, TRUE, &error));
+  g_assert_error (error, GATHER_ERROR, GATHER_ERROR_FAILED);
+  g_clear_error (&error);
+
+  /* Limits need a helper; a task that must stay here cannot have them. */
+  g_assert_true (gather_group_set_task_isolated (group, plugin, FALSE, &error));
+  g_assert_false (gather_group_set_task_limits (group, plugin, 1 << 20, 0, &error));
+  g_assert_error (error, GATHER_ERROR, GATHER_ERROR_NOT_ISOLATABLE);
+  g_clear_error (&error);
+  g_assert_true (gather_group_set_task_isolated (group, plugin, TRUE, &error));
+  g_assert_true (gather_group_set_task_limits (group, plugin, 64 << 20, 10, &error));
+  g_assert_false (gather_group_set_task_isolated (group, plugin, FALSE, &error));
+  g_assert_error (error, GATHER_ERROR, GATHER_ERROR_NOT_ISOLATABLE);
+  g_clear_error (&error);
+
+  outcomes = run (group);
+  assert_ok_string (test_outcome (outcomes, thread), "thread");
+  assert_ok_string (test_outcome (outcomes, async), "async");
+  assert_ok_string (test_outcome (outcomes, plugin), "plugin");
+  g_assert_error (gather_outcome_get_error (test_outcome (outcomes, program)),
+                  GATHER_ERROR, GATHER_ERROR_NOT_ISOLATABLE);
+  test_assert_message_has (gather_outcome_get_error (test_outcome (outcomes, program)), "“program”");
+
+  g_assert_false (gather_group_set_task_isolated (group, plugin, TRUE, &error));
+  g_assert_error (error, GATHER_ERROR, GATHER_ERROR_ALREADY_STARTED);
+  g_clear_error (&error);
+
+  finish (g_steal_pointer (&group), outcomes);
+}
+
+static void
+test_isolation_registry (void)
+{
+  g_autoptr(GatherRegistry) isolated = gather_registry_new ();
+  g_autoptr(GPtrArray) failures = NULL;
+  g_autoptr(GPtrArray) plugins = NULL;
+  g_autoptr(GPtrArray) parameters = NULL;
+  g_autoptr(GatherGroup) group = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *expected = g_build_filename (plugin_dir, "gather-isolate.so", NULL);
+  g_autofree char *aborting = g_build_filename (plugin_dir, "gather-abort-ctor.so", NULL);
+  g_autoptr(GVariant) result = NULL;
+  g_autoptr(GVariant) empty = NULL;
+  GatherPluginFailure *failure = NULL;
+  GatherWorker *echo;
+  GPtrArray *outcomes;
+  guint index;
+
+  g_test_summary ("An isolated registry loads its plugins in a helper: one that aborts as "
+                  "it loads is a failure saying how, the others are listed, and their "
+                  "workers run only in helpers");
+
+  gather_registry_set_isolated (isolated, TRUE);
+  g_assert_true (gather_registry_get_isolated (isolated));
+  gather_registry_add_search_path (isolated, plugin_dir);
+  gather_registry_load (isolated);
+
+  failures = gather_registry_list_failures (isolated);
+  for (guint i = 0; i < failures->len; i++)
+    {
+      GatherPluginFailure *each = g_ptr_array_index (failures, i);
+
+      g_test_message ("Failure: %s", gather_plugin_failure_get_error (each)->message);
+      if (g_str_equal (gather_plugin_failure_get_path (each), aborting))
+        failure = each;
+    }
+  g_assert_cmpuint (failures->len, ==, 1);
+  g_assert_nonnull (failure);
+  g_assert_error (gather_plugin_failure_get_error (failure), GATHER_ERROR, GATHER_ERROR_PLUGIN);
+  test_assert_message_has (gather_plugin_failure_get_error (failure), "killed by signal 6");
+
+  plugins = gather_registry_list_plugins (isolated);
+  g_assert_cmpuint (plugins->len, ==, 0);
+
+  echo = gather_registry_lookup_worker (isolated, "isolate-echo");
+  g_assert_nonnull (echo);
+  g_assert_cmpstr (gather_worker_get_plugin_path (echo), ==, expected);
+  g_assert_cmpstr (gather_worker_get_result_type (echo), ==, "s");
+  parameters = gather_worker_list_parameters (echo);
+  g_assert_cmpuint (parameters->len, ==, 1);
+  g_assert_cmpstr (((GatherParameter *) g_ptr_array_index (parameters, 0))->name, ==, "value");
+
+  result = gather_worker_run (echo, g_variant_new_parsed ("{'value': <'here'>}"), NULL, &error);
+  g_assert_null (result);
+  g_assert_error (error, GATHER_ERROR, GATHER_ERROR_NOT_ISOLATABLE);
+  g_clear_error (&error);
+  empty = g_variant_ref_sink (g_variant_new_parsed ("@a{sv} {}"));
+  g_assert_false (gather_worker_check_parameters (echo, empty, &error));
+  g_assert_error (error, GATHER_ERROR, GATHER_ERROR_INVALID_PARAMETERS);
+  g_clear_error (&error);
+
+  /* The group does not ask: its tasks are isolated anyway. */
+  group = new_group (2);
+  gather_group_set_isolate_workers (group, FALSE);
+  gather_group_set_registry (group, isolated);
+  add (group, "isolate-echo", "{'value': <'there'>}", "echo", 0);
+  index = add (group, "isolate-pid", NULL, "pid", 0);
+  g_assert_false (gather_group_set_task_isolated (group, index, FALSE, &error));
+  g_assert_error (error, GATHER_ERROR, GATHER_ERROR_NOT_ISOLATABLE);
+  g_clear_error (&error);
+  outcomes = run (group);
+  assert_ok_string (test_outcome (outcomes, 0), "there");
+  g_assert_cmpuint (g_variant_get_uint64 (gather_outcome_get_result (test_outcome (outcomes, 1))), !=,
+                    (guint64) getpid ());
+  finish (g_steal_pointer (&group), outcomes);
+  g_assert_cmpuint (count_children (), ==, 0);
+}
+
+static void
+test_isolation_no_helper (void)
+{
+  g_autoptr(GatherGroup) group = new_group (2);
+  g_autofree char *saved = g_strdup (g_getenv ("GATHER_HELPER"));
+  GPtrArray *outcomes;
+
+  g_test_summary ("When the helper program cannot be started, isolated tasks end with an "
+                  "ERROR that says why; the others run");
+
+  g_setenv ("GATHER_HELPER", "/nonexistent/gather-helper", TRUE);
+  add (group, "isolate-echo", "{'value': <'x'>}", "first", 0);
+  add (group, "isolate-echo", "{'value': <'y'>}", "second", 0);
+  gather_group_add_task (group, "thread", 0, thread_body, NULL, NULL, NULL);
+
+  outcomes = run (group);
+  g_setenv ("GATHER_HELPER", saved, TRUE);
+  for (guint i = 0; i < 2; i++)
+    {
+      assert_helper_error (test_outcome (outcomes, i), "/nonexistent/gather-helper");
+      assert_helper_error (test_outcome (outcomes, i), "No such file or directory");
+    }
+  assert_ok_string (test_outcome (outcomes, 2), "thread");
+
+  finish (g_steal_pointer (&group), outcomes);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autofree char *asan = NULL;
+  int ret;
+
+  g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
+
+  /* Helpers are built with the sanitizers too: let the crashes these
+   * tests cause be plain signals and exits, and let allocations past a
+   * limit fail as they would without them. */
+  asan = g_strconcat (g_getenv ("ASAN_OPTIONS") ? g_getenv ("ASAN_OPTIONS") : "",
+                      ":handle_segv=0:handle_abort=0:handle_sigbus=0:detect_leaks=0"
+                      ":allocator_may_return_null=1", NULL);
+  g_setenv ("ASAN_OPTIONS", asan, TRUE);
+
+  plugin_dir = g_dir_make_tmp ("gather-isolation-plugins-XXXXXX", NULL);
+  g_assert_nonnull (plugin_dir);
+  g_assert_cmpint (g_chmod (plugin_dir, 0700), ==, 0);
+  install_fixture ("fixture-isolate.so", "gather-isolate.so");
+
+  registry = gather_registry_new ();
+  gather_registry_add_search_path (registry, plugin_dir);
+  gather_registry_load (registry);
+  /* Only the isolated registry may see this one: it aborts as it loads. */
+  install_fixture ("fixture-abort-ctor.so", "gather-abort-ctor.so");
+
+  g_test_add_func ("/gather/isolation/results", test_isolation_results);
+  g_test_add_func ("/gather/isolation/crashes", test_isolation_crashes);
+  g_test_add_func ("/gather/isolation/timeout-kills", test_isolation_timeout_kills);
+  g_test_add_func ("/gather/isolation/grandchildren", test_isolation_grandchildren);
+  g_test_add_func ("/gather/isolation/memory-limit", test_isolation_memory_limit);
+  g_test_add_func ("/gather/isolation/cpu-limit", test_isolation_cpu_limit);
+  g_test_add_func ("/gather/isolation/killed-worker", test_isolation_killed_worker);
+  g_test_add_func ("/gather/isolation/killed-supervisor", test_isolation_killed_supervisor);
+  g_test_add_func ("/gather/isolation/garbage", test_isolation_garbage);
+  g_test_add_func ("/gather/isolation/stops", test_isolation_stops);
+  g_test_add_func ("/gather/isolation/per-task", test_isolation_per_task);
+  g_test_add_func ("/gather/isolation/not-isolatable", test_isolation_not_isolatable);
+  g_test_add_func ("/gather/isolation/registry", test_isolation_registry);
+  g_test_add_func ("/gather/isolation/no-helper", test_isolation_no_helper);
+
+  ret = g_test_run ();
+
+  g_clear_object (&registry);
+  test_remove_tree (plugin_dir);
+  g_free (plugin_dir);
+
+  return ret;
+}
