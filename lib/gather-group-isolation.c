@@ -41,7 +41,9 @@ find_worker_task (GatherGroup  *self,
  *
  * Says whether one task runs in a helper process, whatever
  * [property@Gather.Group:isolate-workers] says for the group's other
- * tasks. Call it before running.
+ * tasks. Call it before the task starts: before running, or, for a task
+ * added to an [property@Gather.Group:open] group while it runs, right
+ * after adding it.
  *
  * Only plugin worker tasks can be isolated: a task added with
  * [method@Gather.Group.add_task] or [method@Gather.Group.add_async_task]
@@ -53,7 +55,7 @@ find_worker_task (GatherGroup  *self,
  *
  * Returns: `TRUE` if the task runs as asked; `FALSE` with @error set to
  *   [error@Gather.Error.NOT_ISOLATABLE], or to
- *   [error@Gather.Error.ALREADY_STARTED] if the group has started running,
+ *   [error@Gather.Error.ALREADY_STARTED] if the task has started,
  *   or [error@Gather.Error.FAILED] if @self has no task @index
  *
  * Since: 1.0
@@ -88,7 +90,8 @@ gather_group_set_task_isolated (GatherGroup  *self,
  *
  * Limits what one plugin worker task may use. Limits are enforced in the
  * helper process that runs the task, so a task with limits is isolated
- * (see [property@Gather.Group:isolate-workers]). Call it before running.
+ * (see [property@Gather.Group:isolate-workers]). Call it before the task
+ * starts, as [method@Gather.Group.set_task_isolated].
  *
  * The memory limit counts the memory the task adds to its helper's data
  * (heap, anonymous mappings, thread stacks: `RLIMIT_DATA`). An allocation
@@ -104,7 +107,7 @@ gather_group_set_task_isolated (GatherGroup  *self,
  * Returns: `TRUE` if the limits are set; `FALSE` with @error set to
  *   [error@Gather.Error.NOT_ISOLATABLE] if the task cannot be isolated
  *   (see [method@Gather.Group.set_task_isolated]),
- *   [error@Gather.Error.ALREADY_STARTED] if the group has started running,
+ *   [error@Gather.Error.ALREADY_STARTED] if the task has started,
  *   or [error@Gather.Error.FAILED] if @self has no task @index
  *
  * Since: 1.0

@@ -1807,21 +1807,28 @@ gather_group_get_record_to_change (GatherGroup  *self,
                                    guint         index,
                                    GError      **error)
 {
-  if (self->run != NULL)
-    {
-      g_set_error_literal (error, GATHER_ERROR, GATHER_ERROR_ALREADY_STARTED,
-                           "Tasks cannot change once the group has started running");
-      return NULL;
-    }
+  GatherTaskRecord *record;
 
-  if (index >= self->records->len)
+  if (index >= self->n_tasks)
     {
       g_set_error (error, GATHER_ERROR, GATHER_ERROR_FAILED,
-                   "The group has no task %u: it has %u", index, self->records->len);
+                   "The group has no task %u: it has %u", index, self->n_tasks);
       return NULL;
     }
 
-  return g_ptr_array_index (self->records, index);
+  if (self->run == NULL)
+    return g_ptr_array_index (self->records, index);
+
+  /* A running open group: a task added late can change until it starts. */
+  record = gather_run_get_record (self->run, index);
+  if (record == NULL || record->launched || record->recorded)
+    {
+      g_set_error (error, GATHER_ERROR, GATHER_ERROR_ALREADY_STARTED,
+                   "Task %u cannot change: it has started", index);
+      return NULL;
+    }
+
+  return record;
 }
 
 /**

@@ -640,6 +640,58 @@ test_isolation_per_task (void)
   finish (g_steal_pointer (&group), outcomes);
 }
 
+static void
+per_task_late_finished (GatherGroup   *group,
+                        GatherOutcome *outcome,
+                        gpointer       user_data)
+{
+  guint *late = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (gather_outcome_get_index (outcome) != 0)
+    return;
+
+  /* The first task has started (and ended): too late to change. */
+  g_assert_false (gather_group_set_task_isolated (group, 0, TRUE, &error));
+  g_assert_error (error, GATHER_ERROR, GATHER_ERROR_ALREADY_STARTED);
+  test_assert_message_has (error, "Task 0");
+  g_clear_error (&error);
+
+  /* One added now can still change, until its turn comes. */
+  *late = add (group, "isolate-pid", NULL, "late", 0);
+  g_assert_true (gather_group_set_task_isolated (group, *late, TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_true (gather_group_set_task_limits (group, *late, 256 << 20, 0, &error));
+  g_assert_no_error (error);
+  gather_group_close (group);
+}
+
+static void
+test_isolation_per_task_late (void)
+{
+  g_autoptr(GatherGroup) group = new_group (2);
+  guint late = G_MAXUINT;
+  guint local;
+  GPtrArray *outcomes;
+
+  g_test_summary ("In an open group, a task added while it runs can be isolated until "
+                  "it starts; one that started cannot change");
+
+  gather_group_set_isolate_workers (group, FALSE);
+  gather_group_set_open (group, TRUE);
+  local = add (group, "isolate-pid", NULL, "local", 0);
+  g_signal_connect (group, "task-finished", G_CALLBACK (per_task_late_finished), &late);
+  outcomes = run (group);
+
+  g_assert_cmpuint (outcomes->len, ==, 2);
+  g_assert_cmpuint (late, ==, 1);
+  g_assert_cmpuint (g_variant_get_uint64 (gather_outcome_get_result (test_outcome (outcomes, local))), ==,
+                    (guint64) getpid ());
+  g_assert_cmpuint (g_variant_get_uint64 (gather_outcome_get_result (test_outcome (outcomes, late))), !=,
+                    (guint64) getpid ());
+  finish (g_steal_pointer (&group), outcomes);
+}
+
 /* A worker the program defines: it has no plugin file. */
 #define TEST_TYPE_LOCAL_WORKER (test_local_worker_get_type ())
 G_DECLARE_FINAL_TYPE (TestLocalWorker, test_local_worker, TEST, LOCAL_WORKER, GObject)
@@ -917,6 +969,7 @@ main (int    argc,
   g_test_add_func ("/gather/isolation/garbage", test_isolation_garbage);
   g_test_add_func ("/gather/isolation/stops", test_isolation_stops);
   g_test_add_func ("/gather/isolation/per-task", test_isolation_per_task);
+  g_test_add_func ("/gather/isolation/per-task-late", test_isolation_per_task_late);
   g_test_add_func ("/gather/isolation/not-isolatable", test_isolation_not_isolatable);
   g_test_add_func ("/gather/isolation/registry", test_isolation_registry);
   g_test_add_func ("/gather/isolation/no-helper", test_isolation_no_helper);
