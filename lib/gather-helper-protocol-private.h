@@ -59,6 +59,10 @@ G_BEGIN_DECLS
 #define GATHER_HELPER_HEADER_SIZE 8
 #define GATHER_HELPER_FRAME_MAGIC 0x31485447u   /* "GTH1" */
 
+/* The smallest payload that can be a (yuv): a byte, three of padding, a
+ * uint32 and at least a variant's separator. */
+#define GATHER_HELPER_MIN_FRAME 9u
+
 /* The largest payload either side accepts; a result that does not fit is
  * an error of its task. */
 #define GATHER_HELPER_MAX_FRAME (16u * 1024u * 1024u)

@@ -223,7 +223,9 @@ mutate (GRand  *rand,
           break;
         case 3:
           {
-            guint length = MIN (out->len - at, (guint) g_rand_int_range (rand, 1, 32));
+            /* MIN() evaluates its arguments twice: draw first. */
+            guint wanted = g_rand_int_range (rand, 1, 32);
+            guint length = MIN (out->len - at, wanted);
             g_autofree guint8 *piece = g_memdup2 (out->data + at, length);
 
             g_byte_array_append (out, piece, length);
