@@ -935,6 +935,7 @@ main (int    argc,
       char **argv)
 {
   g_autofree char *asan = NULL;
+  g_autofree char *tsan = NULL;
   int ret;
 
   g_test_init (&argc, &argv, G_TEST_OPTION_ISOLATE_DIRS, NULL);
@@ -946,6 +947,10 @@ main (int    argc,
                       ":handle_segv=0:handle_abort=0:handle_sigbus=0:detect_leaks=0"
                       ":allocator_may_return_null=1", NULL);
   g_setenv ("ASAN_OPTIONS", asan, TRUE);
+  tsan = g_strconcat (g_getenv ("TSAN_OPTIONS") ? g_getenv ("TSAN_OPTIONS") : "",
+                      ":handle_segv=0:handle_abort=0:handle_sigbus=0"
+                      ":allocator_may_return_null=1", NULL);
+  g_setenv ("TSAN_OPTIONS", tsan, TRUE);
 
   plugin_dir = g_dir_make_tmp ("gather-isolation-plugins-XXXXXX", NULL);
   g_assert_nonnull (plugin_dir);

@@ -333,6 +333,16 @@ isolation_plugins (void)
 }
 
 static void
+restore_env (const char *name,
+             const char *saved)
+{
+  if (saved != NULL)
+    g_setenv (name, saved, TRUE);
+  else
+    g_unsetenv (name);
+}
+
+static void
 test_tool_isolate (void)
 {
   g_autofree char *dir = isolation_plugins ();
@@ -343,7 +353,9 @@ test_tool_isolate (void)
   g_autoptr(JsonObject) root = NULL;
   g_autoptr(JsonArray) rows = NULL;
   g_autofree char *saved_asan = NULL;
+  g_autofree char *saved_tsan = NULL;
   g_autofree char *asan = NULL;
+  g_autofree char *tsan = NULL;
   JsonArray *failures;
 
   g_test_summary ("With --isolate, a plugin that aborts as it loads is listed as not loaded "
@@ -371,16 +383,18 @@ test_tool_isolate (void)
    * this causes be a plain signal, as in test-isolation. Only for this run,
    * so that the command's other runs keep every check. */
   saved_asan = g_strdup (g_getenv ("ASAN_OPTIONS"));
+  saved_tsan = g_strdup (g_getenv ("TSAN_OPTIONS"));
   asan = g_strconcat (saved_asan != NULL ? saved_asan : "",
                       ":handle_segv=0:handle_abort=0:handle_sigbus=0:detect_leaks=0", NULL);
+  tsan = g_strconcat (saved_tsan != NULL ? saved_tsan : "",
+                      ":handle_segv=0:handle_abort=0:handle_sigbus=0", NULL);
   g_setenv ("ASAN_OPTIONS", asan, TRUE);
+  g_setenv ("TSAN_OPTIONS", tsan, TRUE);
   run_with_path (&outcomes, path, NULL, "run", "--isolate", "--json", "-t", "300ms",
                  "isolate-crash how=segv label=crash", "isolate-hang label=stuck",
                  "isolate-echo value=fine label=fine", "sleep ms=1 label=sleep", NULL);
-  if (saved_asan != NULL)
-    g_setenv ("ASAN_OPTIONS", saved_asan, TRUE);
-  else
-    g_unsetenv ("ASAN_OPTIONS");
+  restore_env ("ASAN_OPTIONS", saved_asan);
+  restore_env ("TSAN_OPTIONS", saved_tsan);
   g_assert_cmpint (outcomes.status, ==, 1);
   rows = parse_json_array (outcomes.out);
   g_assert_cmpuint (json_array_get_length (rows), ==, 4);

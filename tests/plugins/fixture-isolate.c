@@ -118,7 +118,6 @@ cooperate_run (GatherWorker  *worker,
                GCancellable  *cancellable,
                GError       **error)
 {
-  g_autoptr(GMainContext) context = g_main_context_new ();
   guint32 msec = 0;
   gint64 end;
 
