@@ -6,6 +6,7 @@
 # at N = 10^4 and 10^5 under callgrind (every thread), and prints the
 # marginal cost per task between the two, so that start-up costs cancel
 # out. Then counts futex system calls per task at N = 10^5 with strace.
+# Each figure is the median (min-max) over RUNS runs (default 5).
 #
 #   gather     thread tasks, a timeout each (none fires)
 #   batched    a raw GThreadPool, results batched back through one source
@@ -38,25 +39,42 @@ futexes () {  # futexes VARIANT EXPONENT: futex calls of one run, every thread
 
 echo "# instructions.sh: $(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| variant | instructions per task (marginal, N = 10^4 to 10^5) | vs batched | futex calls per task (N = 10^5) |"
+runs=${RUNS:-5}
+# stats V1 V2 ...: "median (min-max)" of the values
+stats () {
+  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+    END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
+          if (NR == 1) printf "%s", fmt(m); else printf "%s (%s-%s)", fmt(m), fmt(v[1]), fmt(v[NR]) }
+    function fmt(x) { return (x == int(x)) ? sprintf("%d", x) : sprintf("%.3f", x) }'
+}
+echo "Median (min-max) over $runs runs of each (RUNS=N to change)."
+echo
+echo "| variant | instructions per task (marginal, N = 10^4 to 10^5) | vs batched (medians) | futex calls per task (N = 10^5) |"
 echo "|---|---|---|---|"
 batched=""
 for variant in batched gather gtask async naive; do
-  if [ "$variant" = naive ]; then
-    a=$(count naive 3); b=$(count naive 4)
-    per=$(( (b - a) / 9000 ))
-    note=" (N = 10^3 to 10^4)"
-  else
-    a=$(count "$variant" 4); b=$(count "$variant" 5)
-    per=$(( (b - a) / 90000 ))
-    note=""
-  fi
-  [ "$variant" = batched ] && batched=$per
-  ratio=$(awk -v p="$per" -v b="$batched" 'BEGIN { printf "%.2fx", p / b }')
-  if command -v strace >/dev/null && [ "$variant" != naive ]; then
-    f=$(futexes "$variant" 5); f=$(awk -v f="${f:-0}" 'BEGIN { printf "%.3f", f / 100000 }')
-  else
-    f="-"
-  fi
+  pers=""; futs=""
+  for _ in $(seq "$runs"); do
+    if [ "$variant" = naive ]; then
+      a=$(count naive 3); b=$(count naive 4)
+      pers="$pers $(( (b - a) / 9000 ))"
+    else
+      a=$(count "$variant" 4); b=$(count "$variant" 5)
+      pers="$pers $(( (b - a) / 90000 ))"
+    fi
+    if command -v strace >/dev/null && [ "$variant" != naive ]; then
+      f=$(futexes "$variant" 5)
+      futs="$futs $(awk -v f="${f:-0}" 'BEGIN { printf "%.3f", f / 100000 }')"
+    fi
+  done
+  # shellcheck disable=SC2086
+  per=$(stats $pers)
+  median=${per%% *}
+  note=""
+  [ "$variant" = naive ] && note=" (N = 10^3 to 10^4)"
+  [ "$variant" = batched ] && batched=$median
+  ratio=$(awk -v p="$median" -v b="$batched" 'BEGIN { printf "%.2fx", p / b }')
+  # shellcheck disable=SC2086
+  if [ -n "$futs" ]; then f=$(stats $futs); else f="-"; fi
   echo "| $variant | $per$note | $ratio | $f |"
 done

@@ -36,15 +36,8 @@ install_fixture (const char *built,
                  const char *name)
 {
   g_autofree char *from = g_build_filename (g_getenv ("GATHER_TEST_BAD_PLUGINS"), built, NULL);
-  g_autofree char *to = g_build_filename (plugin_dir, name, NULL);
-  g_autofree char *contents = NULL;
-  g_autoptr(GError) error = NULL;
-  gsize length;
 
-  g_file_get_contents (from, &contents, &length, &error);
-  g_assert_no_error (error);
-  g_file_set_contents_full (to, contents, length, G_FILE_SET_CONTENTS_NONE, 0644, &error);
-  g_assert_no_error (error);
+  g_free (test_install_file (from, plugin_dir, name));
 }
 
 /* The processes whose parent is this one. */

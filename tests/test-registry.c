@@ -545,17 +545,8 @@ install_plugin (const char *built,
                 const char *name)
 {
   g_autofree char *from = g_build_filename (g_getenv ("GATHER_TEST_BAD_PLUGINS"), built, NULL);
-  char *to = g_build_filename (dir, name, NULL);
-  g_autofree char *contents = NULL;
-  g_autoptr(GError) error = NULL;
-  gsize length;
 
-  g_file_get_contents (from, &contents, &length, &error);
-  g_assert_no_error (error);
-  g_file_set_contents_full (to, contents, length, G_FILE_SET_CONTENTS_NONE, 0644, &error);
-  g_assert_no_error (error);
-
-  return to;
+  return test_install_file (from, dir, name);
 }
 
 static GatherRegistry *

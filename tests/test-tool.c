@@ -318,15 +318,8 @@ isolation_plugins (void)
   for (guint i = 0; i < G_N_ELEMENTS (fixtures); i++)
     {
       g_autofree char *from = g_build_filename (g_getenv ("GATHER_TEST_BAD_PLUGINS"), fixtures[i][0], NULL);
-      g_autofree char *to = g_build_filename (dir, fixtures[i][1], NULL);
-      g_autofree char *contents = NULL;
-      g_autoptr(GError) error = NULL;
-      gsize length;
 
-      g_file_get_contents (from, &contents, &length, &error);
-      g_assert_no_error (error);
-      g_file_set_contents_full (to, contents, length, G_FILE_SET_CONTENTS_NONE, 0644, &error);
-      g_assert_no_error (error);
+      g_free (test_install_file (from, dir, fixtures[i][1]));
     }
 
   return dir;
@@ -451,14 +444,11 @@ test_tool_plugin_latin1_path (void)
   g_autofree char *dir = NULL;
   g_autofree char *latin1 = NULL;
   g_autofree char *from = g_build_filename (plugin_dir, "gather-sleep.so", NULL);
-  g_autofree char *to = NULL;
-  g_autofree char *contents = NULL;
   g_autoptr(GError) error = NULL;
   g_auto(Result) json = { 0 };
   g_auto(Result) text = { 0 };
   g_autoptr(JsonObject) root = NULL;
   JsonObject *worker;
-  gsize length;
 
   g_test_summary ("A plugin whose file name is not UTF-8: --json still prints "
                   "valid JSON, with U+FFFD for the bad byte");
@@ -468,11 +458,7 @@ test_tool_plugin_latin1_path (void)
   g_assert_no_error (error);
   latin1 = g_build_filename (dir, "plugins-\xe9t\xe9", NULL);
   g_assert_cmpint (g_mkdir (latin1, 0700), ==, 0);
-  to = g_build_filename (latin1, "gather-sleep.so", NULL);
-  g_file_get_contents (from, &contents, &length, &error);
-  g_assert_no_error (error);
-  g_file_set_contents_full (to, contents, length, G_FILE_SET_CONTENTS_NONE, 0644, &error);
-  g_assert_no_error (error);
+  g_free (test_install_file (from, latin1, "gather-sleep.so"));
 
   run_with_path (&json, latin1, NULL, "plugins", "--json", NULL);
   g_assert_cmpint (json.status, ==, 0);

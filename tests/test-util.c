@@ -339,6 +339,24 @@ test_plugins_source (const char *source)
 }
 
 char *
+test_install_file (const char *from,
+                   const char *dir,
+                   const char *name)
+{
+  char *to = g_build_filename (dir, name, NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize length;
+
+  g_file_get_contents (from, &contents, &length, &error);
+  g_assert_no_error (error);
+  g_file_set_contents_full (to, contents, length, G_FILE_SET_CONTENTS_NONE, 0644, &error);
+  g_assert_no_error (error);
+
+  return to;
+}
+
+char *
 test_copy_plugins (const char *source)
 {
   g_autoptr(GError) error = NULL;
@@ -352,17 +370,9 @@ test_copy_plugins (const char *source)
   while ((name = g_dir_read_name (dir)) != NULL)
     {
       g_autofree char *from = g_build_filename (test_plugins_source (source), name, NULL);
-      g_autofree char *to = g_build_filename (copy, name, NULL);
-      g_autofree char *contents = NULL;
-      gsize length;
 
-      if (!g_str_has_prefix (name, "gather-") || !g_str_has_suffix (name, ".so"))
-        continue;
-
-      g_file_get_contents (from, &contents, &length, &error);
-      g_assert_no_error (error);
-      g_file_set_contents_full (to, contents, length, G_FILE_SET_CONTENTS_NONE, 0644, &error);
-      g_assert_no_error (error);
+      if (g_str_has_prefix (name, "gather-") && g_str_has_suffix (name, ".so"))
+        g_free (test_install_file (from, copy, name));
     }
 
   return copy;

@@ -86,6 +86,11 @@ void       test_assert_message_has  (const GError *error,
  * removed at exit. */
 GatherRegistry *test_registry_new      (const char   *source,
                                         char        **out_dir);
+/* Copies the file @from to @dir/@name, mode 0644 (the registry's checks
+ * want a file only its owner can write); returns the new path. */
+char           *test_install_file      (const char   *from,
+                                        const char   *dir,
+                                        const char   *name);
 /* A new, separate copy, for tests that need one; remove it yourself. */
 char           *test_copy_plugins      (const char   *source);
 void            test_remove_tree       (const char   *path);
