@@ -112,6 +112,9 @@ struct _GatherHelper
   GPid              worker_pid;     /* from its HELLO, checked; 0 before */
   int               worker_pidfd;   /* -1 if none (no pidfd, valgrind) */
   GatherTaskRecord *record;         /* BUSY: the task it runs */
+  gboolean          begun;          /* ... which has begun: until then it
+                                     * is its starter's (helper_start_task)
+                                     * and nobody else may finish it */
   guint32           serial;         /* ... and its serial */
   guint             grace_msec;     /* ... and its grace period */
   char             *description;    /* ... and what it is, for messages */
@@ -492,8 +495,15 @@ helper_kill_locked (GatherHelper *helper,
     {
       /* The worker process leads its group, checked at HELLO; its pidfd,
        * where there is one, names it whatever happened since. */
-      if (helper->worker_pidfd >= 0)
-        pidfd_send_signal (helper->worker_pidfd, SIGKILL, NULL, 0);
+      if (helper->worker_pidfd >= 0 &&
+          pidfd_send_signal (helper->worker_pidfd, SIGKILL, NULL, 0) != 0 &&
+          errno == ESRCH)
+        {
+          /* Gone, and reaped by its supervisor: its pid (and so its group's
+           * id) may name another process by now. The supervisor kills
+           * what is left of the group. */
+          return;
+        }
       kill (-helper->worker_pid, SIGKILL);
     }
   else
@@ -536,6 +546,7 @@ helper_assign_locked (GatherHelper     *helper,
 
   helper->state = HELPER_BUSY;
   helper->record = record;
+  helper->begun = FALSE;
   if (++next_serial > G_MAXINT32)
     next_serial = 1;
   helper->serial = next_serial;
@@ -568,6 +579,20 @@ helper_release_locked (GatherHelper *helper)
   return next;
 }
 
+/* Whether an idle helper's socket is still open at the other end: one
+ * that died since it last answered would only take a task to end it
+ * with its own death's error. (Not a guarantee: see helper_start_task().) */
+static gboolean
+helper_seems_alive (GatherHelper *helper)
+{
+  struct pollfd fds[2] = { { helper->process.socket, 0, 0 }, { helper->process.status_fd, 0, 0 } };
+
+  if (poll (fds, 2, 0) < 0)
+    return TRUE;
+
+  return ((fds[0].revents | fds[1].revents) & (POLLHUP | POLLERR | POLLNVAL)) == 0;
+}
+
 static GatherHelper *
 find_idle_locked (GatherHelperPool *pool)
 {
@@ -575,7 +600,8 @@ find_idle_locked (GatherHelperPool *pool)
     {
       GatherHelper *helper = g_ptr_array_index (pool->helpers, i);
 
-      if (helper->state == HELPER_IDLE && !helper->retire && !helper->killed)
+      if (helper->state == HELPER_IDLE && !helper->retire && !helper->killed &&
+          helper_seems_alive (helper))
         return helper;
     }
 
@@ -627,43 +653,86 @@ helper_start_task (GatherHelper     *helper,
       GCancellable *cancellable = take_cancellable ();
       GatherWorkerTask *task = record->user_data;
       g_autoptr(GBytes) frame = NULL;
+      g_autofree char *description = NULL;
+      g_autofree char *how = NULL;
+      GatherTaskRecord *next = NULL;
+      gboolean begun;
+      gboolean dead = FALSE;
       guint32 serial;
 
       /* Read now: once begin() fails, the record may be gone. */
       serial = helper->serial;
+      description = g_strdup (task->description);
 
-      if (gather_task_record_begin (record, &cancellable, g_get_monotonic_time ()))
+      begun = gather_task_record_begin (record, &cancellable, g_get_monotonic_time ());
+
+      g_mutex_lock (&helpers_lock);
+      if (helper->state == HELPER_ENDED || helper->state == HELPER_GONE)
         {
-          frame = gather_helper_frame_encode (GATHER_HELPER_RUN, serial,
-                    g_variant_new ("(@ay@svtu)",
-                                   g_variant_new_bytestring (gather_worker_get_plugin_path (task->worker)),
-                                   g_variant_new_string (gather_worker_get_name (task->worker)),
-                                   task->parameters, task->memory_limit, task->cpu_limit));
-          if (frame == NULL)
-            {
-              /* Parameters too large to send. */
-              g_mutex_lock (&helpers_lock);
-              helper_release_locked (helper);
-              g_mutex_unlock (&helpers_lock);
-              gather_task_record_finish (record, NULL,
-                                         g_error_new (GATHER_ERROR, GATHER_ERROR_INVALID_PARAMETERS,
-                                                      "The parameters of %s are larger than an "
-                                                      "isolated task may take (%u bytes)",
-                                                      task->description, GATHER_HELPER_MAX_FRAME),
-                                         NULL);
-              return;
-            }
+          /* It died between being given the task and now: helper_ended()
+           * left the record to us. Nothing was sent. */
+          helper->record = NULL;
+          dead = TRUE;
+          if (helper->has_status)
+            how = describe_wait_status (helper->worker_status);
+        }
+      else if (begun)
+        {
+          helper->begun = TRUE;
+        }
+      else
+        {
+          next = helper_release_locked (helper);
+        }
+      g_mutex_unlock (&helpers_lock);
 
-          if (!helper_write (helper, frame))
-            wake_helpers_thread ();
+      if (dead)
+        {
+          if (begun)
+            gather_task_record_finish (record, NULL,
+                                       g_error_new (GATHER_ERROR, GATHER_ERROR_HELPER,
+                                                    "The helper process that was to run %s %s "
+                                                    "before the task was sent to it",
+                                                    description, how != NULL ? how : "ended"),
+                                       NULL);
+          else
+            give_back_cancellable (cancellable);
+          /* Queued tasks need another helper. */
+          wake_helpers_thread ();
           return;
         }
 
-      give_back_cancellable (cancellable);
+      if (!begun)
+        {
+          give_back_cancellable (cancellable);
+          record = next;
+          continue;
+        }
 
-      g_mutex_lock (&helpers_lock);
-      record = helper_release_locked (helper);
-      g_mutex_unlock (&helpers_lock);
+      frame = gather_helper_frame_encode (GATHER_HELPER_RUN, serial,
+                g_variant_new ("(@ay@svtu)",
+                               g_variant_new_bytestring (gather_worker_get_plugin_path (task->worker)),
+                               g_variant_new_string (gather_worker_get_name (task->worker)),
+                               task->parameters, task->memory_limit, task->cpu_limit));
+      if (frame == NULL)
+        {
+          /* Parameters too large to send: the helper takes the next task. */
+          g_mutex_lock (&helpers_lock);
+          next = helper_release_locked (helper);
+          g_mutex_unlock (&helpers_lock);
+          gather_task_record_finish (record, NULL,
+                                     g_error_new (GATHER_ERROR, GATHER_ERROR_INVALID_PARAMETERS,
+                                                  "The parameters of %s are larger than an "
+                                                  "isolated task may take (%u bytes)",
+                                                  description, GATHER_HELPER_MAX_FRAME),
+                                     NULL);
+          record = next;
+          continue;
+        }
+
+      if (!helper_write (helper, frame))
+        wake_helpers_thread ();
+      return;
     }
 }
 
@@ -745,11 +814,12 @@ helper_signal_cancel_locked (GatherHelper *helper,
   info.si_uid = getuid ();
   info.si_value.sival_int = (int) serial;
 
-  if (helper->worker_pidfd >= 0 &&
-      pidfd_send_signal (helper->worker_pidfd, GATHER_HELPER_CANCEL_SIGNAL, &info, 0) == 0)
-    return;
-
-  sigqueue (helper->worker_pid, GATHER_HELPER_CANCEL_SIGNAL, info.si_value);
+  /* By pid only where there is no pidfd: once the process is gone (ESRCH)
+   * its pid may name another one. */
+  if (helper->worker_pidfd >= 0)
+    pidfd_send_signal (helper->worker_pidfd, GATHER_HELPER_CANCEL_SIGNAL, &info, 0);
+  else
+    sigqueue (helper->worker_pid, GATHER_HELPER_CANCEL_SIGNAL, info.si_value);
 }
 
 /*
@@ -835,11 +905,13 @@ helper_handle_message (GatherHelper        *helper,
   HelperState state;
   guint32 expected;
   const char *result_type = NULL;
+  gboolean begun;
   GPid worker_pid;
 
   g_mutex_lock (&helpers_lock);
   state = helper->state;
   expected = helper->serial;
+  begun = helper->begun;
   if (state == HELPER_BUSY)
     result_type = gather_worker_get_result_type (((GatherWorkerTask *) helper->record->user_data)->worker);
   g_mutex_unlock (&helpers_lock);
@@ -864,7 +936,8 @@ helper_handle_message (GatherHelper        *helper,
       return NULL;
     }
 
-  if (state != HELPER_BUSY ||
+  /* A reply before the task was begun (and sent) answers nothing. */
+  if (state != HELPER_BUSY || !begun ||
       (kind != GATHER_HELPER_RESULT && kind != GATHER_HELPER_ERROR))
     return g_strdup_printf ("it sent a %s frame when it was %s",
                             gather_helper_message_name (kind),
@@ -1118,7 +1191,18 @@ helper_ended (GatherHelper *helper,
   g_mutex_lock (&helpers_lock);
   helper->state = HELPER_ENDED;
   helper->socket_done = TRUE;
-  record = g_steal_pointer (&helper->record);
+  if (helper->record != NULL && !helper->begun)
+    {
+      /* Its starter (helper_start_task()) has not begun the task: it sees
+       * this helper ended and deals with the record itself. */
+      record = NULL;
+      helper->worker_status = status;
+      helper->has_status = TRUE;
+    }
+  else
+    {
+      record = g_steal_pointer (&helper->record);
+    }
   killed = helper->killed;
   broke = g_steal_pointer (&helper->broke);
   description = g_steal_pointer (&helper->description);
@@ -1127,9 +1211,10 @@ helper_ended (GatherHelper *helper,
   started = helper->worker_pid > 0;
   pool->n_ended++;
 
-  if (!started && !killed)
+  if (!started && !pool->retiring)
     {
-      /* It never got ready: do not start another in a loop. */
+      /* It never got ready (it ended, or was killed for saying nothing in
+       * time or something wrong): do not start another in a loop. */
       pool->n_failed++;
       g_clear_error (&pool->start_error);
       pool->start_error = g_error_new (GATHER_ERROR, GATHER_ERROR_HELPER,

@@ -685,6 +685,139 @@ test_isolation_per_task_late (void)
   finish (g_steal_pointer (&group), outcomes);
 }
 
+static void
+test_isolation_too_large (void)
+{
+  g_autoptr(GatherGroup) group = new_group (1);
+  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
+  gsize size = 17 * 1024 * 1024;
+  char *big = g_malloc (size + 1);
+  GPtrArray *outcomes;
+  guint index;
+
+  g_test_summary ("Parameters too large to send end their task with an error; the task "
+                  "queued behind it on the same helper still runs");
+
+  memset (big, 'x', size);
+  big[size] = '\0';
+  g_variant_builder_add (builder, "{sv}", "value", g_variant_new_take_string (big));
+  index = gather_group_add_worker_task (group, "isolate-echo", g_variant_builder_end (builder),
+                                        "big", 0, NULL);
+  g_assert_cmpuint (index, ==, 0);
+  add (group, "isolate-echo", "{'value': <'after'>}", "after", 0);
+
+  outcomes = run (group);
+  g_assert_error (gather_outcome_get_error (test_outcome (outcomes, 0)),
+                  GATHER_ERROR, GATHER_ERROR_INVALID_PARAMETERS);
+  test_assert_message_has (gather_outcome_get_error (test_outcome (outcomes, 0)), "“big”");
+  assert_ok_string (test_outcome (outcomes, 1), "after");
+  finish (g_steal_pointer (&group), outcomes);
+}
+
+static void
+test_isolation_broken_hello (void)
+{
+  g_autoptr(GatherGroup) group = new_group (1);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *saved = g_strdup (g_getenv ("GATHER_HELPER"));
+  g_autofree char *dir = g_dir_make_tmp ("gather-isolation-hello-XXXXXX", NULL);
+  g_autofree char *script = g_build_filename (dir, "helper.sh", NULL);
+  g_autofree char *log = g_build_filename (dir, "started", NULL);
+  g_autofree char *text = g_strdup_printf ("#!/bin/sh\necho x >> '%s'\nprintf 'JUNKJUNKJUNK' >&3\n"
+                                           "exec sleep 100\n", log);
+  g_autofree char *contents = NULL;
+  GPtrArray *outcomes;
+  gint64 start;
+
+  g_test_summary ("A helper program that says something else than hello is killed, counts "
+                  "as failing to start (no new one in a loop), and the task waiting for it "
+                  "ends with an error; the group finishes without a deadline");
+
+  g_assert_nonnull (dir);
+  g_assert_true (g_file_set_contents (script, text, -1, NULL));
+  g_assert_cmpint (g_chmod (script, 0755), ==, 0);
+  g_setenv ("GATHER_HELPER", script, TRUE);
+  add (group, "isolate-echo", "{'value': <'x'>}", "waits", 0);
+
+  start = g_get_monotonic_time ();
+  outcomes = test_run_and_wait (group, NULL, 10000, &error);
+  g_setenv ("GATHER_HELPER", saved, TRUE);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC * test_slowdown ());
+  g_assert_error (gather_outcome_get_error (test_outcome (outcomes, 0)), GATHER_ERROR, GATHER_ERROR_HELPER);
+  test_assert_message_has (gather_outcome_get_error (test_outcome (outcomes, 0)), "before it was ready");
+  finish (g_steal_pointer (&group), outcomes);
+
+  /* One start, not one after another. */
+  g_assert_true (g_file_get_contents (log, &contents, NULL, NULL));
+  g_assert_cmpstr (contents, ==, "x\n");
+  test_remove_tree (dir);
+}
+
+/* Whether process @pid is gone, reaped. */
+static gboolean
+process_gone (guint64 pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%" G_GUINT64_FORMAT, pid);
+
+  return !g_file_test (path, G_FILE_TEST_EXISTS);
+}
+
+static void
+test_isolation_idle_dies (void)
+{
+  g_autoptr(GatherPool) pool = gather_pool_new (1);
+  gboolean waited = TRUE;
+  guint n_blamed = 0;
+
+  g_test_summary ("A helper that dies while idle is not given the next task once it is "
+                  "gone; given it while it dies, the task ends with an error saying so, "
+                  "and the host carries on");
+
+  for (guint round = 0; round < 40; round++)
+    {
+      g_autoptr(GatherGroup) group = gather_group_new ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GPtrArray) outcomes = NULL;
+      GatherOutcome *outcome;
+      guint64 pid;
+
+      gather_group_set_pool (group, pool);
+      gather_group_set_registry (group, registry);
+      gather_group_set_isolate_workers (group, TRUE);
+      add (group, "isolate-pid", NULL, "pid", 0);
+      outcomes = test_run_and_wait (group, NULL, 10000, &error);
+      g_assert_no_error (error);
+      outcome = test_outcome (outcomes, 0);
+
+      if (gather_outcome_get_status (outcome) != GATHER_STATUS_OK)
+        {
+          /* Given to the helper killed last round as it died. */
+          g_assert_error (gather_outcome_get_error (outcome), GATHER_ERROR, GATHER_ERROR_HELPER);
+          test_assert_message_has (gather_outcome_get_error (outcome), "signal 9");
+          g_assert_false (waited);
+          n_blamed++;
+          waited = TRUE;
+          continue;
+        }
+
+      /* Its helper is idle now: kill it, and run the next task at once or
+       * once it is gone. */
+      pid = g_variant_get_uint64 (gather_outcome_get_result (outcome));
+      g_assert_cmpint (kill ((pid_t) pid, SIGKILL), ==, 0);
+      waited = round % 2 == 0;
+      if (waited)
+        {
+          gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+
+          while (!process_gone (pid) && g_get_monotonic_time () < end)
+            g_usleep (1000);
+          g_assert_true (process_gone (pid));
+        }
+    }
+  g_test_message ("%u tasks given to a helper as it died", n_blamed);
+}
+
 /* A worker the program defines: it has no plugin file. */
 #define TEST_TYPE_LOCAL_WORKER (test_local_worker_get_type ())
 G_DECLARE_FINAL_TYPE (TestLocalWorker, test_local_worker, TEST, LOCAL_WORKER, GObject)
@@ -968,6 +1101,9 @@ main (int    argc,
   g_test_add_func ("/gather/isolation/stops", test_isolation_stops);
   g_test_add_func ("/gather/isolation/per-task", test_isolation_per_task);
   g_test_add_func ("/gather/isolation/per-task-late", test_isolation_per_task_late);
+  g_test_add_func ("/gather/isolation/too-large", test_isolation_too_large);
+  g_test_add_func ("/gather/isolation/broken-hello", test_isolation_broken_hello);
+  g_test_add_func ("/gather/isolation/idle-dies", test_isolation_idle_dies);
   g_test_add_func ("/gather/isolation/not-isolatable", test_isolation_not_isolatable);
   g_test_add_func ("/gather/isolation/registry", test_isolation_registry);
   g_test_add_func ("/gather/isolation/no-helper", test_isolation_no_helper);
