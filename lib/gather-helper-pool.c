@@ -1658,6 +1658,7 @@ start_helpers_thread (void)
 GatherHelperPool *
 gather_helper_pool_get (GatherPool *pool)
 {
+  static GMutex get_lock;
   static gsize started;
   GatherHelperPool *self;
 
@@ -1667,9 +1668,15 @@ gather_helper_pool_get (GatherPool *pool)
       g_once_init_leave (&started, 1);
     }
 
+  /* GatherPool's methods are thread-safe: two groups on two threads may
+   * ask at once, and must get the same helpers. */
+  g_mutex_lock (&get_lock);
   self = g_object_get_qdata (G_OBJECT (pool), pool_quark);
   if (self != NULL)
-    return self;
+    {
+      g_mutex_unlock (&get_lock);
+      return self;
+    }
 
   self = g_new0 (GatherHelperPool, 1);
   self->ref_count = 2;   /* the qdata, the list */
@@ -1682,6 +1689,7 @@ gather_helper_pool_get (GatherPool *pool)
   g_mutex_unlock (&helpers_lock);
 
   g_object_set_qdata_full (G_OBJECT (pool), pool_quark, self, gather_helper_pool_retire);
+  g_mutex_unlock (&get_lock);
 
   return self;
 }
