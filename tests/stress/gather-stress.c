@@ -14,10 +14,10 @@
  * the round number, so a failure names the command that replays it; thread
  * timing differs from run to run, so a replay may need --repeat.
  *
- * The checks that hold on today's core fail the test. The "stop means stop"
- * checks (issue #10, items 1 to 4) fail on it; each has a test case whose
- * rounds are drawn to provoke it, which is skipped with its findings unless
- * the check is enforced with --check=NAME (or --check=all).
+ * Every check fails the test. The "stop means stop" checks (issue #10,
+ * items 1 to 4) each have a test case whose rounds are drawn to provoke
+ * what they check. (They were reported, not enforced, until the core
+ * that meets them landed; --check is still accepted.)
  */
 
 #include <string.h>
@@ -67,7 +67,7 @@ typedef enum
   CHECK_CONCURRENCY,
   CHECK_DESTROY,
   CHECK_LIFETIME,
-  /* Stop means stop (issue #10 items 1-4): enforced with --check only. */
+  /* Stop means stop (issue #10 items 1-4). */
   CHECK_STOP_POLICY,
   CHECK_STOP_DEADLINE,
   CHECK_STOP_CANCEL,
@@ -108,7 +108,7 @@ parse_checks (const char  *value,
 {
   g_auto(GStrv) names = NULL;
 
-  for (guint i = 0; i < FIRST_STOP_CHECK; i++)
+  for (guint i = 0; i < N_CHECKS; i++)
     enforced[i] = TRUE;
 
   if (value == NULL)
@@ -487,7 +487,10 @@ draw_run (Round *round,
   run->number = number;
   run->policy = GATHER_POLICY_ALL;
   run->quorum = 1;
-  run->grace_msec = 100;
+  /* Slower setups get a longer grace period, so that coming a grace
+   * period late stays far from their scheduling tails (see
+   * came_grace_late()). */
+  run->grace_msec = 100 * scale;
   run->uses_cancel = round->cancel_mode != CANCEL_NONE;
 
   switch (round->focus)
@@ -533,7 +536,7 @@ draw_run (Round *round,
       run->quorum = pick (rand, 1, MAX (1, run->n_tasks));
       run->deadline_msec = chance (rand, 0.6) ? 0 : pick (rand, 1, 60);
       run->max_concurrent = chance (rand, 0.6) ? 0 : pick (rand, 1, 6);
-      run->grace_msec = chance (rand, 0.1) ? 100 : pick (rand, 0, 30);
+      run->grace_msec = chance (rand, 0.1) ? 100 * scale : pick (rand, 0, 30);
       run->pool = chance (rand, 0.3) ? NULL
                   : g_ptr_array_index (round->pools, pick (rand, 0, 2));
       run->handler_usec = chance (rand, 0.7) ? 0 : pick (rand, 1, 100);
@@ -997,6 +1000,29 @@ handler_work_between (Round  *round,
   return total;
 }
 
+
+/* Whether a TIMEOUT outcome or `finished`, due at @due, came at @when a
+ * grace period late (item 4: the old core waited for the grace period),
+ * once the owner's own work in between is counted out; 90% of it, for
+ * clock reads taken on different threads. Where that is within the
+ * round's tolerance, it cannot be told from the scheduler's tails with
+ * every core busy with bodies (12 to 87 ms seen, under valgrind), and this
+ * says FALSE. */
+static gboolean
+came_grace_late (Round  *round,
+                 Run    *run,
+                 gint64  due,
+                 gint64  when)
+{
+  gint64 bound = (gint64) run->grace_msec * 1000 * 9 / 10;
+
+  if (bound <= round->tol_usec)
+    return FALSE;
+
+  return when > due + bound + handler_work_between (round, due, when) &&
+         !busy_between (round, due, when);
+}
+
 static void
 check_outcome (Round         *round,
                Run           *run,
@@ -1134,8 +1160,7 @@ check_outcome (Round         *round,
     {
       gint64 due = started + (gint64) task->timeout_msec * 1000;
 
-      if (finished > due + round->tol_usec + handler_work_between (round, due, finished) &&
-          !busy_between (round, due, finished))
+      if (came_grace_late (round, run, due, finished))
         violation (round, CHECK_TIMEOUT_LATE, "group %u: task %u timed out "
                    "after %u ms, its outcome came %" G_GINT64_FORMAT " ms after "
                    "that (grace period %u ms)", run->number, i,
@@ -1336,17 +1361,19 @@ check_run (Round *round,
                                           gather_outcome_get_finish_time (outcome));
         }
 
-      /* Sound: the stop was decided before the first deadline outcome.
-       * Within a tolerance: the deadline itself. */
-      check_no_start_after (round, run, CHECK_STOP_DEADLINE,
-                            MIN (first_deadline_outcome, deadline + round->tol_usec),
-                            "the deadline");
+      /* Sound: the stop was decided before the first deadline outcome was
+       * built. (Not the deadline plus a tolerance: when the timer thread
+       * itself is late, as under valgrind, which runs one thread at a
+       * time, bodies may start after the deadline before a stop is
+       * decided, and that is allowed. With no deadline outcome, every task
+       * ended before the stop took effect.) */
+      if (first_deadline_outcome != G_MAXINT64)
+        check_no_start_after (round, run, CHECK_STOP_DEADLINE, first_deadline_outcome,
+                              "the first deadline outcome");
       check_running_stopped (round, run, deadline, "the deadline");
 
-      if (run->finished_time > deadline + round->tol_usec +
-                               handler_work_between (round, deadline, run->finished_time) &&
-          first_deadline_outcome != G_MAXINT64 &&
-          !busy_between (round, deadline, run->finished_time))
+      if (first_deadline_outcome != G_MAXINT64 &&
+          came_grace_late (round, run, deadline, run->finished_time))
         violation (round, CHECK_FINISHED_LATE, "group %u: finished %.1f ms "
                    "after the deadline of %u ms (grace period %u ms)",
                    run->number, (run->finished_time - deadline) / 1000.0,
@@ -1579,10 +1606,6 @@ test_case (gconstpointer data)
 
   if (failures->len > 0)
     g_test_fail_printf ("%s", failures->str);
-  else if (tcase->focus != FOCUS_RANDOM && findings->len > 0)
-    g_test_skip_printf ("fails on the current core until the stop-means-stop "
-                        "change lands (issue #10); --check=NAME enforces a "
-                        "check. Found: %s", findings->str);
 }
 
 static GOptionEntry entries[] = {
@@ -1596,7 +1619,7 @@ static GOptionEntry entries[] = {
   { "repeat", 0, 0, G_OPTION_ARG_INT, &opt_repeat,
     "With --round, run it N times (thread timing differs each time)", "N" },
   { "check", 0, 0, G_OPTION_ARG_STRING, &opt_check,
-    "Enforce these stop-means-stop checks (comma-separated, or “all”)", "NAMES" },
+    "Accepted for older replay commands: every check is enforced", "NAMES" },
   { "verbose-stress", 0, 0, G_OPTION_ARG_NONE, &opt_verbose,
     "Log each round's scenario and every violation, not only the first of "
     "each check", NULL },
