@@ -29,6 +29,7 @@
 #include "gather-error.h"
 #include "gather-helper-pool-private.h"
 #include "gather-helper-protocol-private.h"
+#include "gather-inbox-private.h"
 #include "gather-runner-private.h"
 #include "gather-worker.h"
 
@@ -66,6 +67,9 @@
 #define START_TIMEOUT_USEC   (10 * G_USEC_PER_SEC)
 #define RETIRE_TIMEOUT_USEC  (5 * G_USEC_PER_SEC)
 #define MAX_SPARE_CANCELLABLES 64
+/* How often the queue of a pool whose records wait for a helper is swept
+ * for the records of stopped runs. */
+#define SWEEP_INTERVAL_USEC  (50 * 1000)
 
 typedef struct _GatherHelper GatherHelper;
 
@@ -95,6 +99,7 @@ struct _GatherHelperPool
   guint         n_failed;       /* helpers that died before their HELLO */
   GError       *start_error;    /* why the last one did */
   gboolean      retiring;       /* its GatherPool is gone */
+  gint64        next_sweep;     /* when to look for stopped records */
 };
 
 struct _GatherHelper
@@ -1341,6 +1346,7 @@ helper_status_ready (GatherHelper *helper)
 static void
 maintain_locked (GPtrArray *wanting,
                  GPtrArray *ready,
+                 GPtrArray *skipped,
                  gint64    *timeout)
 {
   gint64 now = g_get_monotonic_time ();
@@ -1349,11 +1355,38 @@ maintain_locked (GPtrArray *wanting,
     {
       GatherHelperPool *pool = g_ptr_array_index (pools, i);
 
+      /* A record of a stopped run never starts: without a helper to pop
+       * it (none may ever come), it would stay here and keep its run. */
+      if (pool->queue.length > 0)
+        {
+          if (now >= pool->next_sweep)
+            {
+              for (GList *l = pool->queue.head, *next; l != NULL; l = next)
+                {
+                  GatherTaskRecord *record = l->data;
+
+                  next = l->next;
+                  if (gather_inbox_get_stop (record->inbox) != GATHER_STOP_NONE)
+                    {
+                      g_queue_delete_link (&pool->queue, l);
+                      g_ptr_array_add (skipped, record);
+                    }
+                }
+              pool->next_sweep = now + SWEEP_INTERVAL_USEC;
+            }
+          if (pool->queue.length > 0)
+            *timeout = MIN (*timeout, pool->next_sweep);
+        }
+
       if (pool->retiring)
         {
           for (guint j = 0; j < pool->helpers->len; j++)
             {
               GatherHelper *helper = g_ptr_array_index (pool->helpers, j);
+
+              /* One that has not said hello may never read its socket. */
+              if (helper->state == HELPER_STARTING && !helper->killed)
+                helper_kill_locked (helper, NULL);
 
               /* End-of-file for its worker process, which exits. */
               if (!helper->socket_done)
@@ -1492,6 +1525,7 @@ helpers_thread (gpointer data)
   g_autoptr(GPtrArray) polled = g_ptr_array_new ();
   g_autoptr(GPtrArray) wanting = g_ptr_array_new ();
   g_autoptr(GPtrArray) ready = g_ptr_array_new ();
+  g_autoptr(GPtrArray) skipped = g_ptr_array_new ();
 
   for (;;)
     {
@@ -1504,7 +1538,7 @@ helpers_thread (gpointer data)
       g_array_append_val (fds, wake);
 
       g_mutex_lock (&helpers_lock);
-      maintain_locked (wanting, ready, &deadline);
+      maintain_locked (wanting, ready, skipped, &deadline);
       for (guint i = 0; i < pools->len; i++)
         {
           GatherHelperPool *pool = g_ptr_array_index (pools, i);
@@ -1527,7 +1561,17 @@ helpers_thread (gpointer data)
         }
       g_mutex_unlock (&helpers_lock);
 
-      /* Off the lock: ask for helpers, hand records to free ones. */
+      /* Off the lock: the owner releases what will not start (its
+       * outcome is recorded already: the run was stopped)... */
+      for (guint i = 0; i < skipped->len; i++)
+        {
+          GatherTaskRecord *record = g_ptr_array_index (skipped, i);
+
+          gather_inbox_post (record->inbox, record, GATHER_EVENT_SKIPPED);
+        }
+      g_ptr_array_set_size (skipped, 0);
+
+      /* ... ask for helpers, hand records to free ones. */
       if (wanting->len > 0)
         {
           g_mutex_lock (&helpers_lock);

@@ -754,6 +754,55 @@ test_isolation_broken_hello (void)
   test_remove_tree (dir);
 }
 
+static void
+test_isolation_silent_helper (void)
+{
+  g_autoptr(GatherGroup) group = new_group (1);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *saved = g_strdup (g_getenv ("GATHER_HELPER"));
+  g_autofree char *dir = g_dir_make_tmp ("gather-isolation-silent-XXXXXX", NULL);
+  g_autofree char *script = g_build_filename (dir, "helper.sh", NULL);
+  GPtrArray *outcomes;
+  gint64 start;
+
+  g_test_summary ("A helper that never says hello does not outlive its pool: when the "
+                  "group and its pool go while it starts, it is killed");
+
+  g_assert_nonnull (dir);
+  g_assert_true (g_file_set_contents (script, "#!/bin/sh\nexec sleep 100\n", -1, NULL));
+  g_assert_cmpint (g_chmod (script, 0755), ==, 0);
+  g_setenv ("GATHER_HELPER", script, TRUE);
+  gather_group_set_deadline (group, 200);
+  add (group, "isolate-echo", "{'value': <'x'>}", "waits", 0);
+
+  outcomes = test_run_and_wait (group, NULL, 10000, &error);
+  g_setenv ("GATHER_HELPER", saved, TRUE);
+  g_assert_no_error (error);
+  g_assert_error (gather_outcome_get_error (test_outcome (outcomes, 0)),
+                  GATHER_ERROR, GATHER_ERROR_DEADLINE_EXCEEDED);
+
+  /* The pool goes with the group once the run has let go of its record
+   * (the main loop runs meanwhile, as in an application), well before the
+   * helper's start deadline (10 s), and the helper with it. */
+  g_clear_pointer (&outcomes, g_ptr_array_unref);
+  start = g_get_monotonic_time ();
+  {
+    GatherGroup *weak = g_steal_pointer (&group);
+    guint tick = g_timeout_add (5, wake, NULL);
+
+    g_object_add_weak_pointer (G_OBJECT (weak), (gpointer *) &weak);
+    g_object_unref (weak);
+    while ((weak != NULL || count_children () > 0) &&
+           g_get_monotonic_time () - start < 5 * G_USEC_PER_SEC * test_slowdown ())
+      g_main_context_iteration (NULL, TRUE);
+    g_source_remove (tick);
+    g_assert_null (weak);
+  }
+  g_assert_cmpuint (count_children (), ==, 0);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC * test_slowdown ());
+  test_remove_tree (dir);
+}
+
 /* Whether process @pid is gone, reaped. */
 static gboolean
 process_gone (guint64 pid)
@@ -1103,6 +1152,7 @@ main (int    argc,
   g_test_add_func ("/gather/isolation/per-task-late", test_isolation_per_task_late);
   g_test_add_func ("/gather/isolation/too-large", test_isolation_too_large);
   g_test_add_func ("/gather/isolation/broken-hello", test_isolation_broken_hello);
+  g_test_add_func ("/gather/isolation/silent-helper", test_isolation_silent_helper);
   g_test_add_func ("/gather/isolation/idle-dies", test_isolation_idle_dies);
   g_test_add_func ("/gather/isolation/not-isolatable", test_isolation_not_isolatable);
   g_test_add_func ("/gather/isolation/registry", test_isolation_registry);
