@@ -416,7 +416,9 @@ test_async_ignores_cancel (void)
   g_assert_cmpuint (gather_group_get_n_running (group), ==, 1);
 
   g_assert_true (test_iterate_until_count (&n_destroyed, 1, 5000));
-  g_assert_cmpint (g_atomic_int_get (&n_freed), ==, 1);
+  /* The value goes with the record's last reference, which may be dropped
+   * after the owner has released the record. */
+  g_assert_true (test_iterate_until_count (&n_freed, 1, 5000));
   g_assert_null (gather_outcome_get_result (outcome));
   g_assert_cmpuint (gather_group_get_n_running (group), ==, 0);
 }
