@@ -83,6 +83,10 @@ summarize () {
   python3 - "$@" <<'PY'
 import json, re, sys
 passed = failed = skipped = 0
+failures = []  # (log, test name, what failed, output tail)
+def tail(test, n=40):
+    text = (test.get("stdout") or "") + (test.get("stderr") or "")
+    return "\n".join(text.splitlines()[-n:])
 for path in sys.argv[1:]:
     try:
         lines = open(path).read().splitlines()
@@ -101,6 +105,7 @@ for path in sys.argv[1:]:
                 passed += 1
             else:
                 failed += 1
+                failures.append((path, test["name"], test["result"], tail(test)))
             continue
         for line in re.finditer(r"^(ok|not ok) \d+([^\n]*)", test["stdout"], re.M):
             if "# SKIP" in line.group(2):
@@ -109,8 +114,15 @@ for path in sys.argv[1:]:
                 passed += 1
             else:
                 failed += 1
+                failures.append((path, test["name"], line.group(0), tail(test)))
         if not ok and not any(t == "not ok" for t in tap):
             failed += 1
+            failures.append((path, test["name"], test["result"], tail(test)))
+# What failed, again, just above the last line: a CI log is often read
+# from its end only.
+for path, name, what, out in failures:
+    print(f"FAILED {path}: {name}: {what}")
+    print("  " + out.replace("\n", "\n  "))
 if skipped:
     print(f"{skipped} skipped")
 print(f"{passed} passed, {failed} failed")
