@@ -145,6 +145,7 @@ struct _GatherGroup
 
   GPtrArray        *records;           /* GatherTaskRecord, until the run
                                         * takes them */
+  GatherSlab        record_slab;       /* where records are allocated */
   guint             n_tasks;
   GatherTaskList   *task_list;         /* owned; NULL until asked for */
   GatherRun        *run;               /* from run_async() on */
@@ -437,6 +438,7 @@ gather_group_finalize (GObject *object)
     }
 
   g_clear_pointer (&self->records, g_ptr_array_unref);
+  gather_slab_clear (&self->record_slab);
   g_clear_object (&self->pool);
   g_clear_object (&self->registry);
   g_clear_object (&self->retry_policy);
@@ -941,6 +943,7 @@ gather_group_init (GatherGroup *self)
   self->context = g_main_context_ref_thread_default ();
   self->creator = g_thread_ref (g_thread_self ());
   self->records = g_ptr_array_new ();
+  gather_slab_init (&self->record_slab, sizeof (GatherTaskRecord));
   self->quorum = 1;
   self->grace_msec = DEFAULT_GRACE_MSEC;
 }
@@ -1046,7 +1049,8 @@ gather_group_add_func_task (GatherGroup        *self,
     }
 
   return gather_group_add_record (self,
-                                  gather_task_record_new (runner, self->n_tasks, label,
+                                  gather_task_record_new (&self->record_slab, runner,
+                                                          self->n_tasks, label,
                                                           timeout_msec, func, user_data,
                                                           user_data_destroy));
 }
@@ -1230,7 +1234,8 @@ gather_group_add_worker_task (GatherGroup  *self,
     return G_MAXUINT;
 
   return gather_group_add_record (self,
-                                  gather_worker_runner_new_record (self->n_tasks, label,
+                                  gather_worker_runner_new_record (&self->record_slab,
+                                                                   self->n_tasks, label,
                                                                    timeout_msec, found,
                                                                    params));
 }

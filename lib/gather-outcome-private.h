@@ -6,10 +6,13 @@
 #pragma once
 
 #include "gather-outcome.h"
+#include "gather-slab-private.h"
 
 G_BEGIN_DECLS
 
-GatherOutcome *gather_outcome_new (guint         index,
+gsize          gather_outcome_size (void);
+GatherOutcome *gather_outcome_new (GatherSlab   *slab,
+                                   guint         index,
                                    char         *label,
                                    GatherStatus  status,
                                    GVariant     *result,

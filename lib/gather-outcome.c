@@ -50,9 +50,18 @@ enum
 
 G_DEFINE_BOXED_TYPE (GatherOutcome, gather_outcome, gather_outcome_ref, gather_outcome_unref)
 
-/* Takes @label, @result and @error. */
+/* For the GatherSlab of outcomes. */
+gsize
+gather_outcome_size (void)
+{
+  return sizeof (GatherOutcome);
+}
+
+/* Takes @label, @result and @error. @slab: where to allocate it; the
+ * caller's (see gather-slab-private.h). */
 GatherOutcome *
-gather_outcome_new (guint         index,
+gather_outcome_new (GatherSlab   *slab,
+                    guint         index,
                     char         *label,
                     GatherStatus  status,
                     GVariant     *result,
@@ -62,7 +71,7 @@ gather_outcome_new (guint         index,
                     gint64        start_time,
                     gint64        finish_time)
 {
-  GatherOutcome *self = g_new (GatherOutcome, 1);
+  GatherOutcome *self = gather_slab_alloc (slab);
 
   g_assert ((status == GATHER_STATUS_OK) == (result != NULL));
   g_assert ((status == GATHER_STATUS_OK) == (error == NULL));
@@ -121,7 +130,7 @@ gather_outcome_unref (GatherOutcome *self)
   g_clear_pointer (&self->result, g_variant_unref);
   g_clear_error (&self->error);
   g_free (self->label);
-  g_free (self);
+  gather_slab_free (self);
 }
 
 /**

@@ -95,6 +95,8 @@ struct _GatherRun
   GPtrArray         *records;         /* GatherTaskRecord, one reference each;
                                        * NULL once released */
   GPtrArray         *outcomes;        /* GatherOutcome, NULL until recorded */
+  GatherSlab         outcome_slab;    /* where outcomes are allocated */
+  GatherSlab         record_slab;     /* where retries' records are */
   GPtrArray         *to_emit;         /* recorded, task-finished not emitted */
   GCancellable      *spare;           /* an async task's, to reuse */
   char              *stop_message;    /* why the policy stopped the rest */
@@ -433,7 +435,7 @@ gather_run_schedule_retry (GatherRun        *self,
   state->previous = GATHER_STATE_PHASE (g_atomic_int_get (&record->state)) != GATHER_PHASE_DONE
                       ? record : NULL;
 
-  next = gather_task_record_new (record->runner, index, gather_outcome_get_label (outcome),
+  next = gather_task_record_new (&self->record_slab, record->runner, index, gather_outcome_get_label (outcome),
                                  record->timeout_msec, record->func, state->data, NULL);
   next->attempt = record->attempt + 1;
   next->priority = record->priority;
@@ -507,7 +509,7 @@ gather_run_record (GatherRun        *self,
       info.last = state->last;
     }
 
-  outcome = gather_task_record_take_outcome (record, self->queued_time,
+  outcome = gather_task_record_take_outcome (record, &self->outcome_slab, self->queued_time,
                                              self->settings.deadline_msec,
                                              self->stop_message,
                                              state != NULL ? &info : NULL);
@@ -922,6 +924,8 @@ gather_run_new (GatherGroup             *group,
   self->open = settings->open;
   self->list = gather_group_peek_task_list (group);
   self->records = records;
+  gather_slab_init (&self->outcome_slab, gather_outcome_size ());
+  gather_slab_init (&self->record_slab, sizeof (GatherTaskRecord));
   self->n_live = records->len;
   self->queued_time = g_get_monotonic_time ();
   self->to_emit = g_ptr_array_new ();
@@ -977,6 +981,8 @@ gather_run_free (GatherRun *self)
 
   g_clear_pointer (&self->records, g_ptr_array_unref);
   g_clear_pointer (&self->outcomes, g_ptr_array_unref);
+  gather_slab_clear (&self->outcome_slab);
+  gather_slab_clear (&self->record_slab);
   g_clear_pointer (&self->to_emit, g_ptr_array_unref);
   g_clear_pointer (&self->inbox, gather_inbox_unref);
   g_clear_pointer (&self->stop_message, g_free);

@@ -101,7 +101,8 @@ typedef struct
 } GatherWorkerTask;
 
 /* gather-worker-runner.c */
-GatherTaskRecord *gather_worker_runner_new_record (guint             index,
+GatherTaskRecord *gather_worker_runner_new_record (GatherSlab       *slab,
+                                                   guint             index,
                                                    const char       *label,
                                                    guint             timeout_msec,
                                                    GatherWorker     *worker,

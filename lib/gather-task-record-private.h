@@ -9,6 +9,7 @@
 
 #include "gather-outcome.h"
 #include "gather-retry-policy.h"
+#include "gather-slab-private.h"
 #include "gather-timer-private.h"
 
 G_BEGIN_DECLS
@@ -152,7 +153,8 @@ struct _GatherTaskRecord
   GatherTimer       grace_timer;
 };
 
-GatherTaskRecord *gather_task_record_new          (const GatherRunner *runner,
+GatherTaskRecord *gather_task_record_new          (GatherSlab         *slab,
+                                                   const GatherRunner *runner,
                                                    guint               index,
                                                    const char         *label,
                                                    guint               timeout_msec,
@@ -187,6 +189,7 @@ typedef struct
 } GatherRetryInfo;
 
 GatherOutcome    *gather_task_record_take_outcome (GatherTaskRecord      *record,
+                                                   GatherSlab            *slab,
                                                    gint64                 queued_time,
                                                    guint                  deadline_msec,
                                                    const char            *stop_message,

@@ -13,8 +13,10 @@
 
 /* See gather-task-record-private.h for the phases and who moves them. */
 
+/* @slab: where to allocate it (see gather-slab-private.h); the owner's */
 GatherTaskRecord *
-gather_task_record_new (const GatherRunner *runner,
+gather_task_record_new (GatherSlab         *slab,
+                        const GatherRunner *runner,
                         guint               index,
                         const char         *label,
                         guint               timeout_msec,
@@ -22,7 +24,7 @@ gather_task_record_new (const GatherRunner *runner,
                         gpointer            user_data,
                         GDestroyNotify      user_data_destroy)
 {
-  GatherTaskRecord *record = g_new0 (GatherTaskRecord, 1);
+  GatherTaskRecord *record = gather_slab_alloc (slab);
 
   record->runner = runner;
   record->ref_count = 1;
@@ -64,7 +66,7 @@ gather_task_record_unref (GatherTaskRecord *record)
   g_clear_error (&record->error);
   g_clear_object (&record->retry);
   g_free (record->label);
-  g_free (record);
+  gather_slab_free (record);
 }
 
 /* "“label”", or "#index" for a task without a label. */
@@ -364,6 +366,7 @@ gather_task_record_drop (GatherTaskRecord *record,
  */
 GatherOutcome *
 gather_task_record_take_outcome (GatherTaskRecord      *record,
+                                 GatherSlab            *slab,
                                  gint64                 queued_time,
                                  guint                  deadline_msec,
                                  const char            *stop_message,
@@ -478,7 +481,7 @@ gather_task_record_take_outcome (GatherTaskRecord      *record,
   else
     start_time = phase != GATHER_PHASE_DROPPED ? record->start_time : 0;
 
-  outcome = gather_outcome_new (record->index,
+  outcome = gather_outcome_new (slab, record->index,
                                 g_steal_pointer (&record->label),
                                 status, result, error,
                                 phase == GATHER_PHASE_ABANDONED,

@@ -43,7 +43,8 @@ worker_task_run (GCancellable  *cancellable,
 
 /* Owner: a record that runs @worker with @parameters (checked already). */
 GatherTaskRecord *
-gather_worker_runner_new_record (guint         index,
+gather_worker_runner_new_record (GatherSlab   *slab,
+                                 guint         index,
                                  const char   *label,
                                  guint         timeout_msec,
                                  GatherWorker *worker,
@@ -58,7 +59,7 @@ gather_worker_runner_new_record (guint         index,
   if (gather_helper_worker_is (worker))
     task->isolation = GATHER_ISOLATION_HELPER;
 
-  return gather_task_record_new (&gather_worker_runner, index,
+  return gather_task_record_new (slab, &gather_worker_runner, index,
                                  label != NULL ? label : gather_worker_get_name (worker),
                                  timeout_msec, worker_task_run, task, worker_task_free);
 }
