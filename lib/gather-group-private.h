@@ -14,7 +14,7 @@ G_BEGIN_DECLS
 
 void     gather_group_emit_task_finished (GatherGroup   *self,
                                           GatherOutcome *outcome);
-void     gather_group_notify_progress    (GatherGroup   *self,
+gboolean gather_group_notify_progress    (GatherGroup   *self,
                                           gboolean       finished_changed,
                                           gboolean       running_changed);
 gboolean gather_group_watches_n_running  (GatherGroup   *self);

@@ -236,21 +236,25 @@ gather_group_watches (GatherGroup *self,
  * Notifies what changed, if anything listens: GObject's notification
  * queue costs more than recording a batch of one outcome, and an async
  * operation that completes alone in its main-loop iteration pays it in
- * full.
+ * full. So does each question to GObject (about 190 instructions), and
+ * each is asked once: what n-running's tells holds until a handler runs.
+ *
+ * Returns: whether anything listens to n-running, after the handlers ran
  */
-void
+gboolean
 gather_group_notify_progress (GatherGroup *self,
                               gboolean     finished_changed,
                               gboolean     running_changed)
 {
   GObject *object = (GObject *) self;
+  gboolean running_watched = gather_group_watches_n_running (self);
 
   finished_changed = finished_changed &&
                      (gather_group_watches (self, properties[PROP_N_FINISHED]) ||
                       gather_group_watches (self, properties[PROP_FRACTION]));
-  running_changed = running_changed && gather_group_watches_n_running (self);
+  running_changed = running_changed && running_watched;
   if (!finished_changed && !running_changed)
-    return;
+    return running_watched;
 
   g_object_freeze_notify (object);
   if (finished_changed)
@@ -261,6 +265,9 @@ gather_group_notify_progress (GatherGroup *self,
   if (running_changed)
     g_object_notify_by_pspec (object, properties[PROP_N_RUNNING]);
   g_object_thaw_notify (object);
+
+  /* The handlers may have connected or disconnected others. */
+  return gather_group_watches_n_running (self);
 }
 
 /* Whether anything listens to n-running: only then do pool threads wake

@@ -844,12 +844,14 @@ gather_run_dispatch (gpointer user_data)
   n_running = gather_inbox_get_n_running (self->inbox);
   if (self->n_notified != self->n_finished || self->n_running_notified != n_running)
     {
-      gather_group_notify_progress (self->group,
-                                    self->n_notified != self->n_finished,
-                                    self->n_running_notified != n_running);
+      gboolean watched;
+
+      watched = gather_group_notify_progress (self->group,
+                                              self->n_notified != self->n_finished,
+                                              self->n_running_notified != n_running);
       self->n_notified = self->n_finished;
       self->n_running_notified = n_running;
-      gather_inbox_watch_running (self->inbox, gather_group_watches_n_running (self->group));
+      gather_inbox_watch_running (self->inbox, watched);
     }
 
   if (self->notify_closed)
