@@ -31,6 +31,12 @@ static GatherTimer **heap;        /* guarded by timer_lock; heap[0] unused */
 static guint         heap_len;    /* guarded by timer_lock */
 static guint         heap_size;   /* guarded by timer_lock */
 static gboolean      timer_wake;  /* guarded by timer_lock: the top changed */
+/* Guarded by timer_lock: when the thread wakes up by itself, G_MAXINT64
+ * if never; G_MININT64 while it is awake (it looks at the heap before it
+ * sleeps again). A new top is signalled only if it is due earlier: a task
+ * that starts arms a timer later than those of the tasks before it, and
+ * waking the thread for each cost two futex calls per task. */
+static gint64        timer_sleeps_until = G_MININT64;
 
 static inline void
 heap_set (guint        i,
@@ -113,7 +119,9 @@ gather_timer_thread (gpointer unused)
 
       if (heap_len == 0)
         {
+          timer_sleeps_until = G_MAXINT64;
           g_cond_wait (&timer_cond, &timer_lock);
+          timer_sleeps_until = G_MININT64;
           continue;
         }
 
@@ -122,7 +130,9 @@ gather_timer_thread (gpointer unused)
       if (top->when > g_get_monotonic_time ())
         {
           /* Spurious and early wake-ups just go round the loop again. */
+          timer_sleeps_until = top->when;
           g_cond_wait_until (&timer_cond, &timer_lock, top->when);
+          timer_sleeps_until = G_MININT64;
           continue;
         }
 
@@ -200,7 +210,7 @@ gather_timer_schedule (GatherTimer     *timer,
       heap_sift_down (timer->heap_index);
     }
 
-  if (timer->heap_index == 1 && !timer_wake)
+  if (timer->heap_index == 1 && when < timer_sleeps_until && !timer_wake)
     {
       timer_wake = TRUE;
       g_cond_signal (&timer_cond);

@@ -162,6 +162,48 @@ test_timer_past (void)
   g_cond_clear (&cond);
 }
 
+static void
+test_timer_earlier (void)
+{
+  Probe late = { .id = 0 }, early = { .id = 1 }, later = { .id = 2 };
+  g_autoptr(GArray) order = g_array_new (FALSE, FALSE, sizeof (guint));
+  gint64 now, armed;
+  GMutex mutex;
+  GCond cond;
+
+  g_test_summary ("While the timer thread sleeps until a late deadline, an "
+                  "earlier one armed then fires on time; a later one armed "
+                  "then does not disturb either");
+
+  g_mutex_init (&mutex);
+  g_cond_init (&cond);
+  late.mutex = early.mutex = later.mutex = &mutex;
+  late.cond = early.cond = later.cond = &cond;
+  late.order = early.order = later.order = order;
+
+  now = g_get_monotonic_time ();
+  gather_timer_schedule (&late.timer, now + 60 * G_USEC_PER_SEC, probe_fired, &late);
+  /* The thread is asleep until the late one by now. */
+  g_usleep (50000);
+
+  gather_timer_schedule (&later.timer, now + 120 * G_USEC_PER_SEC, probe_fired, &later);
+  armed = g_get_monotonic_time ();
+  gather_timer_schedule (&early.timer, armed + 20000, probe_fired, &early);
+
+  wait_for_fired (&mutex, &cond, order, 1);
+  g_assert_cmpuint (g_array_index (order, guint, 0), ==, 1);
+  g_assert_cmpint (early.fired_at, >=, armed + 20000);
+  /* Long before the late one: a thread that was not woken would sleep
+   * for a minute (the wait above gives up after 10 s). */
+  g_assert_cmpint (early.fired_at, <, armed + 5 * G_USEC_PER_SEC * test_slowdown ());
+
+  g_assert_true (gather_timer_cancel (&late.timer));
+  g_assert_true (gather_timer_cancel (&later.timer));
+
+  g_mutex_clear (&mutex);
+  g_cond_clear (&cond);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -171,6 +213,7 @@ main (int   argc,
   g_test_add_func ("/gather/timer/order", test_timer_order);
   g_test_add_func ("/gather/timer/cancel", test_timer_cancel);
   g_test_add_func ("/gather/timer/past", test_timer_past);
+  g_test_add_func ("/gather/timer/earlier", test_timer_earlier);
 
   return g_test_run ();
 }
