@@ -7,6 +7,7 @@
 # marginal cost per task between the two, so that start-up costs cancel
 # out. Then counts futex system calls per task at N = 10^5 with strace.
 # Each figure is the median (min-max) over RUNS runs (default 5).
+# VARIANTS="gather async" measures only those (the ratio needs batched).
 #
 #   gather     thread tasks, a timeout each (none fires)
 #   batched    a raw GThreadPool, results batched back through one source
@@ -52,7 +53,7 @@ echo
 echo "| variant | instructions per task (marginal, N = 10^4 to 10^5) | vs batched (medians) | futex calls per task (N = 10^5) |"
 echo "|---|---|---|---|"
 batched=""
-for variant in batched gather gtask async naive; do
+for variant in ${VARIANTS:-batched gather gtask async naive}; do
   pers=""; futs=""
   for _ in $(seq "$runs"); do
     if [ "$variant" = naive ]; then
@@ -73,7 +74,7 @@ for variant in batched gather gtask async naive; do
   note=""
   [ "$variant" = naive ] && note=" (N = 10^3 to 10^4)"
   [ "$variant" = batched ] && batched=$median
-  ratio=$(awk -v p="$median" -v b="$batched" 'BEGIN { printf "%.2fx", p / b }')
+  ratio=$(awk -v p="$median" -v b="$batched" 'BEGIN { if (b > 0) printf "%.2fx", p / b; else printf "-" }')
   # shellcheck disable=SC2086
   if [ -n "$futs" ]; then f=$(stats $futs); else f="-"; fi
   echo "| $variant | $per$note | $ratio | $f |"
