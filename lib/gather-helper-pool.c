@@ -750,10 +750,18 @@ live_helpers_locked (GatherHelperPool *pool)
   return pool->helpers->len - pool->n_ended;
 }
 
+/*
+ * A helper that ended is replaced at once only if tasks wait for one.
+ * Otherwise its replacement starts once it is gone: the start (about a
+ * millisecond of CPU) competes with the clean-up of the ended one for the
+ * CPUs, and that clean-up is what the outcome of a killed task waits for.
+ */
 static gboolean
 wants_helper_locked (GatherHelperPool *pool)
 {
-  return !pool->retiring && live_helpers_locked (pool) + pool->n_spawning < pool->target;
+  guint live = pool->queue.length > 0 ? live_helpers_locked (pool) : pool->helpers->len;
+
+  return !pool->retiring && live + pool->n_spawning < pool->target;
 }
 
 /*
