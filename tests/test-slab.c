@@ -24,7 +24,7 @@ test_slab_objects (void)
   guint before = gather_slab_get_n_blocks ();
   GatherSlab slab;
 
-  g_test_summary ("Objects are zeroed, 16-byte aligned, distinct and "
+  g_test_summary ("Objects are zeroed, 8-byte aligned, distinct and "
                   "writable in full; their blocks are freed with the last "
                   "object and the slab's claim");
 
@@ -33,7 +33,7 @@ test_slab_objects (void)
     {
       Object *object = gather_slab_alloc (&slab);
 
-      g_assert_cmpuint (GPOINTER_TO_SIZE (object) % 16, ==, 0);
+      g_assert_cmpuint (GPOINTER_TO_SIZE (object) % 8, ==, 0);
       g_assert_cmpuint (object->a, ==, 0);
       for (guint j = 0; j < sizeof object->bytes; j++)
         g_assert_cmpint (object->bytes[j], ==, 0);
