@@ -714,6 +714,20 @@ test_isolation_too_large (void)
   finish (g_steal_pointer (&group), outcomes);
 }
 
+/* Makes the shell script @text, in @dir, the helper program that pools
+ * started from now on run (the caller restores GATHER_HELPER). */
+static void
+use_fake_helper (const char *dir,
+                 const char *text)
+{
+  g_autofree char *script = g_build_filename (dir, "helper.sh", NULL);
+
+  g_assert_nonnull (dir);
+  g_assert_true (g_file_set_contents (script, text, -1, NULL));
+  g_assert_cmpint (g_chmod (script, 0755), ==, 0);
+  g_setenv ("GATHER_HELPER", script, TRUE);
+}
+
 static void
 test_isolation_broken_hello (void)
 {
@@ -721,7 +735,6 @@ test_isolation_broken_hello (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *saved = g_strdup (g_getenv ("GATHER_HELPER"));
   g_autofree char *dir = g_dir_make_tmp ("gather-isolation-hello-XXXXXX", NULL);
-  g_autofree char *script = g_build_filename (dir, "helper.sh", NULL);
   g_autofree char *log = g_build_filename (dir, "started", NULL);
   g_autofree char *text = g_strdup_printf ("#!/bin/sh\necho x >> '%s'\nprintf 'JUNKJUNKJUNK' >&3\n"
                                            "exec sleep 100\n", log);
@@ -733,10 +746,7 @@ test_isolation_broken_hello (void)
                   "as failing to start (no new one in a loop), and the task waiting for it "
                   "ends with an error; the group finishes without a deadline");
 
-  g_assert_nonnull (dir);
-  g_assert_true (g_file_set_contents (script, text, -1, NULL));
-  g_assert_cmpint (g_chmod (script, 0755), ==, 0);
-  g_setenv ("GATHER_HELPER", script, TRUE);
+  use_fake_helper (dir, text);
   add (group, "isolate-echo", "{'value': <'x'>}", "waits", 0);
 
   start = g_get_monotonic_time ();
@@ -761,17 +771,13 @@ test_isolation_silent_helper (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *saved = g_strdup (g_getenv ("GATHER_HELPER"));
   g_autofree char *dir = g_dir_make_tmp ("gather-isolation-silent-XXXXXX", NULL);
-  g_autofree char *script = g_build_filename (dir, "helper.sh", NULL);
   GPtrArray *outcomes;
   gint64 start;
 
   g_test_summary ("A helper that never says hello does not outlive its pool: when the "
                   "group and its pool go while it starts, it is killed");
 
-  g_assert_nonnull (dir);
-  g_assert_true (g_file_set_contents (script, "#!/bin/sh\nexec sleep 100\n", -1, NULL));
-  g_assert_cmpint (g_chmod (script, 0755), ==, 0);
-  g_setenv ("GATHER_HELPER", script, TRUE);
+  use_fake_helper (dir, "#!/bin/sh\nexec sleep 100\n");
   gather_group_set_deadline (group, 200);
   add (group, "isolate-echo", "{'value': <'x'>}", "waits", 0);
 
