@@ -11,6 +11,14 @@
 
 G_BEGIN_DECLS
 
+/* Events posted since the owner last took them, in order. */
+typedef struct
+{
+  GatherEvent *items;
+  guint        len;
+  guint        size;   /* allocated items */
+} GatherEvents;
+
 /* Run-wide requests, posted from any thread. */
 typedef enum
 {
@@ -42,10 +50,10 @@ gboolean          gather_inbox_stop            (GatherInbox      *inbox,
                                                 GatherStopReason  reason);
 GatherStopReason  gather_inbox_get_stop        (GatherInbox      *inbox);
 
-GArray           *gather_inbox_take            (GatherInbox      *inbox,
+GatherEvents     *gather_inbox_take            (GatherInbox      *inbox,
                                                 GatherInboxFlags *flags);
 void              gather_inbox_give_back       (GatherInbox      *inbox,
-                                                GArray           *events);
+                                                GatherEvents     *events);
 GatherTimer      *gather_inbox_get_timer       (GatherInbox      *inbox);
 
 void              gather_inbox_add_running     (GatherInbox      *inbox,

@@ -796,7 +796,7 @@ gather_run_dispatch (gpointer user_data)
   GatherRun *self = user_data;
   GatherInboxFlags flags;
   GatherStopReason stop;
-  GArray *events;
+  GatherEvents *events;
   guint n_running;
 
   events = gather_inbox_take (self->inbox, &flags);
@@ -808,7 +808,7 @@ gather_run_dispatch (gpointer user_data)
 
   /* Results that arrived count, even if a stop arrived with them. */
   for (guint i = 0; i < events->len; i++)
-    gather_run_handle_event (self, &g_array_index (events, GatherEvent, i));
+    gather_run_handle_event (self, &events->items[i]);
 
   gather_inbox_give_back (self->inbox, events);
 
