@@ -11,6 +11,8 @@
 
 G_BEGIN_DECLS
 
+typedef struct _GatherInboxSource GatherInboxSource;
+
 /* Events posted since the owner last took them, in order. */
 typedef struct
 {

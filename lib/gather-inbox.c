@@ -21,6 +21,14 @@
  * per task. Whoever arms the inbox wakes it after unlocking; until then the
  * owner cannot take the events, so the inbox is alive for that call.
  *
+ * A post from the thread that owns the owner's context (an async task
+ * completed on it, a task added while the group runs) needs no wake-up:
+ * that thread is running a callback of the loop, which runs prepare() of
+ * every source before it next polls. It only sets a flag that prepare()
+ * reads. g_source_set_ready_time() always writes to the context's eventfd,
+ * which the loop then reads back: two system calls of the three that an
+ * async task completed on the owner's context cost (strace).
+ *
  * The stop word is written once. A pool thread checks it before it starts
  * a body and again after arming the body's timer, which is tagged with the
  * inbox; the stop takes every timer with that tag. So once a stop is
@@ -42,12 +50,33 @@ struct _GatherInbox
   gboolean          armed;       /* guarded by mutex: a wake-up is pending */
   gboolean          wake;        /* guarded by mutex: wake after unlocking */
   gint              stop;        /* written under mutex, once; atomic */
-  GSource          *source;      /* owned; set at creation */
+  GatherInboxSource *source;    /* owned; set at creation */
+  GMainContext     *context;     /* owned: the owner's context */
   GatherTimer       timer;       /* the run's deadline (see gather-timer.c) */
   gint              n_running;   /* atomic: bodies and operations running */
   gint              watch;       /* atomic: wake the owner when n_running changes */
   gint              dirty;       /* atomic: a RUNNING_CHANGED flag is pending */
 };
+
+struct _GatherInboxSource
+{
+  GSource  source;
+  gboolean owner_armed;   /* owner's thread only: armed by the owner */
+};
+
+static gboolean
+gather_inbox_source_prepare (GSource *source,
+                             gint    *timeout)
+{
+  *timeout = -1;
+  return ((GatherInboxSource *) source)->owner_armed;
+}
+
+static gboolean
+gather_inbox_source_check (GSource *source)
+{
+  return ((GatherInboxSource *) source)->owner_armed;
+}
 
 static gboolean
 gather_inbox_source_dispatch (GSource     *source,
@@ -58,6 +87,8 @@ gather_inbox_source_dispatch (GSource     *source,
 }
 
 static GSourceFuncs gather_inbox_source_funcs = {
+  .prepare = gather_inbox_source_prepare,
+  .check = gather_inbox_source_check,
   .dispatch = gather_inbox_source_dispatch,
 };
 
@@ -81,10 +112,12 @@ gather_inbox_new (GMainContext   *context,
   inbox->events = g_new0 (GatherEvents, 1);
   inbox->spare = g_new0 (GatherEvents, 1);
 
-  inbox->source = g_source_new (&gather_inbox_source_funcs, sizeof (GSource));
-  g_source_set_static_name (inbox->source, "[gather] inbox");
-  g_source_set_callback (inbox->source, dispatch, data, data_destroy);
-  g_source_attach (inbox->source, context);
+  inbox->source = (GatherInboxSource *) g_source_new (&gather_inbox_source_funcs,
+                                                      sizeof (GatherInboxSource));
+  g_source_set_static_name ((GSource *) inbox->source, "[gather] inbox");
+  g_source_set_callback ((GSource *) inbox->source, dispatch, data, data_destroy);
+  g_source_attach ((GSource *) inbox->source, context);
+  inbox->context = g_main_context_ref (g_source_get_context ((GSource *) inbox->source));
 
   return inbox;
 }
@@ -105,8 +138,9 @@ gather_inbox_unref (GatherInbox *inbox)
   g_assert (inbox->events->len == 0);
   g_assert (inbox->timer.heap_index == 0);
 
-  g_source_destroy (inbox->source);
-  g_source_unref (inbox->source);
+  g_source_destroy ((GSource *) inbox->source);
+  g_source_unref ((GSource *) inbox->source);
+  g_main_context_unref (inbox->context);
   events_free (inbox->events);
   events_free (inbox->spare);
   g_mutex_clear (&inbox->mutex);
@@ -117,7 +151,7 @@ gather_inbox_unref (GatherInbox *inbox)
 void
 gather_inbox_close (GatherInbox *inbox)
 {
-  g_source_destroy (inbox->source);
+  g_source_destroy ((GSource *) inbox->source);
 }
 
 void
@@ -134,8 +168,13 @@ gather_inbox_unlock (GatherInbox *inbox)
   inbox->wake = FALSE;
   g_mutex_unlock (&inbox->mutex);
 
-  if (wake)
-    g_source_set_ready_time (inbox->source, 0);
+  if (!wake)
+    return;
+
+  if (g_main_context_is_owner (inbox->context))
+    inbox->source->owner_armed = TRUE;
+  else
+    g_source_set_ready_time ((GSource *) inbox->source, 0);
 }
 
 static inline void
@@ -254,7 +293,8 @@ gather_inbox_take (GatherInbox      *inbox,
 {
   GatherEvents *events;
 
-  g_source_set_ready_time (inbox->source, -1);
+  g_source_set_ready_time ((GSource *) inbox->source, -1);
+  inbox->source->owner_armed = FALSE;
 
   g_mutex_lock (&inbox->mutex);
   events = inbox->events;

@@ -775,6 +775,122 @@ test_async_complete_from_thread (void)
   g_assert_true (finished_on == g_thread_self ());
 }
 
+/* ---- Completing on the owner's thread ---- */
+
+static void
+hold_start (GatherCompletion *completion,
+            GCancellable     *cancellable,
+            gpointer          user_data)
+{
+  *(GatherCompletion **) user_data = completion;
+}
+
+static void
+complete_held (GatherCompletion **held)
+{
+  GatherCompletion *completion = g_steal_pointer (held);
+
+  gather_completion_return_value (completion, g_variant_new_string ("on the owner"));
+  gather_completion_unref (completion);
+}
+
+static gboolean
+complete_held_in_idle (gpointer data)
+{
+  complete_held (data);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_task_finished_count (GatherGroup   *group,
+                        GatherOutcome *outcome,
+                        gpointer       user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+static gboolean
+on_watchdog (gpointer data)
+{
+  *(gboolean *) data = TRUE;
+  return G_SOURCE_CONTINUE;
+}
+
+/* Blocking iterations until @n tasks finished, or the watchdog fires. */
+static void
+iterate_until_finished (guint          *n_finished,
+                        guint           n,
+                        const gboolean *watchdog_fired)
+{
+  while (*n_finished < n && !*watchdog_fired)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+on_run_done (GObject      *object,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  *(GPtrArray **) user_data = gather_group_run_finish (GATHER_GROUP (object), result, NULL);
+}
+
+static void
+test_async_complete_on_owner (void)
+{
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  GatherCompletion *held[3] = { NULL, NULL, NULL };
+  gboolean watchdog_fired = FALSE;
+  guint n_finished = 0;
+  guint watchdog;
+
+  g_test_summary ("A completion on the thread that runs the owner's context, from a "
+                  "callback of its loop, or outside the loop with the context acquired "
+                  "or not, is delivered by the loop's next blocking iteration, with no "
+                  "other source to wake it");
+
+  for (guint i = 0; i < G_N_ELEMENTS (held); i++)
+    gather_group_add_async_task (group, NULL, 60000, hold_start, &held[i], NULL, NULL);
+  g_signal_connect (group, "task-finished", G_CALLBACK (on_task_finished_count), &n_finished);
+  gather_group_run_async (group, NULL, on_run_done, &outcomes);
+  while (held[0] == NULL || held[1] == NULL || held[2] == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  /* A loop that nothing else wakes would block here until the watchdog. */
+  watchdog = g_timeout_add_seconds (10 * test_slowdown (), on_watchdog, &watchdog_fired);
+
+  /* From a callback of the loop. */
+  g_idle_add (complete_held_in_idle, &held[0]);
+  iterate_until_finished (&n_finished, 1, &watchdog_fired);
+  g_assert_false (watchdog_fired);
+
+  /* Outside the loop, on the thread that holds the context. */
+  g_assert_true (g_main_context_acquire (NULL));
+  complete_held (&held[1]);
+  g_main_context_release (NULL);
+  iterate_until_finished (&n_finished, 2, &watchdog_fired);
+  g_assert_false (watchdog_fired);
+
+  /* Outside the loop, with nobody holding the context. */
+  complete_held (&held[2]);
+  iterate_until_finished (&n_finished, 3, &watchdog_fired);
+  g_assert_false (watchdog_fired);
+
+  while (outcomes == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (watchdog_fired);
+  g_source_remove (watchdog);
+
+  g_assert_cmpuint (outcomes->len, ==, 3);
+  for (guint i = 0; i < outcomes->len; i++)
+    {
+      GatherOutcome *outcome = test_outcome (outcomes, i);
+
+      assert_status (outcome, GATHER_STATUS_OK);
+      g_assert_cmpstr (g_variant_get_string (gather_outcome_get_result (outcome), NULL), ==, "on the owner");
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -795,6 +911,7 @@ main (int   argc,
   g_test_add_func ("/gather/async/n-running", test_async_n_running);
   g_test_add_func ("/gather/async/finish-with", test_async_finish_with);
   g_test_add_func ("/gather/async/complete-from-thread", test_async_complete_from_thread);
+  g_test_add_func ("/gather/async/complete-on-owner", test_async_complete_on_owner);
 
   return g_test_run ();
 }
