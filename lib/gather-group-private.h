@@ -16,7 +16,8 @@ void     gather_group_emit_task_finished (GatherGroup   *self,
                                           GatherOutcome *outcome);
 gboolean gather_group_notify_progress    (GatherGroup   *self,
                                           gboolean       finished_changed,
-                                          gboolean       running_changed);
+                                          gboolean       running_changed,
+                                          gboolean       ask_watched);
 gboolean gather_group_watches_n_running  (GatherGroup   *self);
 gboolean gather_group_watches_task_finished (GatherGroup *self);
 void     gather_group_complete           (GatherGroup   *self,

@@ -239,12 +239,17 @@ gather_group_watches (GatherGroup *self,
  * instructions, asking g_signal_has_handler_pending() first about 190, and
  * a freeze and thaw of the notification queue more than both.
  *
- * Returns: whether anything listens to n-running, after the handlers ran
+ * Only if @ask_watched is it asked whether anything listens to n-running:
+ * the answer matters only to pool threads (see gather_inbox_watch_running()).
+ *
+ * Returns: whether anything listens to n-running, after the handlers ran;
+ *   FALSE if not asked
  */
 gboolean
 gather_group_notify_progress (GatherGroup *self,
                               gboolean     finished_changed,
-                              gboolean     running_changed)
+                              gboolean     running_changed,
+                              gboolean     ask_watched)
 {
   GObject *object = (GObject *) self;
 
@@ -257,7 +262,7 @@ gather_group_notify_progress (GatherGroup *self,
     g_object_notify_by_pspec (object, properties[PROP_N_RUNNING]);
 
   /* The handlers may have connected or disconnected others. */
-  return gather_group_watches_n_running (self);
+  return ask_watched && gather_group_watches_n_running (self);
 }
 
 /* Whether anything listens to n-running: only then do pool threads wake

@@ -891,6 +891,78 @@ test_async_complete_on_owner (void)
     }
 }
 
+/* A thread body that returns once released. */
+static GVariant *
+wait_for_release (GCancellable  *cancellable,
+                  gpointer       user_data,
+                  GError       **error)
+{
+  gint *release = user_data;
+  gint64 end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+
+  while (!g_atomic_int_get (release) && g_get_monotonic_time () < end)
+    g_usleep (1000);
+
+  return g_variant_new_boolean (g_atomic_int_get (release));
+}
+
+static gboolean
+seen_contains (GArray *seen,
+               guint   n)
+{
+  for (guint i = 0; i < seen->len; i++)
+    if (g_array_index (seen, guint, i) == n)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+test_async_n_running_thread_added (void)
+{
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GArray) seen = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GError) error = NULL;
+  GatherCompletion *held = NULL;
+  gint release = FALSE;
+  gint64 end;
+
+  g_test_summary ("In a run of async tasks, a thread task added later and a "
+                  "notify::n-running handler connected after the start: n-running "
+                  "is notified when the thread body starts, not when it returns");
+
+  gather_group_set_open (group, TRUE);
+  gather_group_add_async_task (group, NULL, 60000, hold_start, &held, NULL, &error);
+  g_assert_no_error (error);
+  gather_group_run_async (group, NULL, on_run_done, &outcomes);
+  while (held == NULL || gather_group_get_n_running (group) != 1)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_signal_connect (group, "notify::n-running", G_CALLBACK (on_n_running), seen);
+  gather_group_add_task (group, NULL, 60000, wait_for_release, &release, NULL, &error);
+  g_assert_no_error (error);
+
+  /* Non-blocking: nothing but the pool thread's wake-up can bring it. */
+  end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC * test_slowdown ();
+  while (!seen_contains (seen, 2) && g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  g_assert_true (seen_contains (seen, 2));
+
+  g_atomic_int_set (&release, TRUE);
+  complete_held (&held);
+  gather_group_close (group);
+  while (outcomes == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_assert_cmpuint (outcomes->len, ==, 2);
+  assert_status (test_outcome (outcomes, 0), GATHER_STATUS_OK);
+  assert_status (test_outcome (outcomes, 1), GATHER_STATUS_OK);
+  g_assert_true (g_variant_get_boolean (gather_outcome_get_result (test_outcome (outcomes, 1))));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -912,6 +984,7 @@ main (int   argc,
   g_test_add_func ("/gather/async/finish-with", test_async_finish_with);
   g_test_add_func ("/gather/async/complete-from-thread", test_async_complete_from_thread);
   g_test_add_func ("/gather/async/complete-on-owner", test_async_complete_on_owner);
+  g_test_add_func ("/gather/async/n-running-thread-added", test_async_n_running_thread_added);
 
   return g_test_run ();
 }
