@@ -14,13 +14,48 @@
  * documentation. */
 #define DEFAULT_MAX_REPLACEMENT_THREADS 1024
 
+/* How long an idle thread waits for a task before it exits. */
+#define IDLE_USEC (10 * G_USEC_PER_SEC)
+
+/*
+ * The threads and their queue. Not a GThreadPool: its push allocates a
+ * list node (GSlice, whose magazines the owner and the pool threads then
+ * pass back and forth under a global lock) and its threads go through a
+ * GAsyncQueue; together about 700 instructions per task (callgrind), where
+ * a queue linked through the records themselves costs about 150.
+ *
+ * The core outlives the GatherPool object: each thread holds a reference,
+ * so finalizing the pool never waits for a thread. Records are borrowed
+ * (see gather_pool_push()).
+ */
+typedef struct
+{
+  gint              ref_count;  /* atomic: the pool object and each thread */
+  GMutex            mutex;
+  GCond             cond;
+  GatherTaskRecord *head;       /* guarded: queued records, oldest first */
+  GatherTaskRecord *tail;       /* guarded */
+  guint             n_queued;   /* guarded */
+  guint             n_threads;  /* guarded: threads alive */
+  guint             n_idle;     /* guarded: threads waiting for a task */
+  guint             n_woken;    /* guarded: signals not yet taken by a waiter;
+                                 * at most n_idle */
+  guint             max;        /* guarded: max-threads plus replacements */
+  gboolean          spawning;   /* guarded: a thread is being started */
+  gboolean          dying;      /* guarded: the pool object is gone */
+} PoolCore;
+
 /**
  * GatherPool:
  *
  * The threads that run the task bodies of one or more [class@Gather.Group]s.
  *
- * A pool wraps a [struct@GLib.ThreadPool] (non-exclusive, so idle threads are
- * shared with the rest of the process). Every group uses a pool: its own,
+ * A pool has threads of its own, started when tasks wait for one (one at a
+ * time: each new thread starts the next), and leaving after 10 seconds
+ * without a task or, when [property@Gather.Pool:max-threads] goes down,
+ * once their task returns. It keeps no thread alive that it does not
+ * need and shares none with [struct@GLib.ThreadPool]s. Every group uses a
+ * pool: its own,
  * created when it runs with as many threads as there are processors, or one
  * set with [method@Gather.Group.set_pool], which several groups can share.
  * The tasks of all the groups on one pool run in submission order, at most
@@ -60,7 +95,7 @@ struct _GatherPool
   GObject      parent_instance;
 
   GMutex       mutex;
-  GThreadPool *thread_pool;              /* owned; set at construction */
+  PoolCore    *core;                     /* owned; set at construction */
   guint        max_threads;              /* guarded by mutex */
   guint        max_replacement_threads;  /* guarded by mutex */
   guint        n_replacement_threads;    /* guarded by mutex */
@@ -77,23 +112,176 @@ static GParamSpec *properties[N_PROPS];
 
 G_DEFINE_FINAL_TYPE (GatherPool, gather_pool, G_TYPE_OBJECT)
 
-static void
-gather_pool_thread (gpointer data,
-                    gpointer user_data)
+static PoolCore *
+pool_core_new (void)
 {
-  gather_thread_runner_run (data);
+  PoolCore *core = g_new0 (PoolCore, 1);
+
+  core->ref_count = 1;
+  g_mutex_init (&core->mutex);
+  g_cond_init (&core->cond);
+
+  return core;
+}
+
+static void
+pool_core_unref (PoolCore *core)
+{
+  if (!g_atomic_int_dec_and_test (&core->ref_count))
+    return;
+
+  g_assert (core->head == NULL);
+  g_mutex_clear (&core->mutex);
+  g_cond_clear (&core->cond);
+  g_free (core);
+}
+
+static gpointer pool_thread (gpointer data);
+
+/*
+ * With the core's lock held: wakes idle threads for the tasks that no
+ * thread will take otherwise, and says whether to start one more thread
+ * (then the caller calls pool_core_spawn() once it has unlocked).
+ *
+ * Threads are started one at a time, and each new thread starts the next
+ * if tasks still wait: the thread that pushes a burst of tasks pays for
+ * one thread creation, not one per thread (a pool of 10,000 threads, as
+ * gather-bench's lateness section makes, would hold the owner's context
+ * for about half a second).
+ */
+static gboolean
+pool_core_serve_locked (PoolCore *core)
+{
+  /* Threads on their way to the queue: woken ones, and one starting. */
+  guint coming = core->n_woken + (core->spawning ? 1 : 0);
+
+  while (core->n_queued > coming && core->n_idle > core->n_woken)
+    {
+      core->n_woken++;
+      coming++;
+      g_cond_signal (&core->cond);
+    }
+
+  if (core->n_queued > coming && core->n_threads < core->max && !core->spawning)
+    {
+      core->spawning = TRUE;
+      core->n_threads++;
+      g_atomic_int_inc (&core->ref_count);
+      return TRUE;
+    }
+
+  return FALSE;
+}
+
+/* Without the core's lock: starts the thread pool_core_serve_locked()
+ * asked for. */
+static void
+pool_core_spawn (PoolCore *core)
+{
+  g_autoptr(GError) error = NULL;
+  GThread *thread;
+
+  thread = g_thread_try_new ("gather-pool", pool_thread, core, &error);
+  if (thread != NULL)
+    {
+      g_thread_unref (thread);
+      return;
+    }
+
+  /* The threads that exist take the tasks later. */
+  g_warning ("Could not start a pool thread: %s", error->message);
+  g_mutex_lock (&core->mutex);
+  core->spawning = FALSE;
+  core->n_threads--;
+  g_mutex_unlock (&core->mutex);
+  pool_core_unref (core);
+}
+
+static gpointer
+pool_thread (gpointer data)
+{
+  PoolCore *core = data;
+  gboolean spawn;
+
+  g_mutex_lock (&core->mutex);
+  /* Started, for a task: start the next thread, if tasks still wait for
+   * one. */
+  core->spawning = FALSE;
+  spawn = pool_core_serve_locked (core);
+  if (spawn)
+    {
+      g_mutex_unlock (&core->mutex);
+      pool_core_spawn (core);
+      g_mutex_lock (&core->mutex);
+    }
+
+  for (;;)
+    {
+      GatherTaskRecord *record;
+
+      /* Surplus threads leave when the maximum went down. */
+      if (core->n_threads > core->max)
+        break;
+
+      record = core->head;
+      if (record == NULL)
+        {
+          gboolean signalled;
+
+          if (core->dying)
+            break;
+
+          core->n_idle++;
+          signalled = g_cond_wait_until (&core->cond, &core->mutex,
+                                         g_get_monotonic_time () + IDLE_USEC);
+          core->n_idle--;
+          /* Whatever woke it (a signal, the timeout, nothing), it takes
+           * one signal off the count: counting short only costs a
+           * spare wake-up, counting long could leave a task waiting. */
+          if (core->n_woken > 0)
+            core->n_woken--;
+          if (!signalled && core->head == NULL)
+            break;
+          continue;
+        }
+
+      core->head = record->pool_next;
+      if (core->head == NULL)
+        core->tail = NULL;
+      record->pool_next = NULL;
+      core->n_queued--;
+      g_mutex_unlock (&core->mutex);
+
+      gather_thread_runner_run (record);
+
+      g_mutex_lock (&core->mutex);
+    }
+  core->n_threads--;
+  /* Another thread may have to take over what this one leaves. */
+  spawn = pool_core_serve_locked (core);
+  g_mutex_unlock (&core->mutex);
+
+  if (spawn)
+    pool_core_spawn (core);
+  pool_core_unref (core);
+
+  return NULL;
 }
 
 /* Called with the mutex held. */
 static void
 gather_pool_apply_locked (GatherPool *self)
 {
-  g_autoptr(GError) error = NULL;
+  PoolCore *core = self->core;
+  gboolean spawn;
 
-  if (!g_thread_pool_set_max_threads (self->thread_pool,
-                                      self->max_threads + self->n_replacement_threads,
-                                      &error))
-    g_warning ("Could not start a pool thread: %s", error->message);
+  g_mutex_lock (&core->mutex);
+  core->max = self->max_threads + self->n_replacement_threads;
+  spawn = pool_core_serve_locked (core);
+  g_mutex_unlock (&core->mutex);
+
+  if (spawn)
+    pool_core_spawn (core);
 }
 
 static void
@@ -103,7 +291,12 @@ gather_pool_finalize (GObject *object)
 
   /* Every group holds a reference while it has tasks in the pool, so
    * nothing is queued here; do not wait for threads to wind down. */
-  g_thread_pool_free (self->thread_pool, FALSE, FALSE);
+  g_mutex_lock (&self->core->mutex);
+  g_assert (self->core->head == NULL);
+  self->core->dying = TRUE;
+  g_cond_broadcast (&self->core->cond);
+  g_mutex_unlock (&self->core->mutex);
+  pool_core_unref (self->core);
   g_mutex_clear (&self->mutex);
 
   G_OBJECT_CLASS (gather_pool_parent_class)->finalize (object);
@@ -209,8 +402,8 @@ gather_pool_init (GatherPool *self)
   g_mutex_init (&self->mutex);
   self->max_threads = g_get_num_processors ();
   self->max_replacement_threads = DEFAULT_MAX_REPLACEMENT_THREADS;
-  self->thread_pool = g_thread_pool_new (gather_pool_thread, NULL,
-                                         self->max_threads, FALSE, NULL);
+  self->core = pool_core_new ();
+  self->core->max = self->max_threads;
 }
 
 /**
@@ -372,16 +565,29 @@ gather_pool_get_n_replacement_threads (GatherPool *self)
   return ret;
 }
 
-/* Queues a task; the pool's queue borrows the record. */
+/* Queues a task; the pool's queue borrows the record. Tasks start in the
+ * order they were pushed. */
 void
 gather_pool_push (GatherPool       *self,
                   GatherTaskRecord *record)
 {
-  g_autoptr(GError) error = NULL;
+  PoolCore *core = self->core;
+  gboolean spawn = FALSE;
 
-  /* On failure GLib keeps the task queued for the threads that exist. */
-  if (!g_thread_pool_push (self->thread_pool, record, &error))
-    g_warning ("Could not start a pool thread: %s", error->message);
+  g_assert (record->pool_next == NULL);
+
+  g_mutex_lock (&core->mutex);
+  if (core->tail != NULL)
+    core->tail->pool_next = record;
+  else
+    core->head = record;
+  core->tail = record;
+  core->n_queued++;
+  spawn = pool_core_serve_locked (core);
+  g_mutex_unlock (&core->mutex);
+
+  if (spawn)
+    pool_core_spawn (core);
 }
 
 /* A task was abandoned on one of our threads: start a replacement if the

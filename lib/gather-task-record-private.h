@@ -134,6 +134,7 @@ struct _GatherTaskRecord
   /* Written on the owner before the record is handed to the pool, read by
    * the pool thread that pops it: not a bit field next to the owner's. */
   gboolean          dispatched;          /* handed to the pool */
+  GatherTaskRecord *pool_next;           /* the pool's queue; under its lock */
 
   /* Owner's context only. */
   guint             recorded : 1;        /* outcome recorded */

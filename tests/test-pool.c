@@ -96,6 +96,102 @@ test_pool_grow_while_running (void)
   g_assert_cmpint (g_atomic_int_get (&max_running), ==, 4);
 }
 
+static void
+test_pool_burst (void)
+{
+  g_autoptr(GatherPool) pool = gather_pool_new (32);
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  gint running = 0, max_running = 0;
+
+  g_test_summary ("A burst of tasks on an idle pool starts threads up to max-threads "
+                  "(one at a time, each starting the next): 32 bodies run at once");
+
+  gather_group_set_pool (group, pool);
+  for (guint i = 0; i < 200; i++)
+    {
+      TestTask *task = test_task_new ();
+
+      task->running = &running;
+      task->max_running = &max_running;
+      task->wait_for_running = 32;
+      task->value = "ok";
+      test_add (group, NULL, 0, task);
+    }
+
+  outcomes = test_run_and_wait (group, NULL, 30000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_atomic_int_get (&max_running), ==, 32);
+  for (guint i = 0; i < outcomes->len; i++)
+    g_assert_cmpint (gather_outcome_get_status (test_outcome (outcomes, i)), ==, GATHER_STATUS_OK);
+}
+
+static void
+on_shrink_done (GObject      *object,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  *(GPtrArray **) user_data = gather_group_run_finish (GATHER_GROUP (object), result, NULL);
+}
+
+static void
+test_pool_shrink_while_running (void)
+{
+  g_autoptr(GatherPool) pool = gather_pool_new (4);
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  gint first_running = 0, first_max = 0;
+  gint later_running = 0, later_max = 0;
+  gint gate = 0;
+  gint64 end;
+
+  g_test_summary ("Lowering max-threads while bodies run: they finish, surplus threads "
+                  "leave, and the tasks still queued run one at a time");
+
+  gather_group_set_pool (group, pool);
+  for (guint i = 0; i < 8; i++)
+    {
+      TestTask *task = test_task_new ();
+
+      task->value = "ok";
+      if (i < 4)
+        {
+          task->running = &first_running;
+          task->max_running = &first_max;
+          task->gate = &gate;
+        }
+      else
+        {
+          task->running = &later_running;
+          task->max_running = &later_max;
+          task->sleep_msec = 20;
+        }
+      test_add (group, NULL, 0, task);
+    }
+
+  gather_group_run_async (group, NULL, on_shrink_done, &outcomes);
+  end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC * test_slowdown ();
+  while (g_atomic_int_get (&first_running) < 4 && g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  g_assert_cmpint (g_atomic_int_get (&first_running), ==, 4);
+
+  gather_pool_set_max_threads (pool, 1);
+  g_atomic_int_set (&gate, 1);
+
+  while (outcomes == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_assert_cmpuint (outcomes->len, ==, 8);
+  for (guint i = 0; i < outcomes->len; i++)
+    g_assert_cmpint (gather_outcome_get_status (test_outcome (outcomes, i)), ==, GATHER_STATUS_OK);
+  g_assert_cmpint (g_atomic_int_get (&first_max), ==, 4);
+  g_assert_cmpint (g_atomic_int_get (&later_max), ==, 1);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -105,6 +201,8 @@ main (int   argc,
   g_test_add_func ("/gather/pool/defaults", test_pool_defaults);
   g_test_add_func ("/gather/pool/properties", test_pool_properties);
   g_test_add_func ("/gather/pool/grow-while-running", test_pool_grow_while_running);
+  g_test_add_func ("/gather/pool/burst", test_pool_burst);
+  g_test_add_func ("/gather/pool/shrink-while-running", test_pool_shrink_while_running);
 
   return g_test_run ();
 }
