@@ -378,11 +378,24 @@ typedef struct
   gint          n_returned_while_blocked;
 } BusyLoop;
 
+typedef struct
+{
+  GCancellable *cancellable;
+  gint         *n_started;
+} Canceller;
+
 static gpointer
 cancel_from_thread (gpointer data)
 {
+  Canceller *canceller = data;
+  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC * test_slowdown ();
+
+  /* Once a body runs, however late the pool's threads start on a loaded
+   * machine; and a little later, while the owner's loop is blocked. */
+  while (g_atomic_int_get (canceller->n_started) == 0 && g_get_monotonic_time () < end)
+    g_usleep (1000);
   g_usleep (100 * 1000);
-  g_cancellable_cancel (data);
+  g_cancellable_cancel (canceller->cancellable);
   return NULL;
 }
 
@@ -409,11 +422,14 @@ run_with_busy_loop (gboolean use_deadline)
   g_autoptr(GError) error = NULL;
   GThread *canceller = NULL;
   gint n_returned = 0, n_started = 0;
+  Canceller cancel = { cancellable, &n_started };
   BusyLoop busy = { 1500 * test_slowdown (), &n_started, &n_returned, 0, 0 };
 
   gather_group_set_pool (group, pool);
+  /* Time for a body to start first, even on a loaded machine, and still
+   * well inside the time the loop is blocked. */
   if (use_deadline)
-    gather_group_set_deadline (group, 100);
+    gather_group_set_deadline (group, 500);
   for (guint i = 0; i < 8; i++)
     {
       /* Cooperative, but far longer than the loop is blocked. */
@@ -426,7 +442,7 @@ run_with_busy_loop (gboolean use_deadline)
 
   g_timeout_add (20, block_loop, &busy);
   if (!use_deadline)
-    canceller = g_thread_new ("canceller", cancel_from_thread, cancellable);
+    canceller = g_thread_new ("canceller", cancel_from_thread, &cancel);
 
   outcomes = test_run_and_wait (group, use_deadline ? NULL : cancellable, 60000, &error);
   g_assert_no_error (error);
@@ -563,12 +579,33 @@ test_group_result_ownership (void)
 
 /* ---- Policies ---- */
 
+/* A gate that opens once the outcome of task @index is delivered, so
+ * judged by the policy: a body waiting for it decides the order of
+ * verdicts, however the threads are scheduled. */
+typedef struct
+{
+  guint index;
+  gint  open;     /* atomic */
+} OutcomeGate;
+
+static void
+open_on_outcome (GatherGroup   *group,
+                 GatherOutcome *outcome,
+                 gpointer       user_data)
+{
+  OutcomeGate *gate = user_data;
+
+  if (gather_outcome_get_index (outcome) == gate->index)
+    g_atomic_int_set (&gate->open, 1);
+}
+
 static GPtrArray *
-run_policy (GatherPolicy policy,
-            guint        quorum,
-            TestTask    *tasks[],
-            guint        n_tasks,
-            guint        pool_size)
+run_policy (GatherPolicy  policy,
+            guint         quorum,
+            TestTask     *tasks[],
+            guint         n_tasks,
+            guint         pool_size,
+            OutcomeGate  *gate)
 {
   g_autoptr(GatherPool) pool = new_pool (pool_size);
   g_autoptr(GatherGroup) group = gather_group_new ();
@@ -583,6 +620,8 @@ run_policy (GatherPolicy policy,
 
   for (guint i = 0; i < n_tasks; i++)
     test_add (group, NULL, 0, tasks[i]);
+  if (gate != NULL)
+    g_signal_connect (group, "task-finished", G_CALLBACK (open_on_outcome), gate);
 
   outcomes = test_run_and_wait (group, NULL, 10000, &error);
   g_assert_no_error (error);
@@ -609,7 +648,7 @@ test_group_policy_all (void)
 
   g_test_summary ("ALL waits for every task, errors included");
 
-  outcomes = run_policy (GATHER_POLICY_ALL, 1, tasks, G_N_ELEMENTS (tasks), 3);
+  outcomes = run_policy (GATHER_POLICY_ALL, 1, tasks, G_N_ELEMENTS (tasks), 3, NULL);
   assert_status (test_outcome (outcomes, 0), GATHER_STATUS_ERROR);
   assert_status (test_outcome (outcomes, 1), GATHER_STATUS_OK);
   assert_status (test_outcome (outcomes, 2), GATHER_STATUS_OK);
@@ -620,16 +659,26 @@ test_group_policy_first_error (void)
 {
   TestTask *tasks[] = {
     sleeper (0, "quick"),
-    sleeper (100, NULL),
+    sleeper (0, NULL),
     sleeper (20000, "slow"),   /* running when the error comes */
     sleeper (0, "queued"),     /* never starts: the pool has 3 threads */
   };
   g_autoptr(GPtrArray) outcomes = NULL;
   gint64 start = g_get_monotonic_time ();
+  OutcomeGate gate = { 0, 0 };
+  gint running = 0, max_running = 0, n_destroyed = 0;
 
   g_test_summary ("FIRST_ERROR cancels running and queued tasks at the first error");
 
-  outcomes = run_policy (GATHER_POLICY_FIRST_ERROR, 1, tasks, G_N_ELEMENTS (tasks), 3);
+  /* The error comes once "quick" is judged and "slow" runs, not after
+   * some time that a loaded machine may take to get there. */
+  tasks[1]->gate = &gate.open;
+  tasks[1]->running = tasks[2]->running = &running;
+  tasks[1]->max_running = tasks[2]->max_running = &max_running;
+  tasks[1]->wait_for_running = 2;
+  for (guint i = 0; i < G_N_ELEMENTS (tasks); i++)
+    tasks[i]->n_destroyed = &n_destroyed;
+  outcomes = run_policy (GATHER_POLICY_FIRST_ERROR, 1, tasks, G_N_ELEMENTS (tasks), 3, &gate);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 5000 * 1000);
 
   assert_status (test_outcome (outcomes, 0), GATHER_STATUS_OK);
@@ -639,6 +688,10 @@ test_group_policy_first_error (void)
   /* The fourth task may have been picked up by the quick task's thread
    * before the error; if not, it never started. Either way it ends. */
   g_assert_cmpint (gather_outcome_get_status (test_outcome (outcomes, 3)), !=, GATHER_STATUS_ERROR);
+
+  /* The run did not wait for "slow" to return; it counts down running,
+   * which lives in this frame, on its way out. */
+  g_assert_true (test_iterate_until_count (&n_destroyed, G_N_ELEMENTS (tasks), 10000));
 }
 
 static void
@@ -667,16 +720,19 @@ test_group_policy_first_success (void)
 {
   TestTask *tasks[] = {
     sleeper (0, NULL),
-    sleeper (100, "winner"),
+    sleeper (0, "winner"),
     sleeper (20000, "slow"),
   };
   g_autoptr(GPtrArray) outcomes = NULL;
   gint64 start = g_get_monotonic_time ();
+  OutcomeGate gate = { 0, 0 };
 
   g_test_summary ("FIRST_SUCCESS cancels the rest at the first success; "
                   "earlier errors stay errors");
 
-  outcomes = run_policy (GATHER_POLICY_FIRST_SUCCESS, 1, tasks, G_N_ELEMENTS (tasks), 3);
+  /* The winner returns once the error is judged, however late that is. */
+  tasks[1]->gate = &gate.open;
+  outcomes = run_policy (GATHER_POLICY_FIRST_SUCCESS, 1, tasks, G_N_ELEMENTS (tasks), 3, &gate);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 5000 * 1000);
 
   assert_status (test_outcome (outcomes, 0), GATHER_STATUS_ERROR);
@@ -690,16 +746,20 @@ test_group_policy_quorum (void)
   TestTask *tasks[] = {
     sleeper (0, "a"),
     sleeper (0, NULL),
-    sleeper (100, "b"),
+    sleeper (0, "b"),
     sleeper (20000, "slow"),
     sleeper (20000, "slower"),
   };
   g_autoptr(GPtrArray) outcomes = NULL;
   guint n_ok = 0, n_cancelled = 0;
+  OutcomeGate gate = { 1, 0 };
 
   g_test_summary ("QUORUM cancels the rest once K tasks succeeded");
 
-  outcomes = run_policy (GATHER_POLICY_QUORUM, 2, tasks, G_N_ELEMENTS (tasks), 5);
+  /* "b" returns once the error is judged: the quorum cannot be reached
+   * before it, however late that is. */
+  tasks[2]->gate = &gate.open;
+  outcomes = run_policy (GATHER_POLICY_QUORUM, 2, tasks, G_N_ELEMENTS (tasks), 5, &gate);
 
   for (guint i = 0; i < outcomes->len; i++)
     {
@@ -729,7 +789,7 @@ test_group_policy_quorum_unreachable (void)
 
   g_test_summary ("When the quorum cannot be reached, every task still ends");
 
-  outcomes = run_policy (GATHER_POLICY_QUORUM, 2, tasks, G_N_ELEMENTS (tasks), 3);
+  outcomes = run_policy (GATHER_POLICY_QUORUM, 2, tasks, G_N_ELEMENTS (tasks), 3, NULL);
   assert_status (test_outcome (outcomes, 0), GATHER_STATUS_ERROR);
   assert_status (test_outcome (outcomes, 1), GATHER_STATUS_OK);
   assert_status (test_outcome (outcomes, 2), GATHER_STATUS_ERROR);
@@ -749,9 +809,11 @@ test_group_deadline (void)
   g_test_summary ("The group deadline counts from the run's start and stops "
                   "running and queued tasks, keeping finished results");
 
+  /* Long enough for "quick" to end and "slower" to start on the thread it
+   * frees, even on a loaded machine. */
   gather_group_set_pool (group, pool);
-  gather_group_set_deadline (group, 300);
-  g_assert_cmpuint (gather_group_get_deadline (group), ==, 300);
+  gather_group_set_deadline (group, 1000);
+  g_assert_cmpuint (gather_group_get_deadline (group), ==, 1000);
   test_add (group, "quick", 0, sleeper (10, "done"));
   test_add (group, "slow", 0, sleeper (20000, "never"));
   test_add (group, "slower", 0, sleeper (30000, "never"));
@@ -761,8 +823,8 @@ test_group_deadline (void)
   outcomes = test_run_and_wait (group, NULL, 10000, &error);
   g_assert_no_error (error);
 
-  g_assert_cmpint (g_get_monotonic_time () - start, >=, 300 * 1000);
-  g_assert_cmpint (g_get_monotonic_time () - start, <, 3000 * 1000);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 1000 * 1000);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, (1000 + 2000 * test_slowdown ()) * 1000);
 
   assert_status (test_outcome (outcomes, 0), GATHER_STATUS_OK);
   for (guint i = 2; i < 4; i++)
@@ -779,10 +841,22 @@ test_group_deadline (void)
   g_assert_cmpint (gather_outcome_get_start_time (test_outcome (outcomes, 3)), ==, 0);
 }
 
-static gboolean
-cancel_later (gpointer data)
+typedef struct
 {
-  g_cancellable_cancel (data);
+  GCancellable *cancellable;
+  gint          n_started;    /* atomic */
+} CancelOnStart;
+
+/* Polled: cancels once a body has started. */
+static gboolean
+cancel_once_started (gpointer data)
+{
+  CancelOnStart *cancel = data;
+
+  if (g_atomic_int_get (&cancel->n_started) == 0)
+    return G_SOURCE_CONTINUE;
+
+  g_cancellable_cancel (cancel->cancellable);
   return G_SOURCE_REMOVE;
 }
 
@@ -794,18 +868,22 @@ test_group_cancel (void)
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autoptr(GPtrArray) outcomes = NULL;
   g_autoptr(GError) error = NULL;
+  CancelOnStart cancel = { cancellable, 0 };
+  TestTask *running = sleeper (20000, "never");
   gint64 start;
 
   g_test_summary ("Cancelling the run's cancellable cancels every unfinished task, "
                   "running or queued; the run still completes with every outcome");
 
-  /* One thread: "quick" ends, "running" holds the thread, the rest wait. */
+  /* One thread: "quick" ends, "running" holds the thread, the rest wait.
+   * The cancel comes once "running" runs, however late that is. */
   gather_group_set_pool (group, pool);
+  running->n_started = &cancel.n_started;
   test_add (group, "quick", 0, sleeper (0, "done"));
-  test_add (group, "running", 0, sleeper (20000, "never"));
+  test_add (group, "running", 0, running);
   test_add (group, "queued", 0, sleeper (0, "never"));
   test_add (group, "queued too", 0, sleeper (0, "never"));
-  g_timeout_add (200, cancel_later, cancellable);
+  g_timeout_add (5, cancel_once_started, &cancel);
 
   start = g_get_monotonic_time ();
   outcomes = test_run_and_wait (group, cancellable, 10000, &error);
@@ -1147,10 +1225,11 @@ test_group_timeout_clock (void)
   g_test_summary ("A task's timeout counts from when it starts, not from when "
                   "it was queued");
 
+  /* Queued 1500 ms, then runs 100 ms of its 1000 ms: time to spare on a
+   * loaded machine, had the timeout counted from its start. */
   gather_group_set_pool (group, pool);
-  test_add (group, "first", 0, sleeper (400, "first"));
-  /* Queued 400 ms, then runs 100 ms of its 300 ms. */
-  test_add (group, "second", 300, sleeper (100, "second"));
+  test_add (group, "first", 0, sleeper (1500, "first"));
+  test_add (group, "second", 1000, sleeper (100, "second"));
 
   outcomes = test_run_and_wait (group, NULL, 10000, &error);
   g_assert_no_error (error);
@@ -1158,7 +1237,7 @@ test_group_timeout_clock (void)
   assert_status (test_outcome (outcomes, 0), GATHER_STATUS_OK);
   assert_status (test_outcome (outcomes, 1), GATHER_STATUS_OK);
   g_assert_cmpint (gather_outcome_get_start_time (test_outcome (outcomes, 1)) -
-                   gather_outcome_get_queued_time (test_outcome (outcomes, 1)), >=, 400 * 1000);
+                   gather_outcome_get_queued_time (test_outcome (outcomes, 1)), >=, 1500 * 1000);
 }
 
 /* ---- Cancellables ---- */

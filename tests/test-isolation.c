@@ -295,6 +295,10 @@ test_isolation_timeout_kills (void)
                   "period (killed, not abandoned); one that returns when asked to cancel "
                   "is not killed; the others carry on");
 
+  /* The cooperative task's helper must hear of the cancellation and
+   * reply within the grace period: on a loaded machine that takes longer
+   * than new_group()'s 50 ms. */
+  gather_group_set_grace_period (group, 1000 * test_slowdown ());
   add (group, "isolate-hang", NULL, "hang", 50);
   add (group, "isolate-cooperate", "{'ms': <uint32 60000>}", "cooperate", 50);
   add (group, "isolate-echo", "{'value': <'fine'>}", "fine", 5000);
@@ -331,8 +335,10 @@ test_isolation_grandchildren (void)
   g_test_summary ("A killed task's processes all go, even those in another session that "
                   "ignore SIGTERM");
 
+  /* The worker writes the pid file only once both processes have
+   * started: on a loaded machine that can take longer than 300 ms. */
   parameters = g_strdup_printf ("{'pidfile': <b'%s'>}", pidfile);
-  add (group, "isolate-spawn", parameters, "spawn", 300);
+  add (group, "isolate-spawn", parameters, "spawn", 1000 * test_slowdown ());
 
   outcomes = run (group);
   g_assert_cmpint (gather_outcome_get_status (test_outcome (outcomes, 0)), ==,
@@ -556,6 +562,9 @@ test_isolation_stops (void)
   g_test_summary ("A policy stop and the group's deadline stop isolated tasks like any "
                   "other; the ones that ignore it are killed");
 
+  /* As in test_isolation_timeout_kills(): time for the cooperative one to
+   * reply on a loaded machine. */
+  gather_group_set_grace_period (group, 1000 * test_slowdown ());
   gather_group_set_policy (group, GATHER_POLICY_FIRST_ERROR);
   add (group, "isolate-hang", NULL, "hang", 0);
   add (group, "isolate-cooperate", "{'ms': <uint32 60000>}", "cooperate", 0);
@@ -571,8 +580,10 @@ test_isolation_stops (void)
   g_assert_false (gather_outcome_get_killed (test_outcome (outcomes, 1)));
   finish (g_steal_pointer (&group), outcomes);
 
+  /* Long enough for "quick" to start a helper and finish on a loaded
+   * machine (ThreadSanitizer missed 100 ms). */
   group = new_group (2);
-  gather_group_set_deadline (group, 100);
+  gather_group_set_deadline (group, 1000 * test_slowdown ());
   add (group, "isolate-hang", NULL, "hang", 0);
   add (group, "isolate-echo", "{'value': <'quick'>}", "quick", 0);
   outcomes = run (group);
@@ -836,6 +847,7 @@ test_isolation_idle_dies (void)
       g_autoptr(GPtrArray) outcomes = NULL;
       GatherOutcome *outcome;
       guint64 pid;
+      pid_t supervisor;
 
       gather_group_set_pool (group, pool);
       gather_group_set_registry (group, registry);
@@ -857,17 +869,23 @@ test_isolation_idle_dies (void)
         }
 
       /* Its helper is idle now: kill it, and run the next task at once or
-       * once it is gone. */
+       * once it is gone. Gone means its supervisor reaped: the worker
+       * process vanishes first, and the host may not have heard of it yet
+       * (a loaded machine showed that window). The supervisor reports the
+       * worker's death before it exits, so by the time the host has reaped
+       * it the helper has ended. */
       pid = g_variant_get_uint64 (gather_outcome_get_result (outcome));
+      supervisor = parent_of ((pid_t) pid);
       g_assert_cmpint (kill ((pid_t) pid, SIGKILL), ==, 0);
       waited = round % 2 == 0;
       if (waited)
         {
-          gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+          gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC * test_slowdown ();
 
-          while (!process_gone (pid) && g_get_monotonic_time () < end)
+          while (!process_gone (supervisor) && g_get_monotonic_time () < end)
             g_usleep (1000);
           g_assert_true (process_gone (pid));
+          g_assert_true (process_gone (supervisor));
         }
     }
   g_test_message ("%u tasks given to a helper as it died", n_blamed);

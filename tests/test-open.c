@@ -297,6 +297,9 @@ test_open_counts_late_tasks (void)
   template.sleep_msec = 30;
   template.running = &running;
   template.max_running = &max_running;
+  /* Each waits until two ran at once: the cap is reached, however the
+   * pool's threads are scheduled on a loaded machine. */
+  template.wait_for_running = 2;
 
   gather_group_set_pool (group, pool);
   gather_group_set_open (group, TRUE);
@@ -328,8 +331,10 @@ test_open_deadline_and_policy (void)
   template.value = "ok";
   template.sleep_msec = 60000;
 
+  /* "first" must end, and the others be added, before the deadline: time
+   * to spare on a loaded machine, where 300 ms might not be. */
   gather_group_set_open (group, TRUE);
-  gather_group_set_deadline (group, 300);
+  gather_group_set_deadline (group, 1000);
   g_signal_connect (group, "task-finished", G_CALLBACK (add_more_on_finished), &more);
   test_add (group, "first", 0, test_task_new ());
 

@@ -554,8 +554,8 @@ test_checksum_cancel (Fixture       *fixture,
   gint64 latency;
 
   g_test_summary ("Cancelling the worker in the middle of a huge file "
-                  "makes it return G_IO_ERROR_CANCELLED within a few "
-                  "milliseconds");
+                  "makes it return G_IO_ERROR_CANCELLED promptly, not once "
+                  "it has read the whole file");
 
   hash.worker = gather_registry_lookup_worker (get_registry (), "checksum");
   hash.parameters = g_variant_ref_sink (checksum_parameters (path, "sha512"));
@@ -575,7 +575,9 @@ test_checksum_cancel (Fixture       *fixture,
   g_assert_cmpint (hash.cancel_time, >, 0);
   latency = hash.return_time - hash.cancel_time;
   g_test_message ("Returned %" G_GINT64_FORMAT " us after the cancellation", latency);
-  g_assert_cmpint (latency, <, (gint64) 100 * 1000 * test_slowdown ());
+  /* A few milliseconds, but the thread may be preempted on a loaded
+   * machine; hashing the whole 4 GiB takes seconds. */
+  g_assert_cmpint (latency, <, (gint64) 500 * 1000 * test_slowdown ());
 
   g_source_destroy (source);
   g_source_unref (source);
@@ -610,25 +612,38 @@ test_checksum_timeout (Fixture       *fixture,
                        gconstpointer  data)
 {
   g_autofree char *path = make_sparse_file (fixture, HUGE_SIZE);
-  g_autoptr(GatherOutcome) outcome = NULL;
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  GatherOutcome *outcome;
   gint64 start;
   gint64 elapsed;
 
   g_test_summary ("Hashing a huge file under a 50 ms task timeout ends as "
                   "a timeout, the worker returning within the grace period, "
-                  "well under a second");
+                  "in about a second at most, not the seconds the whole file "
+                  "takes");
+
+  /* A grace period a loaded machine can meet (the default, 100 ms, is
+   * not), still far shorter than hashing the whole file. */
+  gather_group_set_registry (group, get_registry ());
+  gather_group_set_grace_period (group, 1000 * test_slowdown ());
+  gather_group_add_worker_task (group, "checksum", checksum_parameters (path, NULL),
+                                NULL, 50, &error);
+  g_assert_no_error (error);
 
   start = g_get_monotonic_time ();
-  outcome = test_run_worker (get_registry (), "checksum",
-                             checksum_parameters (path, NULL), 50);
+  outcomes = test_run_and_wait (group, NULL, 60000, &error);
   elapsed = g_get_monotonic_time () - start;
+  g_assert_no_error (error);
+  outcome = test_outcome (outcomes, 0);
 
   assert_status (outcome, GATHER_STATUS_TIMEOUT);
   g_assert_error (gather_outcome_get_error (outcome), GATHER_ERROR, GATHER_ERROR_TIMED_OUT);
   g_assert_null (gather_outcome_get_result (outcome));
   g_assert_false (gather_outcome_get_abandoned (outcome));
   g_test_message ("The run took %" G_GINT64_FORMAT " us", elapsed);
-  g_assert_cmpint (elapsed, <, (gint64) 500 * 1000 * test_slowdown ());
+  g_assert_cmpint (elapsed, <, (gint64) 1000 * 1000 * test_slowdown ());
 }
 
 static void

@@ -44,12 +44,26 @@ test_sleep_returns_ms (void)
 static void
 test_sleep_cancels_promptly (void)
 {
-  g_autoptr(GatherOutcome) outcome = NULL;
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  GatherOutcome *outcome;
 
   g_test_summary ("A sleep longer than its timeout wakes at the timeout: a "
                   "TIMEOUT, not abandoned, long before it would have ended");
 
-  outcome = test_run_worker (registry, "sleep", g_variant_new_parsed ("{'ms': <@u 20000>}"), 100);
+  /* A grace period far longer than a wake-up takes, even on a loaded
+   * machine (the default, 100 ms, is not), yet far shorter than the
+   * sleep: "not abandoned" means the worker woke when cancelled. */
+  gather_group_set_registry (group, registry);
+  gather_group_set_grace_period (group, 2000 * test_slowdown ());
+  gather_group_add_worker_task (group, "sleep", g_variant_new_parsed ("{'ms': <@u 20000>}"),
+                                NULL, 100, &error);
+  g_assert_no_error (error);
+  outcomes = test_run_and_wait (group, NULL, 10000, &error);
+  g_assert_no_error (error);
+
+  outcome = test_outcome (outcomes, 0);
   assert_status (outcome, GATHER_STATUS_TIMEOUT);
   g_assert_false (gather_outcome_get_abandoned (outcome));
   g_assert_cmpint (gather_outcome_get_finish_time (outcome) -
@@ -65,8 +79,8 @@ test_sleep_seed (void)
   g_autoptr(GError) error = NULL;
   gint64 start, elapsed;
 
-  g_test_summary ("The seed scenario through the plugin, at a tenth of the "
-                  "time: user 3 sleeps 500 ms under a 300 ms timeout");
+  g_test_summary ("The seed scenario through the plugin, shortened: users "
+                  "sleep 200 ms under a 1 s timeout, but user 3 far longer");
 
   gather_group_set_registry (group, registry);
   gather_group_set_pool (group, pool);
@@ -75,10 +89,13 @@ test_sleep_seed (void)
       g_autofree char *label = g_strdup_printf ("fetch user %u", id);
       g_autofree char *value = g_strdup_printf ("user_%u", id);
 
+      /* The timeout leaves the others 800 ms to spare: a pool thread
+       * preempted on a loaded machine must not make them time out. */
       gather_group_add_worker_task (group, "sleep",
                                     g_variant_new_parsed ("{'ms': <%u>, 'value': <%s>}",
-                                                          id == 3 ? 500 : 200, value),
-                                    label, 300, &error);
+                                                          id == 3 ? 5000 * test_slowdown () : 200,
+                                                          value),
+                                    label, 1000, &error);
       g_assert_no_error (error);
     }
 
@@ -103,8 +120,9 @@ test_sleep_seed (void)
       g_assert_cmpstr (g_variant_get_string (inner, NULL), ==, value);
     }
 
-  g_assert_cmpint (elapsed, >=, 300 * 1000);
-  g_assert_cmpint (elapsed, <, 500 * 1000 * test_slowdown ());
+  /* Cut off at the timeout, long before user 3 would have woken. */
+  g_assert_cmpint (elapsed, >=, 1000 * 1000);
+  g_assert_cmpint (elapsed, <, (1000 + 2000 * test_slowdown ()) * 1000);
 }
 
 static void

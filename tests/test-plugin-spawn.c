@@ -170,8 +170,9 @@ assert_process_gone (pid_t pid)
 }
 
 /* A group with the spawn registry whose grace period allows for a slow
- * test setup, so that "not abandoned" means the worker returned promptly
- * rather than that the machine was fast. */
+ * test setup and a loaded machine (100 ms did not), so that "abandoned"
+ * means the worker did not return promptly rather than that the machine
+ * was slow; it is still far shorter than the 30 s the commands want. */
 static GatherGroup *
 new_group (void)
 {
@@ -179,27 +180,41 @@ new_group (void)
 
   gather_group_set_registry (group, registry);
   gather_group_set_grace_period (group, MAX (gather_group_get_grace_period (group),
-                                             100 * test_slowdown ()));
+                                             1000 * test_slowdown ()));
 
   return group;
 }
 
-static gboolean
-cancel_cb (gpointer data)
+typedef struct
 {
-  g_cancellable_cancel (data);
+  GCancellable *cancellable;
+  const char   *pid_file;
+} CancelWhenRunning;
+
+/* Polled: cancels once the command has written its pid, so runs. */
+static gboolean
+cancel_when_running (gpointer data)
+{
+  CancelWhenRunning *cancel = data;
+  g_autofree char *contents = NULL;
+
+  if (!g_file_get_contents (cancel->pid_file, &contents, NULL, NULL) ||
+      strchr (contents, '\n') == NULL)
+    return G_SOURCE_CONTINUE;
+
+  g_cancellable_cancel (cancel->cancellable);
 
   return G_SOURCE_REMOVE;
 }
 
 /* Runs SLEEPER_SCRIPT, with @stdin_text if not NULL, until the task's
- * @timeout_msec or, if that is 0, until @cancel_msec, when the run's
- * cancellable is cancelled. Asserts that it ended promptly with @status,
- * and that the child is gone. */
+ * @timeout_msec or, if that is 0, until the command has written its pid,
+ * when the run's cancellable is cancelled. Asserts that it ended promptly
+ * with @status, and that the child is gone. A timeout must leave the
+ * shell time to write its pid on a loaded machine. */
 static void
 assert_sleeper_stopped (const char   *stdin_text,
                         guint         timeout_msec,
-                        guint         cancel_msec,
                         GatherStatus  status)
 {
   g_autoptr(GatherGroup) group = new_group ();
@@ -209,6 +224,7 @@ assert_sleeper_stopped (const char   *stdin_text,
   g_autofree char *dir = make_tmp_dir ();
   g_autofree char *pid_file = g_build_filename (dir, "pid", NULL);
   const char *argv[] = { "sh", "-c", SLEEPER_SCRIPT, "sh", pid_file, NULL };
+  CancelWhenRunning cancel = { cancellable, pid_file };
   GVariantDict parameters;
   GatherOutcome *outcome;
   gint64 start;
@@ -222,8 +238,8 @@ assert_sleeper_stopped (const char   *stdin_text,
                                                   NULL, timeout_msec, &error), ==, 0);
   g_assert_no_error (error);
 
-  if (cancel_msec > 0)
-    g_timeout_add (cancel_msec, cancel_cb, cancellable);
+  if (timeout_msec == 0)
+    g_timeout_add (10, cancel_when_running, &cancel);
 
   start = g_get_monotonic_time ();
   outcomes = test_run_and_wait (group, cancellable, 20000, &error);
@@ -557,7 +573,7 @@ test_spawn_timeout (void)
   g_test_summary ("At the task's timeout the command is killed and reaped, "
                   "and the worker returns within the grace period");
 
-  assert_sleeper_stopped (NULL, 200, 0, GATHER_STATUS_TIMEOUT);
+  assert_sleeper_stopped (NULL, 1000 * test_slowdown (), GATHER_STATUS_TIMEOUT);
 }
 
 static void
@@ -568,7 +584,7 @@ test_spawn_timeout_writing (void)
   g_test_summary ("A timeout while the command does not read its large input: "
                   "writing it never blocks the worker");
 
-  assert_sleeper_stopped (text, 200, 0, GATHER_STATUS_TIMEOUT);
+  assert_sleeper_stopped (text, 1000 * test_slowdown (), GATHER_STATUS_TIMEOUT);
 }
 
 static void
@@ -576,7 +592,7 @@ test_spawn_cancel (void)
 {
   g_test_summary ("Cancelling the group's run kills and reaps the command");
 
-  assert_sleeper_stopped (NULL, 0, 200, GATHER_STATUS_CANCELLED);
+  assert_sleeper_stopped (NULL, 0, GATHER_STATUS_CANCELLED);
 }
 
 static void
@@ -783,7 +799,9 @@ test_spawn_process_group (void)
                   "grandchild outlives the task");
   g_test_bug ("9");
 
-  timed_out = run_with_background_job ("wait", 300 * test_slowdown (), &pid);
+  /* Time for the shell to start the job and write its pid first, on a
+   * loaded machine too. */
+  timed_out = run_with_background_job ("wait", 1000 * test_slowdown (), &pid);
   assert_status (timed_out, GATHER_STATUS_TIMEOUT);
   assert_grandchild_dead (pid);
 

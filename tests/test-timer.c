@@ -51,7 +51,10 @@ test_timer_order (void)
   const guint n = 2000;
   g_autofree Probe *probes = g_new0 (Probe, n);
   g_autoptr(GArray) order = g_array_new (FALSE, FALSE, sizeof (guint));
-  gint64 base = g_get_monotonic_time () + 100000 * test_slowdown ();
+  /* Far enough ahead that every timer is armed before the first is due,
+   * even if this thread is preempted on a loaded machine: one due while
+   * earlier ones are not armed yet would rightly fire first. */
+  gint64 base = g_get_monotonic_time () + 500000 * test_slowdown ();
   GMutex mutex;
   GCond cond;
 
@@ -99,7 +102,9 @@ test_timer_cancel (void)
 {
   Probe probes[3] = { { .id = 0 }, { .id = 1 }, { .id = 2 } };
   g_autoptr(GArray) order = g_array_new (FALSE, FALSE, sizeof (guint));
-  gint64 now = g_get_monotonic_time ();
+  /* Far enough ahead that the cancel and the move below come before any
+   * of these is due, even if this thread is preempted on a loaded machine. */
+  gint64 base = g_get_monotonic_time () + 500000 * test_slowdown ();
   GMutex mutex;
   GCond cond;
 
@@ -114,14 +119,14 @@ test_timer_cancel (void)
       probes[i].order = order;
     }
 
-  gather_timer_schedule (&probes[0].timer, now + 30000, probe_fired, &probes[0]);
-  gather_timer_schedule (&probes[1].timer, now + 10000, probe_fired, &probes[1]);
-  gather_timer_schedule (&probes[2].timer, now + 20000, probe_fired, &probes[2]);
+  gather_timer_schedule (&probes[0].timer, base + 30000, probe_fired, &probes[0]);
+  gather_timer_schedule (&probes[1].timer, base + 10000, probe_fired, &probes[1]);
+  gather_timer_schedule (&probes[2].timer, base + 20000, probe_fired, &probes[2]);
 
   g_assert_true (gather_timer_cancel (&probes[1].timer));
   g_assert_false (gather_timer_cancel (&probes[1].timer));
   /* Move the last to fire first. */
-  g_assert_false (gather_timer_schedule (&probes[0].timer, now + 5000, probe_fired, &probes[0]));
+  g_assert_false (gather_timer_schedule (&probes[0].timer, base + 5000, probe_fired, &probes[0]));
 
   wait_for_fired (&mutex, &cond, order, 2);
   g_assert_cmpuint (g_array_index (order, guint, 0), ==, 0);

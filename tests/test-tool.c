@@ -633,7 +633,9 @@ test_tool_exit_status (void)
     { { "--policy=first-success", "sleep ms=1", "sleep ms=20000" }, 0, "1 ok, 0 error, 0 timeout, 1 cancelled" },
     { { "--policy=first-success", "checksum path=/nonexistent/file", "sleep ms=20000 timeout=50ms" }, 1, "0 ok, 1 error, 1 timeout" },
     { { "--policy=quorum=2", "sleep ms=1", "checksum path=/nonexistent/file" }, 1, "1 ok, 1 error" },
-    { { "--policy=quorum=2", "sleep ms=1", "sleep ms=2", "checksum path=/nonexistent/file" }, 0, "2 ok, 1 error" },
+    /* The error comes first, however the tasks are scheduled: it starts
+     * first and fails at once, long before the sleeps make the quorum. */
+    { { "--policy=quorum=2", "checksum path=/nonexistent/file", "sleep ms=500", "sleep ms=500" }, 0, "2 ok, 1 error" },
     { { "--policy=first-error", "checksum path=/nonexistent/file", "sleep ms=20000" }, 1, "0 ok, 1 error, 0 timeout, 1 cancelled" },
     /* A failed command is an error, not a success with a status. */
     { { "spawn argv='sh -c \"echo oops >&2; exit 3\"'" }, 1, "0 ok, 1 error" },
@@ -1331,7 +1333,8 @@ test_tool_policy_and_deadline (void)
   g_assert_cmpstr (outcome_status (first, 1), ==, "cancelled");
   g_assert_cmpint (policy.elapsed, <, 5000 * 1000);
 
-  run (&deadline, "run", "--json", "--deadline=200ms", "sleep ms=20000", "sleep ms=1");
+  /* Time for "sleep ms=1" to run first, even on a loaded machine. */
+  run (&deadline, "run", "--json", "--deadline=1s", "sleep ms=20000", "sleep ms=1");
   g_assert_cmpint (deadline.status, ==, 124);
   second = parse_json_array (deadline.out);
   g_assert_cmpstr (outcome_status (second, 0), ==, "timeout");
