@@ -192,6 +192,74 @@ test_pool_shrink_while_running (void)
   g_assert_cmpint (g_atomic_int_get (&later_max), ==, 1);
 }
 
+/* Threads of this process named as the pool names its threads. */
+static guint
+count_pool_threads (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc/self/task", name, "comm", NULL);
+      g_autofree char *comm = NULL;
+
+      if (g_file_get_contents (path, &comm, NULL, NULL) &&
+          g_str_equal (g_strchomp (comm), "gather-pool"))
+        n++;
+    }
+
+  return n;
+}
+
+static void
+run_burst (GatherPool *pool,
+           guint       n)
+{
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  gint running = 0, max_running = 0;
+
+  gather_group_set_pool (group, pool);
+  for (guint i = 0; i < n; i++)
+    {
+      TestTask *task = test_task_new ();
+
+      task->running = &running;
+      task->max_running = &max_running;
+      task->wait_for_running = n;
+      task->value = "ok";
+      test_add (group, NULL, 0, task);
+    }
+
+  outcomes = test_run_and_wait (group, NULL, 30000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_atomic_int_get (&max_running), ==, n);
+}
+
+static void
+test_pool_idle_threads (void)
+{
+  g_autoptr(GatherPool) pool = gather_pool_new (48);
+  guint before = count_pool_threads ();
+  gint64 end;
+
+  g_test_summary ("After a burst on a large pool, at most 8 of its threads stay idle; "
+                  "the next burst starts the others again");
+
+  run_burst (pool, 48);
+  /* Less than the 10 s after which any idle thread leaves. */
+  end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (count_pool_threads () > before + 8 && g_get_monotonic_time () < end)
+    g_usleep (10000);
+  g_assert_cmpuint (count_pool_threads (), <=, before + 8);
+
+  run_burst (pool, 48);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -203,6 +271,7 @@ main (int   argc,
   g_test_add_func ("/gather/pool/grow-while-running", test_pool_grow_while_running);
   g_test_add_func ("/gather/pool/burst", test_pool_burst);
   g_test_add_func ("/gather/pool/shrink-while-running", test_pool_shrink_while_running);
+  g_test_add_func ("/gather/pool/idle-threads", test_pool_idle_threads);
 
   return g_test_run ();
 }
