@@ -906,13 +906,16 @@ helper_complete (GatherHelper *helper,
   helper_unref (helper);
 }
 
-/* Helpers' thread: one frame from @helper. Returns why it breaks the
- * protocol, or NULL. */
+/* Helpers' thread: one frame from @helper. A result takes @body, so that
+ * this thread keeps no reference on what the owner receives (it would
+ * otherwise drop it after posting the result, maybe after the owner dropped
+ * its own and on GLib atomics ThreadSanitizer does not see). Returns why it
+ * breaks the protocol, or NULL. */
 static char *
 helper_handle_message (GatherHelper        *helper,
                        GatherHelperMessage  kind,
                        guint32              serial,
-                       GVariant            *body)
+                       GVariant           **body)
 {
   g_autoptr(GError) error = NULL;
   HelperState state;
@@ -931,7 +934,7 @@ helper_handle_message (GatherHelper        *helper,
 
   if (state == HELPER_STARTING && kind == GATHER_HELPER_HELLO && serial == 0)
     {
-      if (!gather_helper_check_hello (body, helper->process.pid, &worker_pid, &error))
+      if (!gather_helper_check_hello (*body, helper->process.pid, &worker_pid, &error))
         return g_strdup (error->message);
 
       g_mutex_lock (&helpers_lock);
@@ -963,15 +966,15 @@ helper_handle_message (GatherHelper        *helper,
 
   if (kind == GATHER_HELPER_RESULT)
     {
-      if (!g_variant_is_of_type (body, G_VARIANT_TYPE (result_type)))
+      if (!g_variant_is_of_type (*body, G_VARIANT_TYPE (result_type)))
         return g_strdup_printf ("it sent a result of type “%s”, not the declared “%s”",
-                                g_variant_get_type_string (body), result_type);
+                                g_variant_get_type_string (*body), result_type);
 
-      helper_complete (helper, serial, g_variant_ref (body), NULL);
+      helper_complete (helper, serial, g_steal_pointer (body), NULL);
       return NULL;
     }
 
-  error = gather_helper_error_from_variant (body);
+  error = gather_helper_error_from_variant (*body);
   if (g_error_matches (error, GATHER_ERROR, GATHER_ERROR_LIMIT_EXCEEDED))
     {
       GError *named;
@@ -1030,7 +1033,7 @@ helper_read (GatherHelper *helper)
       if (ready < 0)
         broke = g_strdup (error->message);
       else
-        broke = helper_handle_message (helper, kind, serial, body);
+        broke = helper_handle_message (helper, kind, serial, &body);
     }
 
   if (broke != NULL || eof)
