@@ -74,8 +74,9 @@ typedef struct
  * A task body that ignores its cancellable keeps its thread after the group
  * has given up on it (see [property@Gather.Group:grace-period]). So that such
  * a task does not shrink the pool for the rest of the run, the pool starts
- * one replacement thread for each abandoned task, and retires it when the
- * task finally returns. At most
+ * one replacement thread for each abandoned task, and retires one thread
+ * once the task has returned and the group's context has seen it (a
+ * thread may take one more queued task in between). At most
  * [property@Gather.Pool:max-replacement-threads] replacements exist at once;
  * past that cap an abandoned task does hold its thread until it returns.
  *
@@ -154,8 +155,8 @@ static gpointer pool_thread (gpointer data);
  * gather-bench's lateness section makes, would hold the owner's context
  * for about half a second).
  */
-static gboolean
-pool_core_serve_locked (PoolCore *core)
+static guint
+pool_core_wake_locked (PoolCore *core)
 {
   /* Threads on their way to the queue: woken ones, and one starting. */
   guint coming = core->n_woken + (core->spawning ? 1 : 0);
@@ -170,6 +171,14 @@ pool_core_serve_locked (PoolCore *core)
       coming++;
       g_cond_signal (&core->cond);
     }
+
+  return coming;
+}
+
+static gboolean
+pool_core_serve_locked (PoolCore *core)
+{
+  guint coming = pool_core_wake_locked (core);
 
   if (core->n_queued > coming && core->n_threads < core->max && !core->spawning)
     {
@@ -197,13 +206,38 @@ pool_core_spawn (PoolCore *core)
       return;
     }
 
-  /* The threads that exist take the tasks later. */
+  /* An idle thread takes the task it was to take, or a thread that is
+   * busy takes it later; the next push tries to start one again. */
   g_warning ("Could not start a pool thread: %s", error->message);
   g_mutex_lock (&core->mutex);
   core->spawning = FALSE;
   core->n_threads--;
+  pool_core_wake_locked (core);
   g_mutex_unlock (&core->mutex);
   pool_core_unref (core);
+}
+
+/* With the core's lock held, in a thread about to take a task: wakes or
+ * starts the next thread for the tasks after that one. May drop the lock
+ * while it starts a thread. */
+static void
+pool_core_pass_on_locked (PoolCore *core)
+{
+  gboolean spawn;
+
+  if (core->n_queued == 0)
+    return;
+
+  core->n_queued--;
+  spawn = pool_core_serve_locked (core);
+  core->n_queued++;
+
+  if (spawn)
+    {
+      g_mutex_unlock (&core->mutex);
+      pool_core_spawn (core);
+      g_mutex_lock (&core->mutex);
+    }
 }
 
 static gpointer
@@ -214,15 +248,9 @@ pool_thread (gpointer data)
 
   g_mutex_lock (&core->mutex);
   /* Started, for a task: start the next thread, if tasks still wait for
-   * one. */
+   * one besides that. */
   core->spawning = FALSE;
-  spawn = pool_core_serve_locked (core);
-  if (spawn)
-    {
-      g_mutex_unlock (&core->mutex);
-      pool_core_spawn (core);
-      g_mutex_lock (&core->mutex);
-    }
+  pool_core_pass_on_locked (core);
 
   for (;;)
     {
@@ -251,20 +279,7 @@ pool_thread (gpointer data)
             core->n_woken--;
           if (!signalled && core->head == NULL)
             break;
-          /* The next idle thread, or a new one, for the tasks after the
-           * one this thread takes. */
-          if (core->n_queued > 1)
-            {
-              core->n_queued--;
-              spawn = pool_core_serve_locked (core);
-              core->n_queued++;
-              if (spawn)
-                {
-                  g_mutex_unlock (&core->mutex);
-                  pool_core_spawn (core);
-                  g_mutex_lock (&core->mutex);
-                }
-            }
+          pool_core_pass_on_locked (core);
           continue;
         }
 
@@ -291,8 +306,9 @@ pool_thread (gpointer data)
   return NULL;
 }
 
-/* Called with the mutex held. */
-static void
+/* Called with the mutex held. Returns whether to call pool_core_spawn()
+ * once the mutex is released. */
+static gboolean
 gather_pool_apply_locked (GatherPool *self)
 {
   PoolCore *core = self->core;
@@ -300,11 +316,13 @@ gather_pool_apply_locked (GatherPool *self)
 
   g_mutex_lock (&core->mutex);
   core->max = self->max_threads + self->n_replacement_threads;
+  /* Idle threads beyond the new maximum leave now, not 10 s later. */
+  if (core->n_threads > core->max && core->n_idle > 0)
+    g_cond_broadcast (&core->cond);
   spawn = pool_core_serve_locked (core);
   g_mutex_unlock (&core->mutex);
 
-  if (spawn)
-    pool_core_spawn (core);
+  return spawn;
 }
 
 static void
@@ -490,6 +508,7 @@ gather_pool_set_max_threads (GatherPool *self,
                              guint       max_threads)
 {
   gboolean changed;
+  gboolean spawn = FALSE;
 
   g_return_if_fail (GATHER_IS_POOL (self));
   g_return_if_fail (max_threads <= G_MAXINT / 2);
@@ -501,8 +520,11 @@ gather_pool_set_max_threads (GatherPool *self,
   changed = self->max_threads != max_threads;
   self->max_threads = max_threads;
   if (changed)
-    gather_pool_apply_locked (self);
+    spawn = gather_pool_apply_locked (self);
   g_mutex_unlock (&self->mutex);
+
+  if (spawn)
+    pool_core_spawn (self->core);
 
   if (changed)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MAX_THREADS]);
@@ -620,15 +642,19 @@ gboolean
 gather_pool_begin_replacement (GatherPool *self)
 {
   gboolean ret = FALSE;
+  gboolean spawn = FALSE;
 
   g_mutex_lock (&self->mutex);
   if (self->n_replacement_threads < self->max_replacement_threads)
     {
       self->n_replacement_threads++;
-      gather_pool_apply_locked (self);
+      spawn = gather_pool_apply_locked (self);
       ret = TRUE;
     }
   g_mutex_unlock (&self->mutex);
+
+  if (spawn)
+    pool_core_spawn (self->core);
 
   return ret;
 }
@@ -636,9 +662,14 @@ gather_pool_begin_replacement (GatherPool *self)
 void
 gather_pool_end_replacement (GatherPool *self)
 {
+  gboolean spawn;
+
   g_mutex_lock (&self->mutex);
   g_assert (self->n_replacement_threads > 0);
   self->n_replacement_threads--;
-  gather_pool_apply_locked (self);
+  spawn = gather_pool_apply_locked (self);
   g_mutex_unlock (&self->mutex);
+
+  if (spawn)
+    pool_core_spawn (self->core);
 }

@@ -60,6 +60,57 @@ test_pool_properties (void)
   g_assert_cmpuint (gather_pool_get_max_replacement_threads (pool), ==, 2);
 }
 
+/* Threads of this process named as the pool names its threads. */
+static guint
+count_pool_threads (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc/self/task", name, "comm", NULL);
+      g_autofree char *comm = NULL;
+
+      if (g_file_get_contents (path, &comm, NULL, NULL) &&
+          g_str_equal (g_strchomp (comm), "gather-pool"))
+        n++;
+    }
+
+  return n;
+}
+
+static void
+test_pool_one_task_one_thread (void)
+{
+  g_autoptr(GatherPool) pool = gather_pool_new (4);
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  guint before = count_pool_threads ();
+  TestTask *task = test_task_new ();
+  gint64 end;
+
+  g_test_summary ("One task on a fresh pool starts one thread, not two");
+
+  gather_group_set_pool (group, pool);
+  task->value = "ok";
+  test_add (group, NULL, 0, task);
+  outcomes = test_run_and_wait (group, NULL, 10000, &error);
+  g_assert_no_error (error);
+
+  /* The thread waits for another task now (for 10 s). A thread it
+   * started (gather's timer thread, the first time a timer is armed) has
+   * its name for a moment, until it names itself: wait for that, well
+   * under the 10 s that a second pool thread would stay. */
+  end = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+  while (count_pool_threads () > before + 1 && g_get_monotonic_time () < end)
+    g_usleep (10000);
+  g_assert_cmpuint (count_pool_threads (), ==, before + 1);
+}
+
 static gboolean
 grow_pool (gpointer data)
 {
@@ -192,28 +243,6 @@ test_pool_shrink_while_running (void)
   g_assert_cmpint (g_atomic_int_get (&later_max), ==, 1);
 }
 
-/* Threads of this process named as the pool names its threads. */
-static guint
-count_pool_threads (void)
-{
-  g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
-  const char *name;
-  guint n = 0;
-
-  g_assert_nonnull (dir);
-  while ((name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename ("/proc/self/task", name, "comm", NULL);
-      g_autofree char *comm = NULL;
-
-      if (g_file_get_contents (path, &comm, NULL, NULL) &&
-          g_str_equal (g_strchomp (comm), "gather-pool"))
-        n++;
-    }
-
-  return n;
-}
-
 static void
 run_burst (GatherPool *pool,
            guint       n)
@@ -268,6 +297,7 @@ main (int   argc,
 
   g_test_add_func ("/gather/pool/defaults", test_pool_defaults);
   g_test_add_func ("/gather/pool/properties", test_pool_properties);
+  g_test_add_func ("/gather/pool/one-task-one-thread", test_pool_one_task_one_thread);
   g_test_add_func ("/gather/pool/grow-while-running", test_pool_grow_while_running);
   g_test_add_func ("/gather/pool/burst", test_pool_burst);
   g_test_add_func ("/gather/pool/shrink-while-running", test_pool_shrink_while_running);
