@@ -16,9 +16,10 @@
 
 /* How long an idle thread waits for a task before it exits, and how many
  * wait at most: the others exit at once. A burst of tasks on a pool whose
- * thousands of threads all waited made them all runnable together (gather-
- * bench's lateness section: the timer thread then fired 0.5 to 2.4 s late);
- * starting threads one after the other does not (15 ms). */
+ * thousands of threads all waited woke them all at once (gather-bench's
+ * lateness section: the timer thread, waiting for a CPU and its lock among
+ * them, fired 0.5 to 2.4 s late); starting threads one after the other
+ * does not (15 ms). */
 #define IDLE_USEC (10 * G_USEC_PER_SEC)
 #define MAX_IDLE_THREADS 8
 
@@ -161,11 +162,8 @@ pool_core_wake_locked (PoolCore *core)
   /* Threads on their way to the queue: woken ones, and one starting. */
   guint coming = core->n_woken + (core->spawning ? 1 : 0);
 
-  /* One idle thread is woken at a time, and wakes the next if tasks still
-   * wait: waking thousands at once (a burst of tasks on a pool of 10,000
-   * idle threads) made them all runnable together, and the timer thread
-   * waited seconds for a CPU and for its lock among them. */
-  if (core->n_queued > coming && core->n_idle > core->n_woken && core->n_woken == 0)
+  /* At most MAX_IDLE_THREADS wait, so this wakes a handful at most. */
+  while (core->n_queued > coming && core->n_idle > core->n_woken)
     {
       core->n_woken++;
       coming++;

@@ -107,9 +107,21 @@ struct _GatherTaskRecord
   guint             timeout_msec;
   guint             grace_msec;
 
-  /* Owner's context only: what the run needs to order and retry tasks. */
+  /* Owner's context only: what the run needs to order and retry tasks,
+   * and where the task is. (Fields are ordered so that the record has no
+   * holes: 248 bytes.) */
   gint              priority;            /* higher starts first */
   guint             attempt;             /* from 1 */
+  guint             recorded : 1;        /* outcome recorded */
+  guint             holds_slot : 1;      /* counts against max-concurrent */
+  guint             abandoned : 1;       /* the grace period passed */
+  guint             replaced : 1;        /* holds a pool replacement thread */
+  guint             launched : 1;        /* handed to its runner */
+  guint             backoff : 1;         /* a retry waiting for its delay */
+  guint             shares_data : 1;     /* its user data belongs to the
+                                          * task's retry state (gather-run.c) */
+  guint             retried : 1;         /* its outcome was not the task's:
+                                          * another attempt followed */
   GatherRetryPolicy *retry;              /* owned; NULL: the group's */
   gint64            queued_time;         /* added late: when; else 0 */
 
@@ -119,6 +131,10 @@ struct _GatherTaskRecord
   gint              state;               /* GatherPhase | GatherStopReason */
   gint              n_handles;           /* async: completion handles alive */
   gint              completed;           /* async: a handle completed it */
+
+  /* Written on the owner before the record is handed to the pool, read by
+   * the pool thread that pops it: not a bit field next to the owner's. */
+  gboolean          dispatched;          /* handed to the pool */
 
   /* Written by whoever starts the task before the exchange that publishes
    * RUNNING, and by whoever finishes it before the exchange that publishes
@@ -131,22 +147,7 @@ struct _GatherTaskRecord
   gboolean          dropped;             /* async: its last handle was dropped */
   gboolean          killed;              /* isolated: its helper was killed */
 
-  /* Written on the owner before the record is handed to the pool, read by
-   * the pool thread that pops it: not a bit field next to the owner's. */
-  gboolean          dispatched;          /* handed to the pool */
   GatherTaskRecord *pool_next;           /* the pool's queue; under its lock */
-
-  /* Owner's context only. */
-  guint             recorded : 1;        /* outcome recorded */
-  guint             holds_slot : 1;      /* counts against max-concurrent */
-  guint             abandoned : 1;       /* the grace period passed */
-  guint             replaced : 1;        /* holds a pool replacement thread */
-  guint             launched : 1;        /* handed to its runner */
-  guint             backoff : 1;         /* a retry waiting for its delay */
-  guint             shares_data : 1;     /* its user data belongs to the
-                                          * task's retry state (gather-run.c) */
-  guint             retried : 1;         /* its outcome was not the task's:
-                                          * another attempt followed */
 
   /* Guarded by the timer lock (see gather-timer.c); each armed timer holds
    * a reference on the record. */
