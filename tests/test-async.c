@@ -827,14 +827,6 @@ iterate_until_finished (guint          *n_finished,
 }
 
 static void
-on_run_done (GObject      *object,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  *(GPtrArray **) user_data = gather_group_run_finish (GATHER_GROUP (object), result, NULL);
-}
-
-static void
 test_async_complete_on_owner (void)
 {
   g_autoptr(GatherGroup) group = gather_group_new ();
@@ -852,7 +844,7 @@ test_async_complete_on_owner (void)
   for (guint i = 0; i < G_N_ELEMENTS (held); i++)
     gather_group_add_async_task (group, NULL, 60000, hold_start, &held[i], NULL, NULL);
   g_signal_connect (group, "task-finished", G_CALLBACK (on_task_finished_count), &n_finished);
-  gather_group_run_async (group, NULL, on_run_done, &outcomes);
+  gather_group_run_async (group, NULL, test_save_outcomes, &outcomes);
   while (held[0] == NULL || held[1] == NULL || held[2] == NULL)
     g_main_context_iteration (NULL, TRUE);
 
@@ -934,7 +926,7 @@ test_async_n_running_thread_added (void)
   gather_group_set_open (group, TRUE);
   gather_group_add_async_task (group, NULL, 60000, hold_start, &held, NULL, &error);
   g_assert_no_error (error);
-  gather_group_run_async (group, NULL, on_run_done, &outcomes);
+  gather_group_run_async (group, NULL, test_save_outcomes, &outcomes);
   while (held == NULL || gather_group_get_n_running (group) != 1)
     g_main_context_iteration (NULL, TRUE);
 

@@ -147,43 +147,46 @@ test_pool_grow_while_running (void)
   g_assert_cmpint (g_atomic_int_get (&max_running), ==, 4);
 }
 
+/* Runs @n_tasks tasks on @pool, each waiting (up to 5 s) until @n_running
+ * run at once; asserts that many did, and that every task ended OK. */
 static void
-test_pool_burst (void)
+run_burst (GatherPool *pool,
+           guint       n_tasks,
+           guint       n_running)
 {
-  g_autoptr(GatherPool) pool = gather_pool_new (32);
   g_autoptr(GatherGroup) group = gather_group_new ();
   g_autoptr(GPtrArray) outcomes = NULL;
   g_autoptr(GError) error = NULL;
   gint running = 0, max_running = 0;
 
-  g_test_summary ("A burst of tasks on an idle pool starts threads up to max-threads "
-                  "(one at a time, each starting the next): 32 bodies run at once");
-
   gather_group_set_pool (group, pool);
-  for (guint i = 0; i < 200; i++)
+  for (guint i = 0; i < n_tasks; i++)
     {
       TestTask *task = test_task_new ();
 
       task->running = &running;
       task->max_running = &max_running;
-      task->wait_for_running = 32;
+      task->wait_for_running = n_running;
       task->value = "ok";
       test_add (group, NULL, 0, task);
     }
 
   outcomes = test_run_and_wait (group, NULL, 30000, &error);
   g_assert_no_error (error);
-  g_assert_cmpint (g_atomic_int_get (&max_running), ==, 32);
+  g_assert_cmpint (g_atomic_int_get (&max_running), ==, n_running);
   for (guint i = 0; i < outcomes->len; i++)
     g_assert_cmpint (gather_outcome_get_status (test_outcome (outcomes, i)), ==, GATHER_STATUS_OK);
 }
 
 static void
-on_shrink_done (GObject      *object,
-                GAsyncResult *result,
-                gpointer      user_data)
+test_pool_burst (void)
 {
-  *(GPtrArray **) user_data = gather_group_run_finish (GATHER_GROUP (object), result, NULL);
+  g_autoptr(GatherPool) pool = gather_pool_new (32);
+
+  g_test_summary ("A burst of tasks on an idle pool starts threads up to max-threads "
+                  "(one at a time, each starting the next): 32 bodies run at once");
+
+  run_burst (pool, 200, 32);
 }
 
 static void
@@ -221,7 +224,7 @@ test_pool_shrink_while_running (void)
       test_add (group, NULL, 0, task);
     }
 
-  gather_group_run_async (group, NULL, on_shrink_done, &outcomes);
+  gather_group_run_async (group, NULL, test_save_outcomes, &outcomes);
   end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC * test_slowdown ();
   while (g_atomic_int_get (&first_running) < 4 && g_get_monotonic_time () < end)
     {
@@ -244,32 +247,6 @@ test_pool_shrink_while_running (void)
 }
 
 static void
-run_burst (GatherPool *pool,
-           guint       n)
-{
-  g_autoptr(GatherGroup) group = gather_group_new ();
-  g_autoptr(GPtrArray) outcomes = NULL;
-  g_autoptr(GError) error = NULL;
-  gint running = 0, max_running = 0;
-
-  gather_group_set_pool (group, pool);
-  for (guint i = 0; i < n; i++)
-    {
-      TestTask *task = test_task_new ();
-
-      task->running = &running;
-      task->max_running = &max_running;
-      task->wait_for_running = n;
-      task->value = "ok";
-      test_add (group, NULL, 0, task);
-    }
-
-  outcomes = test_run_and_wait (group, NULL, 30000, &error);
-  g_assert_no_error (error);
-  g_assert_cmpint (g_atomic_int_get (&max_running), ==, n);
-}
-
-static void
 test_pool_idle_threads (void)
 {
   g_autoptr(GatherPool) pool = gather_pool_new (48);
@@ -279,14 +256,14 @@ test_pool_idle_threads (void)
   g_test_summary ("After a burst on a large pool, at most 8 of its threads stay idle; "
                   "the next burst starts the others again");
 
-  run_burst (pool, 48);
+  run_burst (pool, 48, 48);
   /* Less than the 10 s after which any idle thread leaves. */
   end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
   while (count_pool_threads () > before + 8 && g_get_monotonic_time () < end)
     g_usleep (10000);
   g_assert_cmpuint (count_pool_threads (), <=, before + 8);
 
-  run_burst (pool, 48);
+  run_burst (pool, 48, 48);
 }
 
 int

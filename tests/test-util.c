@@ -273,6 +273,14 @@ test_save_result (GObject      *object,
   *out = g_object_ref (result);
 }
 
+void
+test_save_outcomes (GObject      *object,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  *(GPtrArray **) user_data = gather_group_run_finish (GATHER_GROUP (object), result, NULL);
+}
+
 gboolean
 test_iterate_until_result (GAsyncResult **result,
                            guint          max_msec)

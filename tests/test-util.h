@@ -56,6 +56,11 @@ GPtrArray *test_run_and_wait        (GatherGroup  *group,
 void       test_save_result         (GObject       *object,
                                      GAsyncResult  *result,
                                      gpointer       user_data);
+/* A GAsyncReadyCallback for gather_group_run_async() that stores the
+ * outcomes (or NULL on error) in *(GPtrArray **) @user_data. */
+void       test_save_outcomes       (GObject       *object,
+                                     GAsyncResult  *result,
+                                     gpointer       user_data);
 gboolean   test_iterate_until_result (GAsyncResult **result,
                                       guint          max_msec);
 /* Iterates the thread-default context until *@flag is TRUE, at most
