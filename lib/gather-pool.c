@@ -145,17 +145,9 @@ pool_core_unref (PoolCore *core)
 
 static gpointer pool_thread (gpointer data);
 
-/*
- * With the core's lock held: wakes idle threads for the tasks that no
- * thread will take otherwise, and says whether to start one more thread
- * (then the caller calls pool_core_spawn() once it has unlocked).
- *
- * Threads are started one at a time, and each new thread starts the next
- * if tasks still wait: the thread that pushes a burst of tasks pays for
- * one thread creation, not one per thread (a pool of 10,000 threads, as
- * gather-bench's lateness section makes, would hold the owner's context
- * for about half a second).
- */
+/* With the core's lock held: wakes idle threads for the tasks that no
+ * thread will take otherwise. Returns how many threads are on their way
+ * to the queue. */
 static guint
 pool_core_wake_locked (PoolCore *core)
 {
@@ -173,6 +165,17 @@ pool_core_wake_locked (PoolCore *core)
   return coming;
 }
 
+/*
+ * With the core's lock held: wakes idle threads as above, and says whether
+ * to start one more thread (then the caller calls pool_core_spawn() once
+ * it has unlocked).
+ *
+ * Threads are started one at a time, and each new thread starts the next
+ * if tasks still wait: the thread that pushes a burst of tasks pays for
+ * one thread creation, not one per thread (a pool of 10,000 threads, as
+ * gather-bench's lateness section makes, would hold the owner's context
+ * for about half a second).
+ */
 static gboolean
 pool_core_serve_locked (PoolCore *core)
 {
