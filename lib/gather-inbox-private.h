@@ -63,5 +63,6 @@ void              gather_inbox_add_running     (GatherInbox      *inbox,
 guint             gather_inbox_get_n_running   (GatherInbox      *inbox);
 void              gather_inbox_watch_running   (GatherInbox      *inbox,
                                                 gboolean          watch);
+void              gather_inbox_mark_thread     (void);
 
 G_END_DECLS

@@ -5,6 +5,7 @@
 
 #include "config.h"
 
+#include "gather-inbox-private.h"
 #include "gather-pool-private.h"
 #include "gather-runner-private.h"
 
@@ -246,6 +247,8 @@ pool_thread (gpointer data)
 {
   PoolCore *core = data;
   gboolean spawn;
+
+  gather_inbox_mark_thread ();
 
   g_mutex_lock (&core->mutex);
   /* Started, for a task: start the next thread, if tasks still wait for

@@ -9,6 +9,7 @@
 #include "gather-run-private.h"
 #include "gather-runner-private.h"
 #include "gather-task.h"
+#include "gather-tls-private.h"
 
 /*
  * Each pool thread keeps the cancellable of its last task for its next
@@ -21,14 +22,7 @@
  * task cost about 250 instructions (callgrind). A GPrivate is still set,
  * once per thread, only for its destructor, which frees the spare when the
  * thread exits (thread-local variables are still there when it runs).
- *
- * The initial-exec model makes each access one load from the thread
- * pointer instead of a call to __tls_get_addr() (about 35 instructions per
- * task). A library loaded with dlopen(), as GJS and PyGObject load this
- * one, takes such variables from glibc's reserve of static TLS, which
- * these 12 bytes fit easily.
  */
-#define GATHER_TLS __thread __attribute__ ((tls_model ("initial-exec")))
 
 static GATHER_TLS GCancellable *spare_cancellable;
 static GATHER_TLS gboolean spare_registered;

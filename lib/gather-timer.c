@@ -7,6 +7,7 @@
 
 #include <sys/prctl.h>
 
+#include "gather-inbox-private.h"
 #include "gather-timer-private.h"
 
 /*
@@ -112,6 +113,7 @@ gather_timer_thread (gpointer unused)
   /* Linux lets a sleeping thread wake up to 50 µs late by default, to
    * group wake-ups; this one wakes up for deadlines. */
   prctl (PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+  gather_inbox_mark_thread ();
 
   g_mutex_lock (&timer_lock);
 

@@ -1837,6 +1837,80 @@ test_group_run_from_other_thread (void)
   assert_checks (&check, 50);
 }
 
+/* A posts while the owner handles a batch: A's destroy notify runs on the
+ * owner in the middle of the batch that carries A's outcome, lets B's body
+ * return and waits until B's outcome is posted. */
+typedef struct
+{
+  gint release;    /* atomic: B may return */
+  gint returned;   /* atomic: B's body returned */
+} PostWhileBusy;
+
+static GVariant *
+post_while_busy_a (GCancellable  *cancellable,
+                   gpointer       user_data,
+                   GError       **error)
+{
+  return g_variant_new_string ("a");
+}
+
+static GVariant *
+post_while_busy_b (GCancellable  *cancellable,
+                   gpointer       user_data,
+                   GError       **error)
+{
+  PostWhileBusy *state = user_data;
+  gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  while (!g_atomic_int_get (&state->release) && g_get_monotonic_time () < end)
+    g_usleep (1000);
+  g_atomic_int_set (&state->returned, TRUE);
+
+  return g_variant_new_string ("b");
+}
+
+static void
+post_while_busy_destroy_a (gpointer data)
+{
+  PostWhileBusy *state = data;
+  gint64 end = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+
+  g_atomic_int_set (&state->release, TRUE);
+  while (!g_atomic_int_get (&state->returned) && g_get_monotonic_time () < end)
+    g_usleep (1000);
+  /* B's pool thread posts its outcome right after its body returns. */
+  g_usleep (100 * 1000);
+}
+
+static void
+test_group_post_while_busy (void)
+{
+  g_autoptr(GatherGroup) group = gather_group_new ();
+  g_autoptr(GatherPool) pool = gather_pool_new (2);
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  PostWhileBusy state = { 0 };
+
+  g_test_summary ("An outcome posted while the owner handles a batch of "
+                  "outcomes wakes nobody, and is still handled once the "
+                  "batch is done, without any other event to wake the loop");
+
+  gather_group_set_pool (group, pool);
+  gather_group_add_task (group, "b", 0, post_while_busy_b, &state, NULL, &error);
+  g_assert_no_error (error);
+  gather_group_add_task (group, "a", 0, post_while_busy_a, &state,
+                         post_while_busy_destroy_a, &error);
+  g_assert_no_error (error);
+
+  outcomes = test_run_and_wait (group, NULL, 20000, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (outcomes);
+  g_assert_cmpuint (outcomes->len, ==, 2);
+  g_assert_true (g_atomic_int_get (&state.returned));
+  g_assert_cmpstr (g_variant_get_string (gather_outcome_get_result (test_outcome (outcomes, 0)), NULL), ==, "b");
+  g_assert_cmpstr (g_variant_get_string (gather_outcome_get_result (test_outcome (outcomes, 1)), NULL), ==, "a");
+}
+
 static void
 test_group_signal_sequence (void)
 {
@@ -1983,6 +2057,7 @@ main (int   argc,
   g_test_add_func ("/gather/group/owner-thread", test_group_owner_thread);
   g_test_add_func ("/gather/group/run-from-other-thread", test_group_run_from_other_thread);
   g_test_add_func ("/gather/group/signal-sequence", test_group_signal_sequence);
+  g_test_add_func ("/gather/group/post-while-busy", test_group_post_while_busy);
 
   return g_test_run ();
 }
