@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libgather.h>
@@ -27,6 +28,7 @@ static guint    opt_lateness_tasks = 10000;
 static gboolean opt_quick;
 static char    *opt_only;
 static char    *opt_sections;
+static char    *opt_lateness_rows;
 static char    *opt_memory_child;
 static guint    opt_memory_n;
 static gboolean opt_echo_child;
@@ -36,6 +38,7 @@ static GOptionEntry entries[] = {
   { "max-exponent", 'e', 0, G_OPTION_ARG_INT, &opt_max_exponent, "Largest N is 10^E (default 6)", "E" },
   { "python-max-exponent", 0, 0, G_OPTION_ARG_INT, &opt_python_max_exponent, "Largest N for asyncio (default 5)", "E" },
   { "lateness-tasks", 0, 0, G_OPTION_ARG_INT, &opt_lateness_tasks, "Concurrent timed tasks (default 10000)", "N" },
+  { "lateness-rows", 0, 0, G_OPTION_ARG_STRING, &opt_lateness_rows, "Which lateness rows to measure: async, threads, floor (default: all)", "LIST" },
   { "quick", 'q', 0, G_OPTION_ARG_NONE, &opt_quick, "Small sizes, one run: checks the program works", NULL },
   { "sections", 's', 0, G_OPTION_ARG_STRING, &opt_sections, "Which tables to print: speed, async, lateness, memory, model, isolation, storm (default: all but storm)", "LIST" },
   { "only", 0, 0, G_OPTION_ARG_STRING, &opt_only, "Time one variant at N = 10^E and exit, for profiling: gather, gather-model, batched, idle, gtask, async or naive", "NAME" },
@@ -1679,6 +1682,96 @@ measure_lateness_async (guint    n,
   return result;
 }
 
+
+/* The floor for thread bodies: the same number of threads, started one
+ * after another as a GatherPool starts them, each sleeping until its own
+ * deadline (its start plus the same timeout) and noting how late it woke.
+ * No gather, no timer thread, no cancellable, no main loop: what 2 CPUs
+ * shared by that many threads allow a thread that wakes at a deadline. */
+typedef struct
+{
+  guint    n;
+  gint64  *late;       /* per thread: µs after its deadline */
+  gint     n_done;     /* atomic */
+  GMutex   mutex;
+  GCond    cond;
+} SleepFloor;
+
+typedef struct
+{
+  SleepFloor *floor;
+  guint       index;
+} SleepFloorThread;
+
+static gpointer
+sleep_floor_thread (gpointer data)
+{
+  SleepFloorThread *self = data;
+  SleepFloor *floor = self->floor;
+  guint i = self->index;
+  gint64 deadline = g_get_monotonic_time () + (200 + (i * 7919) % 500) * 1000;
+  struct timespec ts = { deadline / G_USEC_PER_SEC, (deadline % G_USEC_PER_SEC) * 1000 };
+
+  if (i + 1 < floor->n)
+    {
+      SleepFloorThread *next = g_new (SleepFloorThread, 1);
+
+      next->floor = floor;
+      next->index = i + 1;
+      g_thread_unref (g_thread_new ("floor", sleep_floor_thread, next));
+    }
+  g_free (self);
+
+  while (clock_nanosleep (CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0)
+    ;
+  floor->late[i] = g_get_monotonic_time () - deadline;
+
+  g_mutex_lock (&floor->mutex);
+  if (++floor->n_done == (gint) floor->n)
+    g_cond_signal (&floor->cond);
+  g_mutex_unlock (&floor->mutex);
+
+  return NULL;
+}
+
+static Lateness
+measure_lateness_floor (guint n)
+{
+  SleepFloor floor = { n, g_new0 (gint64, n), 0 };
+  SleepFloorThread *first = g_new (SleepFloorThread, 1);
+  g_autoptr(GArray) late = g_array_new (FALSE, FALSE, sizeof (double));
+  Lateness result = { 0 };
+
+  g_mutex_init (&floor.mutex);
+  g_cond_init (&floor.cond);
+  first->floor = &floor;
+  first->index = 0;
+  g_thread_unref (g_thread_new ("floor", sleep_floor_thread, first));
+
+  g_mutex_lock (&floor.mutex);
+  while (floor.n_done < (gint) n)
+    g_cond_wait (&floor.cond, &floor.mutex);
+  g_mutex_unlock (&floor.mutex);
+
+  for (guint i = 0; i < n; i++)
+    {
+      double v = (double) floor.late[i];
+
+      g_array_append_val (late, v);
+    }
+  result.n_timeout = n;
+  result.issued_p99 = result.observed_p99 = result.recorded_p99 = percentile (late, 0.99);
+  result.issued_max = result.observed_max = result.recorded_max = percentile (late, 1.0);
+
+  /* The last threads are still exiting; give them a moment. */
+  g_usleep (100 * 1000);
+  g_mutex_clear (&floor.mutex);
+  g_cond_clear (&floor.cond);
+  g_free (floor.late);
+
+  return result;
+}
+
 static void
 print_lateness_row (const char *what,
                     Lateness   *runs,
@@ -1707,6 +1800,17 @@ print_lateness_row (const char *what,
   g_print ("\n");
 }
 
+static gboolean
+lateness_row_wanted (const char *row)
+{
+  g_auto(GStrv) rows = NULL;
+
+  if (opt_lateness_rows == NULL)
+    return TRUE;
+  rows = g_strsplit (opt_lateness_rows, ",", -1);
+  return g_strv_contains ((const char * const *) rows, row);
+}
+
 static void
 print_lateness (void)
 {
@@ -1723,27 +1827,40 @@ print_lateness (void)
            "| outcome recorded on the main context |\n");
   g_print ("|---|---|---|---|---|\n");
 
-  /* Keep finished threads for the next runs instead of letting them exit. */
-  g_thread_pool_set_max_unused_threads (-1);
-  runs[0] = measure_lateness (pool, opt_lateness_tasks, FALSE);
-  print_lateness_row ("threads (one each), idle loop, cold pool: the threads start during the run",
-                      runs, 1, opt_lateness_tasks);
-  for (guint r = 0; r < repeat; r++)
-    runs[r] = measure_lateness (pool, opt_lateness_tasks, FALSE);
-  print_lateness_row ("threads (one each), idle loop", runs, repeat, opt_lateness_tasks);
-  for (guint r = 0; r < repeat; r++)
-    runs[r] = measure_lateness (pool, opt_lateness_tasks, TRUE);
-  print_lateness_row ("threads (one each), busy loop: 20 ms of work every 50 ms", runs, repeat,
-                      opt_lateness_tasks);
-  g_thread_pool_set_max_unused_threads (2);
-  g_thread_pool_stop_unused_threads ();
+  /* Async tasks first: the thread rows leave thousands of threads exiting
+   * behind them. */
+  if (lateness_row_wanted ("async"))
+    {
+      for (guint r = 0; r < repeat; r++)
+        runs[r] = measure_lateness_async (opt_lateness_tasks, FALSE);
+      print_lateness_row ("async tasks (no thread), idle loop", runs, repeat, opt_lateness_tasks);
+      for (guint r = 0; r < repeat; r++)
+        runs[r] = measure_lateness_async (opt_lateness_tasks, TRUE);
+      print_lateness_row ("async tasks (no thread), busy loop", runs, repeat, opt_lateness_tasks);
+    }
 
-  for (guint r = 0; r < repeat; r++)
-    runs[r] = measure_lateness_async (opt_lateness_tasks, FALSE);
-  print_lateness_row ("async tasks (no thread), idle loop", runs, repeat, opt_lateness_tasks);
-  for (guint r = 0; r < repeat; r++)
-    runs[r] = measure_lateness_async (opt_lateness_tasks, TRUE);
-  print_lateness_row ("async tasks (no thread), busy loop", runs, repeat, opt_lateness_tasks);
+  /* A GatherPool keeps at most 8 idle threads: in every run the threads
+   * start while the run goes on. */
+  if (lateness_row_wanted ("threads"))
+    {
+      for (guint r = 0; r < repeat; r++)
+        runs[r] = measure_lateness (pool, opt_lateness_tasks, FALSE);
+      print_lateness_row ("threads (one each, started during the run), idle loop", runs, repeat,
+                          opt_lateness_tasks);
+      for (guint r = 0; r < repeat; r++)
+        runs[r] = measure_lateness (pool, opt_lateness_tasks, TRUE);
+      print_lateness_row ("threads (one each, started during the run), busy loop: 20 ms of work every 50 ms",
+                          runs, repeat, opt_lateness_tasks);
+    }
+
+  if (lateness_row_wanted ("floor"))
+    {
+      for (guint r = 0; r < repeat; r++)
+        runs[r] = measure_lateness_floor (opt_lateness_tasks);
+      print_lateness_row ("floor, no gather: as many threads started one after another, each "
+                          "sleeping until its deadline (clock_nanosleep); every column is when it woke",
+                          runs, repeat, opt_lateness_tasks);
+    }
   print_load ("lateness");
   g_print ("\n");
 }

@@ -29,6 +29,7 @@
 #include "gather-error.h"
 #include "gather-helper-pool-private.h"
 #include "gather-helper-protocol-private.h"
+#include "gather-sched-private.h"
 #include "gather-inbox-private.h"
 #include "gather-runner-private.h"
 #include "gather-worker.h"
@@ -1513,6 +1514,9 @@ start_helper_for (GatherHelperPool *pool)
 static gpointer
 spawner_thread (gpointer data)
 {
+  /* Helpers inherit this thread's policy. */
+  gather_sched_set_batch (FALSE);
+
   for (;;)
     {
       GatherHelperPool *pool;
@@ -1537,6 +1541,8 @@ helpers_thread (gpointer data)
   g_autoptr(GPtrArray) wanting = g_ptr_array_new ();
   g_autoptr(GPtrArray) ready = g_ptr_array_new ();
   g_autoptr(GPtrArray) skipped = g_ptr_array_new ();
+
+  gather_sched_set_batch (FALSE);
 
   for (;;)
     {

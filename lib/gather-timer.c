@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 
 #include "gather-inbox-private.h"
+#include "gather-sched-private.h"
 #include "gather-timer-private.h"
 
 /*
@@ -114,6 +115,7 @@ gather_timer_thread (gpointer unused)
    * group wake-ups; this one wakes up for deadlines. */
   prctl (PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
   gather_inbox_mark_thread ();
+  gather_sched_set_batch (FALSE);
 
   g_mutex_lock (&timer_lock);
 

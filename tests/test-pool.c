@@ -3,6 +3,10 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#define _GNU_SOURCE
+
+#include <sched.h>
+
 #include "test-util.h"
 
 static void
@@ -80,6 +84,69 @@ count_pool_threads (void)
     }
 
   return n;
+}
+
+/* The thread id of the first thread of this process named @comm, or 0. */
+static pid_t
+find_thread (const char *comm_wanted)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  const char *name;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc/self/task", name, "comm", NULL);
+      g_autofree char *comm = NULL;
+
+      if (g_file_get_contents (path, &comm, NULL, NULL) &&
+          g_str_equal (g_strchomp (comm), comm_wanted))
+        return (pid_t) g_ascii_strtoll (name, NULL, 10);
+    }
+
+  return 0;
+}
+
+static GVariant *
+scheduling_policy_body (GCancellable  *cancellable,
+                        gpointer       user_data,
+                        GError       **error)
+{
+  return g_variant_new_int32 (sched_getscheduler (0));
+}
+
+static void
+test_pool_scheduling (void)
+{
+  g_test_summary ("Task bodies run under SCHED_BATCH; the timer thread, though "
+                  "first started from a pool thread, under SCHED_OTHER");
+
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GatherGroup) group = gather_group_new ();
+      g_autoptr(GPtrArray) outcomes = NULL;
+      g_autoptr(GError) error = NULL;
+      pid_t timer;
+
+      /* In a fresh process: the task's timeout is the first timer, armed
+       * by the pool thread that starts it, which starts the timer thread. */
+      g_assert_cmpint (find_thread ("gather-timer"), ==, 0);
+      gather_group_add_task (group, "policy", 60000, scheduling_policy_body, NULL, NULL, &error);
+      g_assert_no_error (error);
+      outcomes = test_run_and_wait (group, NULL, 10000, &error);
+      g_assert_no_error (error);
+      g_assert_cmpint (g_variant_get_int32 (gather_outcome_get_result (test_outcome (outcomes, 0))),
+                       ==, SCHED_BATCH);
+
+      timer = find_thread ("gather-timer");
+      g_assert_cmpint (timer, >, 0);
+      g_assert_cmpint (sched_getscheduler (timer), ==, SCHED_OTHER);
+      g_assert_cmpint (sched_getscheduler (0), ==, SCHED_OTHER);
+      return;
+    }
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
 }
 
 static void
@@ -279,6 +346,7 @@ main (int   argc,
   g_test_add_func ("/gather/pool/burst", test_pool_burst);
   g_test_add_func ("/gather/pool/shrink-while-running", test_pool_shrink_while_running);
   g_test_add_func ("/gather/pool/idle-threads", test_pool_idle_threads);
+  g_test_add_func ("/gather/pool/scheduling", test_pool_scheduling);
 
   return g_test_run ();
 }
