@@ -64,9 +64,15 @@ test_pool_properties (void)
   g_assert_cmpuint (gather_pool_get_max_replacement_threads (pool), ==, 2);
 }
 
-/* Threads of this process named as the pool names its threads. */
+typedef gboolean (*ThreadMatch) (pid_t       tid,
+                                 const char *comm,
+                                 gpointer    data);
+
+/* How many threads of this process @match accepts. A thread's name is
+ * its creator's until the thread has named itself. */
 static guint
-count_pool_threads (void)
+count_threads (ThreadMatch match,
+               gpointer    data)
 {
   g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
   const char *name;
@@ -78,29 +84,43 @@ count_pool_threads (void)
       g_autofree char *path = g_build_filename ("/proc/self/task", name, "comm", NULL);
       g_autofree char *comm = NULL;
 
+      /* A thread that exited meanwhile is not counted. */
       if (g_file_get_contents (path, &comm, NULL, NULL) &&
-          g_str_equal (g_strchomp (comm), "gather-pool"))
+          match ((pid_t) g_ascii_strtoll (name, NULL, 10), g_strchomp (comm), data))
         n++;
     }
 
   return n;
 }
 
-/* How many threads of this process run under @policy. Thread names are
- * not used: under valgrind they do not reach /proc. */
+static gboolean
+has_name (pid_t       tid,
+          const char *comm,
+          gpointer    data)
+{
+  return g_str_equal (comm, data);
+}
+
+/* Threads of this process named as the pool names its threads. */
+static guint
+count_pool_threads (void)
+{
+  return count_threads (has_name, (gpointer) "gather-pool");
+}
+
+static gboolean
+has_policy (pid_t       tid,
+            const char *comm,
+            gpointer    data)
+{
+  return sched_getscheduler (tid) == GPOINTER_TO_INT (data);
+}
+
+/* How many threads of this process run under @policy. */
 static guint
 count_threads_with_policy (int policy)
 {
-  g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
-  const char *name;
-  guint n = 0;
-
-  g_assert_nonnull (dir);
-  while ((name = g_dir_read_name (dir)) != NULL)
-    if (sched_getscheduler ((pid_t) g_ascii_strtoll (name, NULL, 10)) == policy)
-      n++;
-
-  return n;
+  return count_threads (has_policy, GINT_TO_POINTER (policy));
 }
 
 static GVariant *
