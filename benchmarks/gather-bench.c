@@ -1682,7 +1682,6 @@ measure_lateness_async (guint    n,
   return result;
 }
 
-
 /* The floor for thread bodies: the same number of threads, started one
  * after another as a GatherPool starts them, each sleeping until its own
  * deadline (its start plus the same timeout) and noting how late it woke.
@@ -1692,7 +1691,7 @@ typedef struct
 {
   guint    n;
   gint64  *late;       /* per thread: µs after its deadline */
-  gint     n_done;     /* atomic */
+  gint     n_done;     /* guarded by mutex */
   GMutex   mutex;
   GCond    cond;
 } SleepFloor;
@@ -1798,6 +1797,36 @@ print_lateness_row (const char *what,
       g_print ("%s %.0f (%.0f-%.0f) / %.0f |", sep, p99, v[f][0][0], v[f][0][repeat - 1], max);
     }
   g_print ("\n");
+}
+
+static const char * const known_sections[] = {
+  "speed", "async", "lateness", "memory", "model", "isolation", "storm", NULL
+};
+static const char * const known_lateness_rows[] = { "async", "threads", "floor", NULL };
+
+/* Whether every name in the comma-separated @list (if any) is @known. */
+static gboolean
+check_names (const char          *option,
+             const char          *list,
+             const char * const  *known,
+             GError             **error)
+{
+  g_auto(GStrv) names = NULL;
+
+  if (list == NULL)
+    return TRUE;
+  names = g_strsplit (list, ",", -1);
+  for (guint i = 0; names[i] != NULL; i++)
+    if (!g_strv_contains (known, names[i]))
+      {
+        g_autofree char *all = g_strjoinv (", ", (char **) known);
+
+        g_set_error (error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                     "--%s: unknown name “%s” (known: %s)", option, names[i], all);
+        return FALSE;
+      }
+
+  return TRUE;
 }
 
 static gboolean
@@ -2078,7 +2107,9 @@ main (int   argc,
     "Prints Markdown tables: per-task cost against a raw GThreadPool, GTask\n"
     "and Python's asyncio measured in the same run; timeout lateness; and\n"
     "memory per pending task.");
-  if (!g_option_context_parse (context, &argc, &argv, &error))
+  if (!g_option_context_parse (context, &argc, &argv, &error) ||
+      !check_names ("sections", opt_sections, known_sections, &error) ||
+      !check_names ("lateness-rows", opt_lateness_rows, known_lateness_rows, &error))
     {
       g_printerr ("%s: %s\n", g_get_prgname (), error->message);
       return 2;

@@ -1542,6 +1542,7 @@ helpers_thread (gpointer data)
   g_autoptr(GPtrArray) ready = g_ptr_array_new ();
   g_autoptr(GPtrArray) skipped = g_ptr_array_new ();
 
+  gather_inbox_mark_thread ();
   gather_sched_set_batch (FALSE);
 
   for (;;)

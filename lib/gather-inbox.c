@@ -27,8 +27,8 @@
  * eventfd without taking the context's lock. g_source_set_ready_time()
  * (used before) holds that lock around the write, and the owner's loop
  * takes it in prepare(), check() and dispatch(): under load the owner and
- * the pool threads waited on each other there, about 0.03 futex calls per
- * task of the 0.1 the benchmark allows (strace -k). The loop cannot miss
+ * the pool threads waited on each other there, for about a third of the
+ * futex calls of a thread task (strace -k). The loop cannot miss
  * the flag: it reads it in prepare() before it polls and in check() after,
  * and a flag set in between comes with a write that ends that poll.
  *
@@ -39,9 +39,10 @@
  * and the loop's read of it back were two system calls of the three that
  * an async task completed on the owner's context cost (strace). Asking
  * whether the caller owns the context takes the context's lock, so the
- * threads of our own that post (pool threads, the timer thread), which
- * never run an owner's loop, skip the question and wake the loop.
-
+ * threads of our own that post (pool threads, the timer thread, the
+ * helpers' thread), which never run an owner's loop, skip the question
+ * and wake the loop.
+ *
  * The stop word is written once. A pool thread checks it before it starts
  * a body and again after arming the body's timer, which is tagged with the
  * inbox; the stop takes every timer with that tag. So once a stop is

@@ -1837,7 +1837,7 @@ test_group_run_from_other_thread (void)
   assert_checks (&check, 50);
 }
 
-/* A posts while the owner handles a batch: A's destroy notify runs on the
+/* B posts while the owner handles a batch: A's destroy notify runs on the
  * owner in the middle of the batch that carries A's outcome, lets B's body
  * return and waits until B's outcome is posted. */
 typedef struct

@@ -1101,8 +1101,6 @@ g_object_unref (gpointer object)
 
 /* ---- GMainContext's reference count ---- */
 
-GMainContext *g_main_context_new (void);
-GMainContext *g_main_context_ref (GMainContext *context);
 void g_main_context_unref (GMainContext *context);
 
 /* Where GLib keeps a context's reference count, found once by taking and
