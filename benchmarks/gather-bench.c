@@ -1261,7 +1261,7 @@ measure_kill_floor (guint   n,
       while (n_reaped < wave)
         {
           for (guint i = 0; i < wave; i++)
-            fds[i] = (struct pollfd) { children[i].pidfd, children[i].killed_at != 0 ? POLLIN : 0, 0 };
+            fds[i] = (struct pollfd) { children[i].killed_at != 0 ? children[i].pidfd : -1, POLLIN, 0 };
           if (poll (fds, wave, -1) < 0)
             continue;
 
