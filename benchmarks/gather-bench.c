@@ -9,11 +9,11 @@
  */
 
 #include <locale.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/pidfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -1190,14 +1190,7 @@ measure_raw_round_trip (guint   n,
   return percentile (times, 0.5);
 }
 
-/* The floor under the kill path, in the pattern of measure_kills(): @width
- * GLib processes (this program, --echo-child, each answering a round trip
- * first, so that it has started) killed at once, @n kills in all. Appends
- * to @late the µs from each SIGKILL to its process reaped. No gather: what
- * 2 CPUs allow when @width processes die at once. Their replacements start
- * once all are reaped, so that their start does not compete with the
- * teardown (a GatherPool starts one as soon as a helper is gone: the
- * floor leaves that cost to gather). */
+/* A process of the kill floor: this program with --echo-child. */
 typedef struct
 {
   GPid   pid;
@@ -1226,6 +1219,14 @@ floor_child_spawn (FloorChild *child)
   g_assert (child->pidfd >= 0);
 }
 
+/* The floor under the kill path, in the pattern of measure_kills(): @width
+ * GLib processes (each answering a round trip first, so that it has
+ * started) killed at once, @n kills in all. Appends to @late the µs from
+ * each SIGKILL to its process reaped. No gather: what 2 CPUs allow when
+ * @width processes die at once. Their replacements start once all are
+ * reaped, so that their start does not compete with the teardown (a
+ * GatherPool starts one as soon as a helper is gone: the floor leaves that
+ * cost to gather). */
 static void
 measure_kill_floor (guint   n,
                     guint   width,
