@@ -1142,65 +1142,18 @@ echo_child (void)
   return 0;
 }
 
-/* p50 in µs of @n round trips; *@kill_usec gets how long a SIGKILL of the
- * other process takes until it is reaped. */
-static double
-measure_raw_round_trip (guint   n,
-                        double *kill_usec)
-{
-  g_autoptr(GArray) times = g_array_new (FALSE, FALSE, sizeof (double));
-  g_autoptr(GError) error = NULL;
-  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
-  const char *argv[] = { self, "--echo-child", NULL };
-  int sv[2];
-  gint target = 3;
-  GPid pid;
-
-  g_assert (self != NULL && socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
-  if (!g_spawn_async_with_pipes_and_fds (NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                                         -1, -1, -1, &sv[1], &target, 1, &pid, NULL, NULL, NULL,
-                                         &error))
-    g_error ("Could not start the echo process: %s", error->message);
-  close (sv[1]);
-
-  for (guint i = 0; i < n + 100; i++)
-    {
-      gint64 start = g_get_monotonic_time ();
-      g_autoptr(GVariant) reply = NULL;
-      double elapsed;
-
-      raw_send (sv[0], g_variant_new ("(tv)", (guint64) i, g_variant_new_string ("x")));
-      reply = raw_receive (sv[0]);
-      elapsed = g_get_monotonic_time () - start;
-      /* The first ones warm up. */
-      if (i >= 100)
-        g_array_append_val (times, elapsed);
-    }
-
-  {
-    gint64 start = g_get_monotonic_time ();
-
-    kill (pid, SIGKILL);
-    waitpid (pid, NULL, 0);
-    *kill_usec = g_get_monotonic_time () - start;
-  }
-  close (sv[0]);
-  g_spawn_close_pid (pid);
-
-  return percentile (times, 0.5);
-}
-
-/* A process of the kill floor: this program with --echo-child. */
+/* This program run with --echo-child, its socket as 3: the other end of
+ * the raw round trip, and the processes of the kill floor. */
 typedef struct
 {
   GPid   pid;
   int    pidfd;
   int    socket;
   gint64 killed_at;
-} FloorChild;
+} EchoChild;
 
 static void
-floor_child_spawn (FloorChild *child)
+echo_child_spawn (EchoChild *child)
 {
   g_autoptr(GError) error = NULL;
   g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
@@ -1219,6 +1172,44 @@ floor_child_spawn (FloorChild *child)
   g_assert (child->pidfd >= 0);
 }
 
+/* p50 in µs of @n round trips; *@kill_usec gets how long a SIGKILL of the
+ * other process takes until it is reaped. */
+static double
+measure_raw_round_trip (guint   n,
+                        double *kill_usec)
+{
+  g_autoptr(GArray) times = g_array_new (FALSE, FALSE, sizeof (double));
+  EchoChild child;
+
+  echo_child_spawn (&child);
+
+  for (guint i = 0; i < n + 100; i++)
+    {
+      gint64 start = g_get_monotonic_time ();
+      g_autoptr(GVariant) reply = NULL;
+      double elapsed;
+
+      raw_send (child.socket, g_variant_new ("(tv)", (guint64) i, g_variant_new_string ("x")));
+      reply = raw_receive (child.socket);
+      elapsed = g_get_monotonic_time () - start;
+      /* The first ones warm up. */
+      if (i >= 100)
+        g_array_append_val (times, elapsed);
+    }
+
+  {
+    gint64 start = g_get_monotonic_time ();
+
+    kill (child.pid, SIGKILL);
+    waitpid (child.pid, NULL, 0);
+    *kill_usec = g_get_monotonic_time () - start;
+  }
+  close (child.pidfd);
+  close (child.socket);
+
+  return percentile (times, 0.5);
+}
+
 /* The floor under the kill path, in the pattern of measure_kills(): @width
  * GLib processes (each answering a round trip first, so that it has
  * started) killed at once, @n kills in all. Appends to @late the µs from
@@ -1232,12 +1223,12 @@ measure_kill_floor (guint   n,
                     guint   width,
                     GArray *late)
 {
-  g_autofree FloorChild *children = g_new0 (FloorChild, width);
+  g_autofree EchoChild *children = g_new0 (EchoChild, width);
   g_autofree struct pollfd *fds = g_new0 (struct pollfd, width);
   guint n_killed = 0;
 
   for (guint i = 0; i < width; i++)
-    floor_child_spawn (&children[i]);
+    echo_child_spawn (&children[i]);
 
   while (n_killed < n)
     {
@@ -1283,7 +1274,7 @@ measure_kill_floor (guint   n,
       n_killed += wave;
 
       for (guint i = 0; i < wave; i++)
-        floor_child_spawn (&children[i]);
+        echo_child_spawn (&children[i]);
     }
 
   for (guint i = 0; i < width; i++)
