@@ -143,8 +143,11 @@ struct _GatherGroup
   gboolean          ran_open;          /* it was open when the run started */
   gboolean          isolate_workers;
 
-  GPtrArray        *records;           /* GatherTaskRecord, until the run
-                                        * takes them */
+  GPtrArray        *records;           /* GatherTaskRecord, or NULL while a
+                                        * task is only its spec; until the
+                                        * run takes them */
+  GatherTaskSpecs   specs;             /* one per task added before the
+                                        * run; until the run takes them */
   GatherSlab        record_slab;       /* where records are allocated */
   guint             n_tasks;
   GatherTaskList   *task_list;         /* owned; NULL until asked for */
@@ -311,6 +314,19 @@ gather_group_peek_task_list (GatherGroup *self)
   return self->task_list;
 }
 
+/* Before the run: the record of task @index, made from its spec now if
+ * need be (see GatherTaskSpec). */
+static GatherTaskRecord *
+gather_group_record_at (GatherGroup *self,
+                        guint        index)
+{
+  /* Adding a task does not grow records[]: most never need one here. */
+  if (self->records->len < self->n_tasks)
+    g_ptr_array_set_size (self->records, self->n_tasks);
+
+  return gather_task_record_at (self->records, &self->specs, &self->record_slab, index);
+}
+
 /* For the model: a task object for @index, from its state now. */
 GatherTask *
 gather_group_create_task (GatherGroup *self,
@@ -324,7 +340,7 @@ gather_group_create_task (GatherGroup *self,
   if (self->run != NULL)
     return gather_run_create_task (self->run, index);
 
-  record = g_ptr_array_index (self->records, index);
+  record = gather_group_record_at (self, index);
   task = gather_task_new (self, index, record->runner->kind, record->label,
                           record->priority, record->retry);
   gather_task_clear_pending (task);
@@ -347,7 +363,7 @@ gather_group_set_task_priority (GatherGroup *self,
       return;
     }
 
-  record = g_ptr_array_index (self->records, index);
+  record = gather_group_record_at (self, index);
   record->priority = priority;
   self->has_priorities = TRUE;
 }
@@ -360,7 +376,7 @@ gather_group_set_task_retry_policy (GatherGroup       *self,
   if (self->run != NULL)
     gather_run_set_retry_policy (self->run, index, policy);
   else
-    g_set_object (&((GatherTaskRecord *) g_ptr_array_index (self->records, index))->retry, policy);
+    g_set_object (&gather_group_record_at (self, index)->retry, policy);
 }
 
 /* ---- GObject ---- */
@@ -403,14 +419,25 @@ gather_group_finalize (GObject *object)
    * here are tasks that never ran. */
   g_clear_pointer (&self->run, gather_run_free);
 
-  for (guint i = 0; self->records != NULL && i < self->records->len; i++)
+  for (guint i = 0; self->records != NULL && i < self->n_tasks; i++)
     {
-      GatherTaskRecord *record = g_ptr_array_index (self->records, i);
+      GatherTaskRecord *record = i < self->records->len ? g_ptr_array_index (self->records, i) : NULL;
       PendingDestroy pending;
 
-      pending.destroy = g_steal_pointer (&record->user_data_destroy);
-      pending.data = g_steal_pointer (&record->user_data);
-      gather_task_record_unref (record);
+      if (record != NULL)
+        {
+          pending.destroy = g_steal_pointer (&record->user_data_destroy);
+          pending.data = g_steal_pointer (&record->user_data);
+          gather_task_record_unref (record);
+        }
+      else
+        {
+          GatherTaskSpec *spec = &self->specs.items[i];
+
+          pending.destroy = g_steal_pointer (&spec->user_data_destroy);
+          pending.data = g_steal_pointer (&spec->user_data);
+          g_free (spec->label);
+        }
 
       if (pending.destroy == NULL)
         continue;
@@ -440,6 +467,7 @@ gather_group_finalize (GObject *object)
     }
 
   g_clear_pointer (&self->records, g_ptr_array_unref);
+  g_free (self->specs.items);
   gather_slab_clear (&self->record_slab);
   g_clear_object (&self->pool);
   g_clear_object (&self->registry);
@@ -1009,16 +1037,22 @@ gather_group_can_add (GatherGroup  *self,
   return TRUE;
 }
 
+/* Adds the task @spec describes (taken). */
 static guint
-gather_group_add_record (GatherGroup      *self,
-                         GatherTaskRecord *record)
+gather_group_add_spec (GatherGroup    *self,
+                       GatherTaskSpec *spec)
 {
-  g_assert (record->index == self->n_tasks);
+  guint index = self->n_tasks;
 
   if (self->run != NULL)
-    gather_run_add (self->run, record);
+    {
+      /* A task added while the run goes is needed as a record soon. */
+      gather_run_add (self->run, gather_task_record_spec_take (&self->record_slab, spec, index));
+    }
   else
-    g_ptr_array_add (self->records, record);
+    {
+      *gather_task_specs_append (&self->specs) = *spec;
+    }
   self->n_tasks++;
 
   if (self->task_list != NULL)
@@ -1028,7 +1062,7 @@ gather_group_add_record (GatherGroup      *self,
    * asking g_signal_has_handler_pending() first (callgrind). */
   g_object_notify_by_pspec ((GObject *) self, properties[PROP_N_TASKS]);
 
-  return record->index;
+  return index;
 }
 
 /* A task of @runner's kind whose body is @func. If it cannot be added,
@@ -1043,6 +1077,8 @@ gather_group_add_func_task (GatherGroup        *self,
                             GDestroyNotify      user_data_destroy,
                             GError            **error)
 {
+  GatherTaskSpec spec;
+
   if (!gather_group_can_add (self, error))
     {
       if (user_data_destroy != NULL)
@@ -1050,11 +1086,8 @@ gather_group_add_func_task (GatherGroup        *self,
       return G_MAXUINT;
     }
 
-  return gather_group_add_record (self,
-                                  gather_task_record_new (&self->record_slab, runner,
-                                                          self->n_tasks, label,
-                                                          timeout_msec, func, user_data,
-                                                          user_data_destroy));
+  gather_task_spec_init (&spec, runner, label, timeout_msec, func, user_data, user_data_destroy);
+  return gather_group_add_spec (self, &spec);
 }
 
 /**
@@ -1212,6 +1245,7 @@ gather_group_add_worker_task (GatherGroup  *self,
   g_autoptr(GVariant) params = NULL;
   GatherRegistry *registry;
   GatherWorker *found;
+  GatherTaskSpec spec;
 
   g_return_val_if_fail (GATHER_IS_GROUP (self), G_MAXUINT);
   g_return_val_if_fail (worker != NULL, G_MAXUINT);
@@ -1235,11 +1269,8 @@ gather_group_add_worker_task (GatherGroup  *self,
   if (!gather_worker_check_parameters (found, params, error))
     return G_MAXUINT;
 
-  return gather_group_add_record (self,
-                                  gather_worker_runner_new_record (&self->record_slab,
-                                                                   self->n_tasks, label,
-                                                                   timeout_msec, found,
-                                                                   params));
+  gather_worker_runner_init_spec (&spec, label, timeout_msec, found, params);
+  return gather_group_add_spec (self, &spec);
 }
 
 /**
@@ -1310,8 +1341,10 @@ gather_group_run_async (GatherGroup         *self,
   settings.isolate_workers = self->isolate_workers;
 
   self->run_task = g_steal_pointer (&task);
+  g_ptr_array_set_size (self->records, self->n_tasks);
   self->run = gather_run_new (self, self->context, self->pool, &settings,
-                              g_steal_pointer (&self->records), cancellable);
+                              g_steal_pointer (&self->records), &self->specs, cancellable);
+  self->specs = (GatherTaskSpecs) { NULL, 0, 0 };
 }
 
 /**
@@ -1824,7 +1857,7 @@ gather_group_get_record_to_change (GatherGroup  *self,
     }
 
   if (self->run == NULL)
-    return g_ptr_array_index (self->records, index);
+    return gather_group_record_at (self, index);
 
   /* A running open group: a task added late can change until it starts. */
   record = gather_run_get_record (self->run, index);

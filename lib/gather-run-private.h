@@ -30,6 +30,7 @@ GatherRun    *gather_run_new                   (GatherGroup             *group,
                                                 GatherPool              *pool,
                                                 const GatherRunSettings *settings,
                                                 GPtrArray               *records,
+                                                const GatherTaskSpecs   *specs,
                                                 GCancellable            *cancellable);
 void          gather_run_free                  (GatherRun               *self);
 

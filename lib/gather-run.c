@@ -93,10 +93,14 @@ struct _GatherRun
   gulong             cancelled_id;
 
   GPtrArray         *records;         /* GatherTaskRecord, one reference each;
-                                       * NULL once released */
+                                       * NULL before it is made from its spec
+                                       * and once released */
+  GatherTaskSpecs    specs;           /* of each task added
+                                       * before the run, taken when it starts
+                                       * or anything else needs its record */
   GPtrArray         *outcomes;        /* GatherOutcome, NULL until recorded */
   GatherSlab         outcome_slab;    /* where outcomes are allocated */
-  GatherSlab         record_slab;     /* where retries' records are */
+  GatherSlab         record_slab;     /* where records made here are */
   GPtrArray         *to_emit;         /* recorded, task-finished not emitted */
   GCancellable      *spare;           /* an async task's, to reuse */
   char              *stop_message;    /* why the policy stopped the rest */
@@ -234,6 +238,15 @@ gather_run_free_slot (GatherRun        *self,
   self->n_in_flight--;
   if (record->runner->uses_pool)
     self->n_in_pool--;
+}
+
+/* The record of task @index, made from its spec now if need be; NULL once
+ * released. */
+static inline GatherTaskRecord *
+gather_run_record_at (GatherRun *self,
+                      guint      index)
+{
+  return gather_task_record_at (self->records, &self->specs, &self->record_slab, index);
 }
 
 static RetryState *
@@ -573,7 +586,7 @@ gather_run_sweep (GatherRun        *self,
 
   for (guint i = 0; i < self->records->len; i++)
     {
-      GatherTaskRecord *record = g_ptr_array_index (self->records, i);
+      GatherTaskRecord *record = gather_run_record_at (self, i);
 
       if (record == NULL || record->recorded)
         continue;
@@ -611,7 +624,7 @@ gather_run_next (GatherRun *self,
   /* The cursor serves first attempts at the default priority. */
   while (self->next_dispatch < self->records->len)
     {
-      GatherTaskRecord *record = g_ptr_array_index (self->records, self->next_dispatch);
+      GatherTaskRecord *record = gather_run_record_at (self, self->next_dispatch);
 
       if (record != NULL && !record->recorded && !record->launched &&
           record->priority == 0 && record->attempt == 1)
@@ -920,9 +933,9 @@ gather_run_cancelled (GCancellable *cancellable,
 
 /*
  * gather_run_new:
- * Starts a run of @records (taken), on @context, which is the owner's
- * thread-default context. Tasks start from the first dispatch of the
- * inbox's source.
+ * Starts a run of @records and @specs (both taken: see GatherTaskSpec), on
+ * @context, which is the owner's thread-default context. Tasks start from
+ * the first dispatch of the inbox's source.
  */
 GatherRun *
 gather_run_new (GatherGroup             *group,
@@ -930,6 +943,7 @@ gather_run_new (GatherGroup             *group,
                 GatherPool              *pool,
                 const GatherRunSettings *settings,
                 GPtrArray               *records,
+                const GatherTaskSpecs   *specs,
                 GCancellable            *cancellable)
 {
   GatherRun *self = g_new0 (GatherRun, 1);
@@ -942,6 +956,7 @@ gather_run_new (GatherGroup             *group,
   self->open = settings->open;
   self->list = gather_group_peek_task_list (group);
   self->records = records;
+  self->specs = *specs;
   gather_slab_init (&self->outcome_slab, gather_outcome_size ());
   gather_slab_init (&self->record_slab, sizeof (GatherTaskRecord));
   self->n_live = records->len;
@@ -958,7 +973,8 @@ gather_run_new (GatherGroup             *group,
       {
         GatherTaskRecord *record = g_ptr_array_index (records, i);
 
-        if (record->priority != 0)
+        /* Only a record's priority can have been set. */
+        if (record != NULL && record->priority != 0)
           queue_push (&self->ready, -(gint64) record->priority, i);
       }
 
@@ -998,6 +1014,7 @@ gather_run_free (GatherRun *self)
   g_assert (self->retries == NULL || g_hash_table_size (self->retries) == 0);
 
   g_clear_pointer (&self->records, g_ptr_array_unref);
+  g_free (self->specs.items);
   g_clear_pointer (&self->outcomes, g_ptr_array_unref);
   gather_slab_clear (&self->outcome_slab);
   gather_slab_clear (&self->record_slab);
@@ -1122,7 +1139,7 @@ GatherTaskRecord *
 gather_run_get_record (GatherRun *self,
                        guint      index)
 {
-  return g_ptr_array_index (self->records, index);
+  return gather_run_record_at (self, index);
 }
 
 void
@@ -1130,7 +1147,7 @@ gather_run_set_priority (GatherRun *self,
                          guint      index,
                          gint       priority)
 {
-  GatherTaskRecord *record = g_ptr_array_index (self->records, index);
+  GatherTaskRecord *record = gather_run_record_at (self, index);
 
   if (record == NULL || record->recorded || record->launched || record->priority == priority)
     return;
@@ -1145,7 +1162,7 @@ gather_run_set_retry_policy (GatherRun         *self,
                              guint              index,
                              GatherRetryPolicy *policy)
 {
-  GatherTaskRecord *record = g_ptr_array_index (self->records, index);
+  GatherTaskRecord *record = gather_run_record_at (self, index);
 
   if (record != NULL)
     g_set_object (&record->retry, policy);
@@ -1160,7 +1177,7 @@ GatherTask *
 gather_run_create_task (GatherRun *self,
                         guint      index)
 {
-  GatherTaskRecord *record = g_ptr_array_index (self->records, index);
+  GatherTaskRecord *record = gather_run_record_at (self, index);
   GatherOutcome *outcome = g_ptr_array_index (self->outcomes, index);
   RetryState *state = gather_run_lookup_retry (self, index);
   GatherTask *task;

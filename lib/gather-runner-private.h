@@ -101,8 +101,7 @@ typedef struct
 } GatherWorkerTask;
 
 /* gather-worker-runner.c */
-GatherTaskRecord *gather_worker_runner_new_record (GatherSlab       *slab,
-                                                   guint             index,
+void              gather_worker_runner_init_spec  (GatherTaskSpec   *spec,
                                                    const char       *label,
                                                    guint             timeout_msec,
                                                    GatherWorker     *worker,

@@ -40,6 +40,56 @@ gather_task_record_new (GatherSlab         *slab,
   return record;
 }
 
+/* Owner: @spec describes a task as gather_task_record_new() takes it. */
+void
+gather_task_spec_init (GatherTaskSpec     *spec,
+                       const GatherRunner *runner,
+                       const char         *label,
+                       guint               timeout_msec,
+                       gpointer            func,
+                       gpointer            user_data,
+                       GDestroyNotify      user_data_destroy)
+{
+  spec->runner = runner;
+  spec->func = func;
+  spec->user_data = user_data;
+  spec->user_data_destroy = user_data_destroy;
+  spec->label = g_strdup (label);
+  spec->timeout_msec = timeout_msec;
+}
+
+void
+gather_task_specs_grow (GatherTaskSpecs *specs)
+{
+  specs->allocated = MAX (16, specs->allocated * 2);
+  specs->items = g_renew (GatherTaskSpec, specs->items, specs->allocated);
+}
+
+/* Owner: the record of task @index, made from @spec, whose contents it
+ * takes; @spec is marked taken. */
+GatherTaskRecord *
+gather_task_record_spec_take (GatherSlab     *slab,
+                              GatherTaskSpec *spec,
+                              guint           index)
+{
+  GatherTaskRecord *record = gather_slab_alloc (slab);
+
+  g_assert (spec->runner != NULL);
+
+  record->runner = g_steal_pointer (&spec->runner);
+  record->ref_count = 1;
+  record->state = GATHER_PHASE_QUEUED;
+  record->index = index;
+  record->attempt = 1;
+  record->label = g_steal_pointer (&spec->label);
+  record->timeout_msec = spec->timeout_msec;
+  record->func = spec->func;
+  record->user_data = g_steal_pointer (&spec->user_data);
+  record->user_data_destroy = g_steal_pointer (&spec->user_data_destroy);
+
+  return record;
+}
+
 GatherTaskRecord *
 gather_task_record_ref (GatherTaskRecord *record)
 {

@@ -41,14 +41,14 @@ worker_task_run (GCancellable  *cancellable,
   return gather_worker_invoke (task->worker, task->parameters, cancellable, error);
 }
 
-/* Owner: a record that runs @worker with @parameters (checked already). */
-GatherTaskRecord *
-gather_worker_runner_new_record (GatherSlab   *slab,
-                                 guint         index,
-                                 const char   *label,
-                                 guint         timeout_msec,
-                                 GatherWorker *worker,
-                                 GVariant     *parameters)
+/* Owner: @spec describes a task that runs @worker with @parameters
+ * (checked already). */
+void
+gather_worker_runner_init_spec (GatherTaskSpec *spec,
+                                const char     *label,
+                                guint           timeout_msec,
+                                GatherWorker   *worker,
+                                GVariant       *parameters)
 {
   GatherWorkerTask *task = g_new0 (GatherWorkerTask, 1);
 
@@ -59,9 +59,9 @@ gather_worker_runner_new_record (GatherSlab   *slab,
   if (gather_helper_worker_is (worker))
     task->isolation = GATHER_ISOLATION_HELPER;
 
-  return gather_task_record_new (slab, &gather_worker_runner, index,
-                                 label != NULL ? label : gather_worker_get_name (worker),
-                                 timeout_msec, worker_task_run, task, worker_task_free);
+  gather_task_spec_init (spec, &gather_worker_runner,
+                         label != NULL ? label : gather_worker_get_name (worker),
+                         timeout_msec, worker_task_run, task, worker_task_free);
 }
 
 static char *
