@@ -2118,7 +2118,7 @@ memory_child (const char *mode,
 
   gather_group_set_pool (group, pool);
   if (g_str_equal (mode, "dispatched"))
-    gather_group_set_max_concurrent (group, n);  /* every task in the pool at once */
+    gather_group_set_max_concurrent (group, n);  /* no limit but the window's */
 
   before = resident_bytes ();
   for (guint i = 0; i < n; i++)
@@ -2173,7 +2173,7 @@ print_memory (guint n)
   static const struct { const char *mode, *what; } states[] = {
     { "queued", "added, group not running" },
     { "window", "running group, waiting beyond the dispatch window" },
-    { "dispatched", "running group, every task in the pool's queue (max-concurrent = N)" },
+    { "dispatched", "running group, max-concurrent = N (the dispatch window still applies)" },
   };
   gboolean have_python = g_file_test ("/usr/bin/python3", G_FILE_TEST_IS_EXECUTABLE);
   guint repeat = MAX (1, opt_repeat);

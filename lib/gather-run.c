@@ -19,11 +19,12 @@
 # include <sysprof-capture.h>
 #endif
 
-/* How many thread tasks of a group without a concurrency limit are pushed
- * to the pool (to wait in its queue) at once. Tasks beyond it cost only
- * their record (see the memory figures in the benchmark); the run tops the
- * window up after each batch of events. Async tasks hold no place in the
- * pool and all start at once, as asyncio.gather() starts its coroutines;
+/* How many thread tasks of a group are pushed to the pool (to wait in its
+ * queue) at once, whatever max-concurrent allows. Tasks beyond it cost
+ * only their spec (see GatherTaskSpec and the memory figures in the
+ * benchmark): a task's record is made as it enters the window. The run
+ * tops the window up after each batch of events. Async tasks hold no place in the pool and
+ * all start at once, as asyncio.gather() starts its coroutines;
  * max-concurrent limits both. */
 #define DISPATCH_WINDOW 8192
 
