@@ -1510,6 +1510,70 @@ test_group_many (void)
 }
 
 static void
+test_group_stop_beyond_window (void)
+{
+  const guint n = 30000;
+  g_autoptr(GatherPool) pool = new_pool (1);
+  GatherGroup *group = gather_group_new ();
+  g_autoptr(GPtrArray) outcomes = NULL;
+  g_autoptr(GError) error = NULL;
+  gint n_destroyed = 0;
+  GThread *destroyed_on = NULL;
+
+  g_test_summary ("A run stopped while most of its tasks wait beyond the dispatch "
+                  "window gives each an outcome with its label, starts none of them, "
+                  "and destroys every task's data on the owner's context; a task whose "
+                  "priority was set before the run starts first from anywhere");
+
+  gather_group_set_pool (group, pool);
+  gather_group_set_policy (group, GATHER_POLICY_FIRST_ERROR);
+  for (guint i = 0; i < n; i++)
+    {
+      /* Task 1 fails, which stops the run. */
+      TestTask *task = sleeper (0, i == 1 ? NULL : "ok");
+      g_autofree char *label = g_strdup_printf ("task %u", i);
+
+      task->n_destroyed = &n_destroyed;
+      task->destroyed_on = &destroyed_on;
+      test_add (group, label, 60000, task);
+    }
+  /* Before task 1 on the only thread, so it ends before the stop. */
+  gather_task_set_priority (gather_group_get_task (group, n - 2), 1);
+
+  outcomes = test_run_and_wait (group, NULL, 60000, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (outcomes->len, ==, n);
+
+  for (guint i = 0; i < n; i++)
+    {
+      GatherOutcome *outcome = test_outcome (outcomes, i);
+      g_autofree char *label = g_strdup_printf ("task %u", i);
+
+      g_assert_cmpuint (gather_outcome_get_index (outcome), ==, i);
+      g_assert_cmpstr (gather_outcome_get_label (outcome), ==, label);
+    }
+
+  assert_status (test_outcome (outcomes, n - 2), GATHER_STATUS_OK);
+  assert_status (test_outcome (outcomes, 1), GATHER_STATUS_ERROR);
+  /* One pool thread and one window: the stop comes before the run could
+   * reach the tasks at the end. */
+  for (guint i = n - 100; i < n; i++)
+    {
+      GatherOutcome *outcome = test_outcome (outcomes, i);
+
+      if (i == n - 2)
+        continue;
+      assert_status (outcome, GATHER_STATUS_CANCELLED);
+      g_assert_cmpint (gather_outcome_get_start_time (outcome), ==, 0);
+    }
+
+  /* The tasks the pool's thread skips are released as it skips them. */
+  g_object_unref (group);
+  g_assert_true (test_iterate_until_count (&n_destroyed, n, 10000));
+  g_assert_true (destroyed_on == g_thread_self ());
+}
+
+static void
 on_finished_save (GatherGroup *group,
                   GPtrArray   *outcomes,
                   gpointer     user_data)
@@ -1641,7 +1705,8 @@ test_group_unrun_destroys (void)
   gint n_destroyed = 0;
   GThread *destroyed_on = NULL;
 
-  g_test_summary ("A group dropped before it ran destroys its tasks' data");
+  g_test_summary ("A group dropped before it ran destroys its tasks' data, "
+                  "whether a task was set up further or not");
 
   for (guint i = 0; i < 3; i++)
     {
@@ -1651,6 +1716,8 @@ test_group_unrun_destroys (void)
       task->destroyed_on = &destroyed_on;
       test_add (group, NULL, 0, task);
     }
+  /* Setting a priority needs more of task 1 than adding it did. */
+  gather_task_set_priority (gather_group_get_task (group, 1), 5);
 
   g_object_unref (group);
   g_assert_cmpint (n_destroyed, ==, 3);
@@ -2050,6 +2117,7 @@ main (int   argc,
   g_test_add_func ("/gather/group/empty", test_group_empty);
   g_test_add_func ("/gather/group/empty-blocking", test_group_empty_blocking);
   g_test_add_func ("/gather/group/many", test_group_many);
+  g_test_add_func ("/gather/group/stop-beyond-window", test_group_stop_beyond_window);
   g_test_add_func ("/gather/group/run-twice", test_group_run_twice);
   g_test_add_func ("/gather/group/add-while-running", test_group_add_while_running);
   g_test_add_func ("/gather/group/set-while-running", test_group_set_while_running);
