@@ -22,7 +22,8 @@
 /* How many thread tasks of a group are pushed to the pool (to wait in its
  * queue) at once, whatever max-concurrent allows. Tasks beyond it cost
  * only their spec (see GatherTaskSpec and the memory figures in the
- * benchmark): a task's record is made as it enters the window. The run
+ * benchmark): a task's record is made when the run comes to it, about
+ * when it enters the window (earlier if something else needs it). The run
  * tops the window up after each batch of events. Async tasks hold no place in the pool and
  * all start at once, as asyncio.gather() starts its coroutines;
  * max-concurrent limits both. */
