@@ -1541,7 +1541,8 @@ print_speed (void)
   print_load ("speed");
   g_print ("## Thread tasks: cost per task (ns; trivial body returning a GVariant, result delivered\n"
            "##   on the main context; %u pool threads; median (min-max) of %u runs; ratios are\n"
-           "##   taken within each run, the variants measured back to back)\n\n",
+           "##   taken within each run, the variants measured back to back; asyncio's runs come\n"
+           "##   after the others', and asyncio / gather is the ratio of the medians)\n\n",
            g_get_num_processors (), opt_repeat);
   g_print ("| N | GThreadPool + idle per result | GThreadPool batched (1 source) | g_task_run_in_thread "
            "| gather (own timeout each) | gather / batched | gather / GTask | asyncio gather+wait_for | asyncio / gather |\n");
@@ -1562,7 +1563,8 @@ print_speed (void)
       g_autofree double *k_batched_sys = g_new (double, opt_repeat);
       g_autofree char *s_gf = NULL, *s_bf = NULL, *s_gs = NULL, *s_bs = NULL;
       g_autofree char *s_idle = NULL, *s_batched = NULL, *s_gtask = NULL, *s_gather = NULL;
-      g_autofree char *s_rb = NULL, *s_rg = NULL;
+      g_autofree char *s_rb = NULL, *s_rg = NULL, *s_python = NULL;
+      g_autofree double *v_python = g_new (double, opt_repeat);
       double python = -1, gather;
 
       for (guint k = 0; k < e; k++)
@@ -1598,8 +1600,14 @@ print_speed (void)
       s_bs = spread (k_batched_sys, opt_repeat, 0, "");
       g_string_append_printf (kernel, "| %u | %s | %s | %s | %s |\n", n, s_gf, s_bf, s_gs, s_bs);
 
+      /* After the others: Python's runs are not interleaved with them. */
       if (have_python && e <= opt_python_max_exponent)
-        python = measure_median (measure_python, n, e >= 5 ? 1 : opt_repeat);
+        {
+          for (guint r = 0; r < opt_repeat; r++)
+            v_python[r] = measure_python (n);
+          python = median (v_python, opt_repeat);
+          s_python = spread (v_python, opt_repeat, 0, "");
+        }
 
       g_array_append_val (gather_ns, gather);
       if (n_first == 0)
@@ -1609,7 +1617,7 @@ print_speed (void)
       g_print ("| %u | %s | %s | %s | **%s** | %s | %s |", n, s_idle, s_batched, s_gtask,
                s_gather, s_rb, s_rg);
       if (python > 0)
-        g_print (" %.0f | %.1fx |\n", python, python / gather);
+        g_print (" %s | %.1fx |\n", s_python, python / gather);
       else
         g_print (" %s | |\n", have_python ? "(not run)" : "(no /usr/bin/python3)");
     }
