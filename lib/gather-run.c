@@ -24,9 +24,9 @@
  * only their spec (see GatherTaskSpec and the memory figures in the
  * benchmark): a task's record is made when the run comes to it, about
  * when it enters the window (earlier if something else needs it). The run
- * tops the window up after each batch of events. Async tasks hold no place in the pool and
- * all start at once, as asyncio.gather() starts its coroutines;
- * max-concurrent limits both. */
+ * tops the window up after each batch of events. Async tasks hold no place
+ * in the pool and all start at once, as asyncio.gather() starts its
+ * coroutines; max-concurrent limits both. */
 #define DISPATCH_WINDOW 8192
 
 /*
@@ -97,9 +97,9 @@ struct _GatherRun
   GPtrArray         *records;         /* GatherTaskRecord, one reference each;
                                        * NULL before it is made from its spec
                                        * and once released */
-  GatherTaskSpecs    specs;           /* of each task added
-                                       * before the run, taken when it starts
-                                       * or anything else needs its record */
+  GatherTaskSpecs    specs;           /* of the tasks added before the run;
+                                       * each taken when the run comes to it
+                                       * or anything needs its record */
   GPtrArray         *outcomes;        /* GatherOutcome, NULL until recorded */
   GatherSlab         outcome_slab;    /* where outcomes are allocated */
   GatherSlab         record_slab;     /* where records made here are */
