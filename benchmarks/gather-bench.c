@@ -1909,27 +1909,23 @@ wake_floor_ready (gint         fd,
   return G_SOURCE_CONTINUE;
 }
 
-static int
-compare_gint64 (gconstpointer a,
-                gconstpointer b)
-{
-  gint64 x = *(const gint64 *) a, y = *(const gint64 *) b;
-
-  return (x > y) - (x < y);
-}
-
 static Lateness
 measure_lateness_wake_floor (guint n)
 {
   WakeFloor floor = { n, g_new (gint64, n), g_new0 (gint64, n), 0, -1 };
   g_autoptr(GArray) late = g_array_new (FALSE, FALSE, sizeof (double));
   gint64 start = g_get_monotonic_time ();
+  guint per_msec[500] = { 0 };
   Lateness result = { 0 };
+  guint k = 0;
 
-  /* The async rows' timeouts, all counted from one start. */
+  /* The async rows' timeouts (whole milliseconds from 200 to 699), all
+   * counted from one start, in order. */
   for (guint i = 0; i < n; i++)
-    floor.deadlines[i] = start + (200 + (i * 7919) % 500) * 1000;
-  qsort (floor.deadlines, n, sizeof (gint64), compare_gint64);
+    per_msec[(i * 7919) % 500]++;
+  for (guint t = 0; t < G_N_ELEMENTS (per_msec); t++)
+    for (guint c = 0; c < per_msec[t]; c++)
+      floor.deadlines[k++] = start + (200 + t) * 1000;
 
   floor.fd = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   if (floor.fd < 0)
