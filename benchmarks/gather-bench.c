@@ -1860,6 +1860,28 @@ measure_lateness_async (guint    n,
   return result;
 }
 
+/* A floor's figures from how late each of its @n wake-ups was (µs): every
+ * column is the same, when it woke. */
+static Lateness
+floor_lateness (const gint64 *late,
+                guint         n)
+{
+  g_autoptr(GArray) values = g_array_sized_new (FALSE, FALSE, sizeof (double), n);
+  Lateness result = { 0 };
+
+  for (guint i = 0; i < n; i++)
+    {
+      double v = (double) late[i];
+
+      g_array_append_val (values, v);
+    }
+  result.n_timeout = n;
+  result.issued_p99 = result.observed_p99 = result.recorded_p99 = percentile (values, 0.99);
+  result.issued_max = result.observed_max = result.recorded_max = percentile (values, 1.0);
+
+  return result;
+}
+
 /* The floor for async tasks: the same deadlines, and the idle main loop
  * woken at each by a timerfd it polls, noting how late it ran. One wake-up
  * per deadline, where an async timeout in gather takes two (the timer
@@ -1913,10 +1935,9 @@ static Lateness
 measure_lateness_wake_floor (guint n)
 {
   WakeFloor floor = { n, g_new (gint64, n), g_new0 (gint64, n), 0, -1 };
-  g_autoptr(GArray) late = g_array_new (FALSE, FALSE, sizeof (double));
   gint64 start = g_get_monotonic_time ();
   guint per_msec[500] = { 0 };
-  Lateness result = { 0 };
+  Lateness result;
   guint k = 0;
 
   /* The async rows' timeouts (whole milliseconds from 200 to 699), all
@@ -1936,15 +1957,7 @@ measure_lateness_wake_floor (guint n)
     g_main_context_iteration (NULL, TRUE);
   close (floor.fd);
 
-  for (guint i = 0; i < n; i++)
-    {
-      double v = (double) floor.late[i];
-
-      g_array_append_val (late, v);
-    }
-  result.n_timeout = n;
-  result.issued_p99 = result.observed_p99 = result.recorded_p99 = percentile (late, 0.99);
-  result.issued_max = result.observed_max = result.recorded_max = percentile (late, 1.0);
+  result = floor_lateness (floor.late, n);
 
   g_free (floor.deadlines);
   g_free (floor.late);
@@ -2008,8 +2021,7 @@ measure_lateness_floor (guint n)
 {
   SleepFloor floor = { n, g_new0 (gint64, n), 0 };
   SleepFloorThread *first = g_new (SleepFloorThread, 1);
-  g_autoptr(GArray) late = g_array_new (FALSE, FALSE, sizeof (double));
-  Lateness result = { 0 };
+  Lateness result;
 
   g_mutex_init (&floor.mutex);
   g_cond_init (&floor.cond);
@@ -2022,15 +2034,7 @@ measure_lateness_floor (guint n)
     g_cond_wait (&floor.cond, &floor.mutex);
   g_mutex_unlock (&floor.mutex);
 
-  for (guint i = 0; i < n; i++)
-    {
-      double v = (double) floor.late[i];
-
-      g_array_append_val (late, v);
-    }
-  result.n_timeout = n;
-  result.issued_p99 = result.observed_p99 = result.recorded_p99 = percentile (late, 0.99);
-  result.issued_max = result.observed_max = result.recorded_max = percentile (late, 1.0);
+  result = floor_lateness (floor.late, n);
 
   /* The last threads are still exiting; give them a moment. */
   g_usleep (100 * 1000);
