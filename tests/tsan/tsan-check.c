@@ -223,6 +223,15 @@ check_ready_time (void)
 static gpointer
 unref_later (gpointer data)
 {
+  /* Drop the last reference, always: wait until the main thread dropped
+   * its own. GLib's atomic decrement is invisible to TSan, so this wait
+   * orders nothing for it; only the shim's model of g_object_unref() can
+   * order the main thread's accesses before the finalization. (Were both
+   * threads to drop their references at once, the shim could miss the
+   * acquire and report a race that is not there: see its comment.) */
+  while (g_atomic_int_get (&((GObject *) data)->ref_count) > 1)
+    g_thread_yield ();
+
   g_object_unref (data);
   return NULL;
 }
