@@ -24,20 +24,10 @@ gather_task_record_new (GatherSlab         *slab,
                         gpointer            user_data,
                         GDestroyNotify      user_data_destroy)
 {
-  GatherTaskRecord *record = gather_slab_alloc (slab);
+  GatherTaskSpec spec;
 
-  record->runner = runner;
-  record->ref_count = 1;
-  record->state = GATHER_PHASE_QUEUED;
-  record->index = index;
-  record->attempt = 1;
-  record->label = g_strdup (label);
-  record->timeout_msec = timeout_msec;
-  record->func = func;
-  record->user_data = user_data;
-  record->user_data_destroy = user_data_destroy;
-
-  return record;
+  gather_task_spec_init (&spec, runner, label, timeout_msec, func, user_data, user_data_destroy);
+  return gather_task_record_spec_take (slab, &spec, index);
 }
 
 /* Owner: @spec describes a task as gather_task_record_new() takes it. */
