@@ -203,7 +203,7 @@ attempt_load (GVariant             *directories,
   GPid worker_pid = 0;
   int signum;
 
-  if (!gather_helper_process_spawn (&process, error))
+  if (!gather_helper_process_spawn (&process, -1, error))
     return ATTEMPT_FAILED;
 
   g_variant_builder_init (&skipped, G_VARIANT_TYPE ("a(ay(sis))"));

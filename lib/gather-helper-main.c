@@ -16,9 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,7 +61,8 @@
  * File descriptors: 0 is /dev/null, 1 and 2 are the host's standard error
  * (plugins' messages are shown, and cannot corrupt the host's standard
  * output), 3 the socket (the worker process's), 4 the status pipe (the
- * supervisor's). Anything else is closed at start, whatever the host
+ * supervisor's), 5 the shared word (the worker process maps it, then
+ * closes it). Anything else is closed at start, whatever the host
  * leaked.
  */
 
@@ -136,6 +139,7 @@ supervise (pid_t worker)
 
   supervised = worker;
   close (GATHER_HELPER_SOCKET_FD);
+  close (GATHER_HELPER_SHARED_FD);
   /* The worker process does it too; whichever comes first. */
   setpgid (worker, worker);
 
@@ -178,6 +182,10 @@ static GCancellable *spare_cancellable;   /* main thread */
  * before the limit is set: when GLib cannot allocate, there is no memory
  * to make it. */
 static GBytes       *memory_frame;        /* atomic pointer */
+
+/* The serial of the last RUN taken, shared with the host (see
+ * gather-helper-protocol-private.h); NULL without it. */
+static guint32      *taken;
 
 static GMutex        write_lock;          /* whole frames at a time */
 static GatherFrameReader reader;          /* main thread */
@@ -538,6 +546,48 @@ run_task (guint32   serial,
     }
 }
 
+/* Whether the RUN of @serial may start: the host has not taken it back.
+ * Called once its frame is read, so after the reply of the task before. */
+static gboolean
+take_request (guint32 serial)
+{
+  guint32 last;
+
+  if (taken == NULL)
+    return TRUE;
+
+  last = __atomic_load_n (taken, __ATOMIC_SEQ_CST);
+  do
+    {
+      if (last >= serial)
+        return FALSE;
+    }
+  while (!__atomic_compare_exchange_n (taken, &last, serial, FALSE,
+                                       __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST));
+
+  return TRUE;
+}
+
+/* Maps the shared word, if the host gave one. */
+static void
+map_shared_word (void)
+{
+  struct stat info;
+  void *map;
+
+  if (fstat (GATHER_HELPER_SHARED_FD, &info) < 0)
+    return;
+
+  if (info.st_size >= GATHER_HELPER_SHARED_SIZE)
+    {
+      map = mmap (NULL, GATHER_HELPER_SHARED_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+                  GATHER_HELPER_SHARED_FD, 0);
+      if (map != MAP_FAILED)
+        taken = map;
+    }
+  close (GATHER_HELPER_SHARED_FD);
+}
+
 /* ---- Loading plugins for an isolated registry ---- */
 
 typedef struct
@@ -693,6 +743,7 @@ work (void)
   sigaddset (&unblock, GATHER_HELPER_CANCEL_SIGNAL);
   pthread_sigmask (SIG_UNBLOCK, &unblock, NULL);
 
+  map_shared_word ();
   g_thread_unref (g_thread_new ("gather-helper-cancel", watch_cancellations, NULL));
 
   send_message (GATHER_HELPER_HELLO, 0,
@@ -710,7 +761,8 @@ work (void)
       switch (kind)
         {
         case GATHER_HELPER_RUN:
-          run_task (serial, body);
+          if (take_request (serial))
+            run_task (serial, body);
           break;
 
         case GATHER_HELPER_LOAD:
@@ -762,7 +814,7 @@ gather_private_helper_main (int    argc,
   host_pid = (pid_t) host;
 
   /* Whatever the host leaked. */
-  close_range (GATHER_HELPER_STATUS_FD + 1, ~0U, 0);
+  close_range (GATHER_HELPER_SHARED_FD + 1, ~0U, 0);
 
   action.sa_handler = supervisor_on_term;
   sigemptyset (&action.sa_mask);

@@ -34,6 +34,7 @@ typedef struct
 } GatherHelperProcess;
 
 gboolean          gather_helper_process_spawn  (GatherHelperProcess *process,
+                                                int                  shared,
                                                 GError             **error);
 /* Reaps the supervisor, which has exited or is exiting, and describes how
  * the worker process ended ("was killed by signal 6 (Aborted)"), setting

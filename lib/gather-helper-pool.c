@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -41,6 +42,28 @@
  * waiting for one, then kept and reused, and a queue of the records that
  * wait for a free helper. A helper runs one task at a time, so killing a
  * helper kills one task and nothing else.
+ *
+ * Queued requests. Once every helper the pool may have runs a task, a
+ * helper is also sent up to GATHER_HELPER_MAX_QUEUED more requests of the
+ * same run, which it starts one after the other without waiting for the
+ * host (see gather-helper-protocol-private.h for the shared word that
+ * makes this safe). Such a record is not begun until the host reads the
+ * reply of the one before it: its timeout counts from there. The host
+ * takes back what a helper has not started whenever it must:
+ * - its task is stopped (the requests behind it go to other helpers, and
+ *   a request not started yet is never started);
+ * - before it kills the helper (if the helper has started a later
+ *   request, the task the kill was for has returned, and nothing is
+ *   killed);
+ * - a helper falls idle while another has requests waiting (they go to
+ *   the idle one);
+ * - the helper ended or broke.
+ * A record taken back goes to the head of the pool's queue, still not
+ * begun. A request the helper took while the host could not begin it any
+ * more (the run stopped in the instant between the two) makes a "ghost":
+ * the record is skipped, as the stop decided, and the helper is asked to
+ * cancel the request at once and killed at the end of its grace period
+ * if it has not returned, so that nothing of it runs on.
  *
  * One thread, "gather-helpers", serves the helpers of every pool: it polls
  * their sockets (replies) and status pipes (the supervisor exited: the
@@ -113,14 +136,24 @@ struct _GatherHelper
   GatherHelperProcess process;
   gint64            start_deadline;
 
+  /* The serial of the last request it took, shared with its worker
+   * process (which may write anything there); NULL if there is no shared
+   * word: then it is sent no queued requests. */
+  guint32          *taken;
+
   /* Guarded by helpers_lock. */
   HelperState       state;
   GPid              worker_pid;     /* from its HELLO, checked; 0 before */
   int               worker_pidfd;   /* -1 if none (no pidfd, valgrind) */
-  GatherTaskRecord *record;         /* BUSY: the task it runs */
+  GatherTaskRecord *record;         /* BUSY: the task it runs, NULL for a
+                                     * ghost (see above) */
   gboolean          begun;          /* ... which has begun: until then it
                                      * is its starter's (helper_start_task)
                                      * and nobody else may finish it */
+  gboolean          sent;           /* ... whose request is sent */
+  gboolean          stopped;        /* ... which was stopped: nothing more
+                                     * is queued behind it */
+  gboolean          kill_deferred;  /* ... whose kill was put off once */
   guint32           serial;         /* ... and its serial */
   guint             grace_msec;     /* ... and its grace period */
   char             *description;    /* ... and what it is, for messages */
@@ -131,8 +164,14 @@ struct _GatherHelper
   char             *broke;          /* why: it broke the protocol */
   gboolean          retire;         /* take no more tasks */
   gboolean          socket_done;    /* end-of-file, or shut down */
-  GBytes           *pending;        /* a frame not wholly written yet */
-  gsize             pending_offset;
+  GByteArray       *out;            /* what is not written yet, in order */
+  guint32           last_sent;      /* the serial of the last request */
+  guint32           written;        /* what the host last wrote to *taken */
+  guint32           took;           /* the last request it is known to
+                                     * have taken */
+  guint             n_queued;       /* requests sent behind the task */
+  GatherTaskRecord *queued[GATHER_HELPER_MAX_QUEUED];    /* not begun */
+  guint32           queued_serial[GATHER_HELPER_MAX_QUEUED];
   int               worker_status;  /* from the status pipe */
   gboolean          has_status;
 
@@ -145,7 +184,6 @@ struct _GatherHelper
 
 static GMutex      helpers_lock;
 static GPtrArray  *pools;              /* guarded: GatherHelperPool, one reference each */
-static guint32     next_serial;        /* guarded */
 static GPtrArray  *spare_cancellables; /* guarded */
 static int         wake_fd = -1;       /* eventfd: set once */
 static GCond       spawn_cond;         /* spawn_requests grew */
@@ -239,13 +277,14 @@ move_up (int fd)
  * gather_helper_process_spawn:
  * Starts the helper program: its supervisor, in a session of its own (so
  * that a terminal's Ctrl-C reaches the host, not its helpers), with the
- * socket as 3 and the status pipe as 4, standard input from /dev/null and
- * standard output to the host's standard error; nothing else is
- * inherited, whatever the host leaked. The supervisor dies with the
- * calling thread.
+ * socket as 3, the status pipe as 4, @shared (if not -1) as 5, standard
+ * input from /dev/null and standard output to the host's standard error;
+ * nothing else is inherited, whatever the host leaked. The supervisor
+ * dies with the calling thread.
  */
 gboolean
 gather_helper_process_spawn (GatherHelperProcess  *process,
+                             int                   shared,
                              GError              **error)
 {
   const char *program = gather_helper_program ();
@@ -257,6 +296,7 @@ gather_helper_process_spawn (GatherHelperProcess  *process,
   char version[16];
   char host[16];
   char *argv[4];
+  int moved_shared = -1;
   pid_t pid;
   int ret;
 
@@ -295,6 +335,12 @@ gather_helper_process_spawn (GatherHelperProcess  *process,
 
   sv[1] = move_up (sv[1]);
   status[1] = move_up (status[1]);
+  if (shared >= 0 && shared <= GATHER_HELPER_SHARED_FD)
+    {
+      /* Not ours to close: a copy above 5. */
+      shared = fcntl (shared, F_DUPFD_CLOEXEC, GATHER_HELPER_SHARED_FD + 1);
+      moved_shared = shared;
+    }
 
   g_snprintf (version, sizeof version, "%u", GATHER_HELPER_PROTOCOL_VERSION);
   g_snprintf (host, sizeof host, "%d", (int) getpid ());
@@ -308,7 +354,10 @@ gather_helper_process_spawn (GatherHelperProcess  *process,
   posix_spawn_file_actions_adddup2 (&actions, STDERR_FILENO, STDOUT_FILENO);
   posix_spawn_file_actions_adddup2 (&actions, sv[1], GATHER_HELPER_SOCKET_FD);
   posix_spawn_file_actions_adddup2 (&actions, status[1], GATHER_HELPER_STATUS_FD);
-  posix_spawn_file_actions_addclosefrom_np (&actions, GATHER_HELPER_STATUS_FD + 1);
+  if (shared >= 0)
+    posix_spawn_file_actions_adddup2 (&actions, shared, GATHER_HELPER_SHARED_FD);
+  posix_spawn_file_actions_addclosefrom_np (&actions, shared >= 0 ? GATHER_HELPER_SHARED_FD + 1
+                                                                   : GATHER_HELPER_STATUS_FD + 1);
 
   posix_spawnattr_init (&attr);
   sigemptyset (&signals);
@@ -328,6 +377,8 @@ gather_helper_process_spawn (GatherHelperProcess  *process,
   posix_spawnattr_destroy (&attr);
   close (sv[1]);
   close (status[1]);
+  if (moved_shared >= 0)
+    close (moved_shared);
 
   if (ret != 0)
     {
@@ -452,26 +503,67 @@ helper_unref (GatherHelper *helper)
   if (helper->worker_pidfd >= 0)
     close (helper->worker_pidfd);
   gather_frame_reader_clear (&helper->reader);
-  g_clear_pointer (&helper->pending, g_bytes_unref);
+  g_byte_array_unref (helper->out);
+  if (helper->taken != NULL)
+    munmap (helper->taken, GATHER_HELPER_SHARED_SIZE);
   g_free (helper->description);
   g_free (helper->broke);
   gather_helper_pool_unref (helper->pool);
   g_free (helper);
 }
 
-/* Helpers' thread: starts a helper for @pool. */
+/*
+ * The shared word of a helper: a sealed memfd, so that the helper can
+ * neither shrink it (the host would take SIGBUS touching it) nor grow it.
+ * Returns its descriptor and sets *@word, or returns -1: then the helper
+ * runs without queued requests.
+ */
+static int
+shared_word_new (guint32 **word)
+{
+  void *map;
+  int fd = memfd_create ("gather-helper", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+  if (fd < 0)
+    return -1;
+
+  if (ftruncate (fd, GATHER_HELPER_SHARED_SIZE) < 0 ||
+      fcntl (fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0 ||
+      (map = mmap (NULL, GATHER_HELPER_SHARED_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+                   fd, 0)) == MAP_FAILED)
+    {
+      close (fd);
+      return -1;
+    }
+
+  *word = map;
+  return fd;
+}
+
+/* Spawner thread: starts a helper for @pool. */
 static GatherHelper *
 helper_spawn (GatherHelperPool  *pool,
               GError           **error)
 {
   GatherHelper *helper = g_new0 (GatherHelper, 1);
+  int shared;
+  gboolean spawned;
 
   helper->ref_count = 1;
   helper->worker_pidfd = -1;
   helper->state = HELPER_STARTING;
+  helper->out = g_byte_array_new ();
 
-  if (!gather_helper_process_spawn (&helper->process, error))
+  shared = shared_word_new (&helper->taken);
+  spawned = gather_helper_process_spawn (&helper->process, shared, error);
+  if (shared >= 0)
+    close (shared);
+
+  if (!spawned)
     {
+      if (helper->taken != NULL)
+        munmap (helper->taken, GATHER_HELPER_SHARED_SIZE);
+      g_byte_array_unref (helper->out);
       g_free (helper);
       return NULL;
     }
@@ -483,9 +575,74 @@ helper_spawn (GatherHelperPool  *pool,
   return helper;
 }
 
+/* Serials go up to here, so that one fits the cancellation signal's int:
+ * a helper that gets there takes no more tasks. */
+#define SERIAL_LIMIT ((guint32) G_MAXINT32 - GATHER_HELPER_MAX_QUEUED - 2)
+
+static void helper_kill_locked (GatherHelper *helper,
+                                const char   *broke);
+
+/* Called with helpers_lock held: puts @records back at the head of
+ * @pool's queue, in their order, for any helper to take. */
+static void
+requeue_locked (GatherHelperPool  *pool,
+                GatherTaskRecord **records,
+                guint              n)
+{
+  for (guint i = n; i > 0; i--)
+    g_queue_push_head (&pool->queue, records[i - 1]);
+
+  if (n > 0)
+    wake_helpers_thread ();
+}
+
+/*
+ * Called with helpers_lock held: takes back every request @helper was
+ * sent and has not taken (see gather-helper-protocol-private.h); the
+ * records queued behind its task among them go back to the pool's queue.
+ * Returns the serial of the last request it took: its own task was taken
+ * back too if that is below helper->serial (and its request was sent).
+ *
+ * A helper that wrote something impossible to the shared word broke the
+ * protocol: it is killed, and what is queued on it stays there, for
+ * helper_ended() to hand back.
+ */
+static guint32
+revoke_locked (GatherHelper *helper)
+{
+  guint32 last;
+  guint first;
+
+  /* Without the word, it takes every request, and is sent one at a time. */
+  if (helper->taken == NULL)
+    return helper->last_sent;
+
+  /* The word only grows: the helper moves it up to a serial it was sent,
+   * the host up to the last one it sent. */
+  last = __atomic_exchange_n (helper->taken, helper->last_sent, __ATOMIC_SEQ_CST);
+  if (last < helper->written || last > helper->last_sent)
+    {
+      helper_kill_locked (helper, "it wrote a serial it was not sent to the word it shares "
+                                  "with the host");
+      return helper->last_sent;
+    }
+  /* Unchanged since the host wrote it: the helper took nothing since. */
+  if (last != helper->written)
+    helper->took = MAX (helper->took, last);
+  helper->written = helper->last_sent;
+
+  for (first = 0; first < helper->n_queued && helper->queued_serial[first] <= helper->took; first++)
+    ;
+  requeue_locked (helper->pool, helper->queued + first, helper->n_queued - first);
+  helper->n_queued = first;
+
+  return helper->took;
+}
+
 /* Called with helpers_lock held: SIGKILL to the worker process and its
  * group (the supervisor cleans up whatever left the group), or to the
- * supervisor if the worker process is not known yet. */
+ * supervisor if the worker process is not known yet. What the helper was
+ * sent and has not started is taken back first. */
 static void
 helper_kill_locked (GatherHelper *helper,
                     const char   *broke)
@@ -496,6 +653,8 @@ helper_kill_locked (GatherHelper *helper,
   helper->killed = TRUE;
   if (broke != NULL && helper->broke == NULL)
     helper->broke = g_strdup (broke);
+
+  revoke_locked (helper);
 
   if (helper->worker_pid > 0)
     {
@@ -518,7 +677,11 @@ helper_kill_locked (GatherHelper *helper,
     }
 }
 
-/* Timer thread: the grace period of the task it runs is over. */
+/* Timer thread: the grace period of the task it runs is over. If the
+ * helper has started a request sent after it, the task has returned (its
+ * reply is on its way): nothing is killed, unless the reply has still not
+ * come after another grace period (the word said so, and plugin code can
+ * write to it). */
 static void
 helper_kill_expired (gpointer data)
 {
@@ -526,7 +689,21 @@ helper_kill_expired (gpointer data)
 
   g_mutex_lock (&helpers_lock);
   if (helper->state == HELPER_BUSY && helper->serial == helper->kill_serial)
-    helper_kill_locked (helper, NULL);
+    {
+      if (!helper->kill_deferred && revoke_locked (helper) > helper->serial)
+        {
+          gint64 when = g_get_monotonic_time () + (gint64) MAX (helper->grace_msec, 100) * 1000;
+
+          helper->kill_deferred = TRUE;
+          helper_ref (helper);
+          if (!gather_timer_schedule (&helper->kill_timer, when, helper_kill_expired, helper))
+            helper_unref (helper);
+        }
+      else
+        {
+          helper_kill_locked (helper, NULL);
+        }
+    }
   g_mutex_unlock (&helpers_lock);
 
   helper_unref (helper);
@@ -541,22 +718,19 @@ helper_disarm_kill (GatherHelper *helper)
 
 /* ---- Tasks ---- */
 
-/* Called with helpers_lock held: @helper takes @record. */
+/* Called with helpers_lock held: @record, not begun, is @helper's task
+ * now. The record is ours: its user data is alive. */
 static void
-helper_assign_locked (GatherHelper     *helper,
-                      GatherTaskRecord *record)
+helper_set_task_locked (GatherHelper     *helper,
+                        GatherTaskRecord *record)
 {
   GatherWorkerTask *task = record->user_data;
-
-  g_assert (helper->state == HELPER_IDLE && helper->record == NULL);
 
   helper->state = HELPER_BUSY;
   helper->record = record;
   helper->begun = FALSE;
-  if (++next_serial > G_MAXINT32)
-    next_serial = 1;
-  helper->serial = next_serial;
-  /* The record is queued, and ours: its user data is alive. */
+  helper->stopped = FALSE;
+  helper->kill_deferred = FALSE;
   helper->grace_msec = task->grace_msec;
   helper->memory_limit = task->memory_limit;
   helper->cpu_limit = task->cpu_limit;
@@ -564,10 +738,31 @@ helper_assign_locked (GatherHelper     *helper,
   helper->description = g_strdup (task->description);
 }
 
-/* Called with helpers_lock held: @helper is free again; it takes the
- * next queued record, if any. Returns that record. */
+/* Called with helpers_lock held: idle @helper takes @record; the starter
+ * (helper_start_task()) sends its request. */
+static void
+helper_assign_locked (GatherHelper     *helper,
+                      GatherTaskRecord *record)
+{
+  g_assert (helper->state == HELPER_IDLE && helper->record == NULL && helper->n_queued == 0);
+
+  helper_set_task_locked (helper, record);
+  helper->serial = ++helper->last_sent;
+  helper->sent = FALSE;
+  if (helper->last_sent >= SERIAL_LIMIT)
+    helper->retire = TRUE;
+}
+
+/*
+ * Called with helpers_lock held: @helper's task is over (or was never
+ * started). The request queued behind it, if any, becomes its task (sent
+ * already, not begun yet); otherwise it is idle and, if @take, takes the
+ * pool's next queued record. Returns the record the caller must start with
+ * helper_start_task(), or NULL.
+ */
 static GatherTaskRecord *
-helper_release_locked (GatherHelper *helper)
+helper_next_locked (GatherHelper *helper,
+                    gboolean      take)
 {
   GatherHelperPool *pool = helper->pool;
   GatherTaskRecord *next = NULL;
@@ -575,7 +770,22 @@ helper_release_locked (GatherHelper *helper)
   helper->record = NULL;
   helper->state = HELPER_IDLE;
 
-  if (!helper->retire && !helper->killed && !pool->retiring)
+  /* One that goes takes no more: what it has started stays. */
+  if (helper->n_queued > 0 && (helper->retire || helper->killed || pool->retiring))
+    revoke_locked (helper);
+
+  if (helper->n_queued > 0)
+    {
+      next = helper->queued[0];
+      helper_set_task_locked (helper, next);
+      helper->serial = helper->queued_serial[0];
+      helper->sent = TRUE;
+      helper->n_queued--;
+      memmove (helper->queued, helper->queued + 1, helper->n_queued * sizeof helper->queued[0]);
+      memmove (helper->queued_serial, helper->queued_serial + 1,
+               helper->n_queued * sizeof helper->queued_serial[0]);
+    }
+  else if (take && !helper->retire && !helper->killed && !pool->retiring)
     {
       next = g_queue_pop_head (&pool->queue);
       if (next != NULL)
@@ -599,6 +809,12 @@ helper_seems_alive (GatherHelper *helper)
   return ((fds[0].revents | fds[1].revents) & (POLLHUP | POLLERR | POLLNVAL)) == 0;
 }
 
+static gboolean
+helper_usable (GatherHelper *helper)
+{
+  return !helper->retire && !helper->killed;
+}
+
 static GatherHelper *
 find_idle_locked (GatherHelperPool *pool)
 {
@@ -606,49 +822,152 @@ find_idle_locked (GatherHelperPool *pool)
     {
       GatherHelper *helper = g_ptr_array_index (pool->helpers, i);
 
-      if (helper->state == HELPER_IDLE && !helper->retire && !helper->killed &&
-          helper_seems_alive (helper))
+      if (helper->state == HELPER_IDLE && helper_usable (helper) && helper_seems_alive (helper))
         return helper;
     }
 
   return NULL;
 }
 
-/* Writes what it can of @frame now; the helpers' thread writes the rest.
- * Returns FALSE if the helpers' thread must be woken for it. */
-static gboolean
-helper_write (GatherHelper *helper,
-              GBytes       *frame)
+/* Called with helpers_lock held: writes what the socket takes now of what
+ * is to be sent; the helpers' thread writes the rest. */
+static void
+helper_write_locked (GatherHelper *helper)
 {
-  gsize length;
-  const guint8 *data = g_bytes_get_data (frame, &length);
   ssize_t n;
 
   do
-    n = send (helper->process.socket, data, length, MSG_NOSIGNAL | MSG_DONTWAIT);
+    n = send (helper->process.socket, helper->out->data, helper->out->len,
+              MSG_NOSIGNAL | MSG_DONTWAIT);
   while (n < 0 && errno == EINTR);
 
-  if (n == (ssize_t) length)
-    return TRUE;
+  if (n > 0)
+    g_byte_array_remove_range (helper->out, 0, (guint) n);
+  else if (n < 0 && errno != EAGAIN)
+    g_byte_array_set_size (helper->out, 0);   /* Gone: its status pipe says how. */
+}
 
-  if (n < 0 && errno != EAGAIN)
+/* Called with helpers_lock held: sends @helper @request as @serial, in
+ * the order of serials. */
+static void
+helper_send_locked (GatherHelper *helper,
+                    GBytes       *request,
+                    guint32       serial)
+{
+  gboolean waiting = helper->out->len > 0;
+
+  gather_helper_frame_append (helper->out, request, serial);
+  if (waiting)
+    return;
+
+  helper_write_locked (helper);
+  if (helper->out->len > 0)
+    wake_helpers_thread ();
+}
+
+/* Called with helpers_lock held: whether @record may be queued on
+ * @helper, behind the task it runs. */
+static gboolean
+can_queue_locked (GatherHelper     *helper,
+                  GatherTaskRecord *record)
+{
+  return helper->taken != NULL && helper->state == HELPER_BUSY && helper->record != NULL &&
+         helper->begun && helper->sent && !helper->stopped && helper_usable (helper) &&
+         helper->n_queued < GATHER_HELPER_MAX_QUEUED && helper->last_sent < SERIAL_LIMIT &&
+         helper->record->inbox == record->inbox;
+}
+
+/* Called with helpers_lock held: whether every helper @pool may have runs
+ * a task, so that a record that waits for one would wait anyway. */
+static gboolean
+saturated_locked (GatherHelperPool *pool)
+{
+  if (pool->helpers->len - pool->n_ended + pool->n_spawning < pool->max_helpers)
+    return FALSE;
+
+  for (guint i = 0; i < pool->helpers->len; i++)
     {
-      /* Its worker process is gone: its status pipe will say how. */
-      return TRUE;
+      GatherHelper *helper = g_ptr_array_index (pool->helpers, i);
+
+      if (helper->state == HELPER_STARTING ||
+          (helper->state == HELPER_IDLE && helper_usable (helper)))
+        return FALSE;
     }
 
-  g_mutex_lock (&helpers_lock);
-  helper->pending = g_bytes_ref (frame);
-  helper->pending_offset = n > 0 ? (gsize) n : 0;
-  g_mutex_unlock (&helpers_lock);
+  return TRUE;
+}
 
-  return FALSE;
+/* Called with helpers_lock held: sends @helper @record's request, queued
+ * behind its task. */
+static void
+helper_queue_locked (GatherHelper     *helper,
+                     GatherTaskRecord *record)
+{
+  GatherWorkerTask *task = record->user_data;
+  guint32 serial = ++helper->last_sent;
+
+  helper->queued[helper->n_queued] = record;
+  helper->queued_serial[helper->n_queued] = serial;
+  helper->n_queued++;
+  helper_send_locked (helper, task->request, serial);
+}
+
+/* Called with helpers_lock held: @helper takes records of its task's run
+ * from the head of the pool's queue while it may. */
+static void
+helper_fill_locked (GatherHelper *helper)
+{
+  GatherHelperPool *pool = helper->pool;
+  GatherTaskRecord *record;
+
+  while ((record = g_queue_peek_head (&pool->queue)) != NULL &&
+         can_queue_locked (helper, record) && saturated_locked (pool))
+    helper_queue_locked (helper, g_queue_pop_head (&pool->queue));
+}
+
+/* Sends the cancellation signal with @serial as its value. */
+static void
+helper_signal_cancel_locked (GatherHelper *helper,
+                             guint32       serial)
+{
+  siginfo_t info = { 0 };
+
+  info.si_signo = GATHER_HELPER_CANCEL_SIGNAL;
+  info.si_code = SI_QUEUE;
+  info.si_pid = getpid ();
+  info.si_uid = getuid ();
+  info.si_value.sival_int = (int) serial;
+
+  /* By pid only where there is no pidfd: once the process is gone (ESRCH)
+   * its pid may name another one. */
+  if (helper->worker_pidfd >= 0)
+    pidfd_send_signal (helper->worker_pidfd, GATHER_HELPER_CANCEL_SIGNAL, &info, 0);
+  else
+    sigqueue (helper->worker_pid, GATHER_HELPER_CANCEL_SIGNAL, info.si_value);
+}
+
+/* Called with helpers_lock held: asks @helper to cancel its task, and arms
+ * the timer that kills it if the task has not returned by the end of its
+ * grace period. */
+static void
+helper_stop_locked (GatherHelper *helper)
+{
+  gint64 when = g_get_monotonic_time () + (gint64) helper->grace_msec * 1000;
+
+  helper->stopped = TRUE;
+  helper_signal_cancel_locked (helper, helper->serial);
+
+  helper->kill_serial = helper->serial;
+  helper_ref (helper);
+  if (!gather_timer_schedule (&helper->kill_timer, when, helper_kill_expired, helper))
+    helper_unref (helper);
 }
 
 /*
- * Any thread; helpers_lock not held. @helper was assigned @record: start
- * the task and send it. If the run was stopped meanwhile, take the next
- * record instead. The caller holds a reference on @helper.
+ * Any thread; helpers_lock not held. @record is @helper's task, not begun:
+ * begin it, and send its request unless it was sent already (queued
+ * behind the task before). If it does not start, the helper goes on with
+ * the next one. The caller holds a reference on @helper.
  */
 static void
 helper_start_task (GatherHelper     *helper,
@@ -658,37 +977,62 @@ helper_start_task (GatherHelper     *helper,
     {
       GCancellable *cancellable = take_cancellable ();
       GatherWorkerTask *task = record->user_data;
-      g_autoptr(GBytes) frame = NULL;
       g_autofree char *description = NULL;
       g_autofree char *how = NULL;
       GatherTaskRecord *next = NULL;
       gboolean begun;
+      gboolean sent;
       gboolean dead = FALSE;
+      gboolean taken = FALSE;
       guint32 serial;
 
-      /* Read now: once begin() fails, the record may be gone. */
+      g_mutex_lock (&helpers_lock);
+      sent = helper->sent;
       serial = helper->serial;
+      g_mutex_unlock (&helpers_lock);
+
+      /* Read now: once begin() fails, the record may be gone. */
       description = g_strdup (task->description);
 
-      begun = gather_task_record_begin (record, &cancellable, g_get_monotonic_time ());
+      /* A request the helper was sent may be started there already: if
+       * the run stopped, it must be taken back before the record goes. */
+      if (sent)
+        begun = gather_task_record_try_begin (record, &cancellable, g_get_monotonic_time ());
+      else
+        begun = gather_task_record_begin (record, &cancellable, g_get_monotonic_time ());
 
       g_mutex_lock (&helpers_lock);
       if (helper->state == HELPER_ENDED || helper->state == HELPER_GONE)
         {
-          /* It died between being given the task and now: helper_ended()
-           * left the record to us. Nothing was sent. */
+          /* It died before the task was begun here: helper_ended() left
+           * the record to us. Its word no longer moves. */
           helper->record = NULL;
           dead = TRUE;
+          taken = sent && revoke_locked (helper) >= serial;
           if (helper->has_status)
             how = describe_wait_status (helper->worker_status);
         }
       else if (begun)
         {
           helper->begun = TRUE;
+          if (!sent)
+            {
+              helper->sent = TRUE;
+              helper_send_locked (helper, task->request, serial);
+            }
+          helper_fill_locked (helper);
+        }
+      else if (!sent || revoke_locked (helper) < serial)
+        {
+          /* Not started here, and it never will be. */
+          next = helper_next_locked (helper, TRUE);
         }
       else
         {
-          next = helper_release_locked (helper);
+          /* Started there as the run stopped: a ghost, stopped at once. */
+          helper->record = NULL;
+          helper->begun = TRUE;
+          helper_stop_locked (helper);
         }
       g_mutex_unlock (&helpers_lock);
 
@@ -697,12 +1041,15 @@ helper_start_task (GatherHelper     *helper,
           if (begun)
             gather_task_record_finish (record, NULL,
                                        g_error_new (GATHER_ERROR, GATHER_ERROR_HELPER,
-                                                    "The helper process that was to run %s %s "
-                                                    "before the task was sent to it",
+                                                    taken ? "The helper process running %s %s"
+                                                          : "The helper process that was to run %s "
+                                                            "%s before it started the task",
                                                     description, how != NULL ? how : "ended"),
                                        NULL);
           else
             give_back_cancellable (cancellable);
+          if (!begun && sent)
+            gather_task_record_skip (record);
           /* Queued tasks need another helper. */
           wake_helpers_thread ();
           return;
@@ -711,39 +1058,17 @@ helper_start_task (GatherHelper     *helper,
       if (!begun)
         {
           give_back_cancellable (cancellable);
+          /* begin() skipped it; try_begin() left it to us. */
+          if (sent)
+            gather_task_record_skip (record);
           record = next;
           continue;
         }
 
-      frame = gather_helper_frame_encode (GATHER_HELPER_RUN, serial,
-                g_variant_new ("(@ay@svtu)",
-                               g_variant_new_bytestring (gather_worker_get_plugin_path (task->worker)),
-                               g_variant_new_string (gather_worker_get_name (task->worker)),
-                               task->parameters, task->memory_limit, task->cpu_limit));
-      if (frame == NULL)
-        {
-          /* Parameters too large to send: the helper takes the next task. */
-          g_mutex_lock (&helpers_lock);
-          next = helper_release_locked (helper);
-          g_mutex_unlock (&helpers_lock);
-          gather_task_record_finish (record, NULL,
-                                     g_error_new (GATHER_ERROR, GATHER_ERROR_INVALID_PARAMETERS,
-                                                  "The parameters of %s are larger than an "
-                                                  "isolated task may take (%u bytes)",
-                                                  description, GATHER_HELPER_MAX_FRAME),
-                                     NULL);
-          record = next;
-          continue;
-        }
-
-      if (!helper_write (helper, frame))
-        wake_helpers_thread ();
       return;
     }
 }
 
-/* Called with helpers_lock held: whether the helpers' thread should start
- * a helper for @pool. */
 /* Helpers that have not ended. */
 static guint
 live_helpers_locked (GatherHelperPool *pool)
@@ -765,11 +1090,34 @@ wants_helper_locked (GatherHelperPool *pool)
   return !pool->retiring && live + pool->n_spawning < pool->target;
 }
 
+/* Called with helpers_lock held: the helper of @pool that @record may be
+ * queued on with the fewest requests queued, or NULL. */
+static GatherHelper *
+find_queue_locked (GatherHelperPool *pool,
+                   GatherTaskRecord *record)
+{
+  GatherHelper *best = NULL;
+
+  if (!saturated_locked (pool))
+    return NULL;
+
+  for (guint i = 0; i < pool->helpers->len; i++)
+    {
+      GatherHelper *helper = g_ptr_array_index (pool->helpers, i);
+
+      if (can_queue_locked (helper, record) &&
+          (best == NULL || helper->n_queued < best->n_queued))
+        best = helper;
+    }
+
+  return best;
+}
+
 /*
  * gather_helper_pool_push:
  * Owner's context: runs @record in a helper of @self, at once if one is
- * idle, else when one is. @max_helpers is the GatherPool's max-threads
- * now.
+ * idle, else when one is; queued behind a task of the same run if every
+ * helper runs one. @max_helpers is the GatherPool's max-threads now.
  */
 void
 gather_helper_pool_push (GatherHelperPool *self,
@@ -777,6 +1125,7 @@ gather_helper_pool_push (GatherHelperPool *self,
                          GatherTaskRecord *record)
 {
   GatherHelper *helper = NULL;
+  GatherHelper *queue_on = NULL;
   gboolean wake = FALSE;
   guint busy = 0;
 
@@ -784,12 +1133,20 @@ gather_helper_pool_push (GatherHelperPool *self,
   self->max_helpers = MAX (max_helpers, 1);
 
   if (self->queue.length == 0)
-    helper = find_idle_locked (self);
+    {
+      helper = find_idle_locked (self);
+      if (helper == NULL)
+        queue_on = find_queue_locked (self, record);
+    }
 
   if (helper != NULL)
     {
       helper_assign_locked (helper, record);
       helper_ref (helper);
+    }
+  else if (queue_on != NULL)
+    {
+      helper_queue_locked (queue_on, record);
     }
   else
     {
@@ -815,32 +1172,14 @@ gather_helper_pool_push (GatherHelperPool *self,
     }
 }
 
-/* Sends the cancellation signal with @serial as its value. */
-static void
-helper_signal_cancel_locked (GatherHelper *helper,
-                             guint32       serial)
-{
-  siginfo_t info = { 0 };
-
-  info.si_signo = GATHER_HELPER_CANCEL_SIGNAL;
-  info.si_code = SI_QUEUE;
-  info.si_pid = getpid ();
-  info.si_uid = getuid ();
-  info.si_value.sival_int = (int) serial;
-
-  /* By pid only where there is no pidfd: once the process is gone (ESRCH)
-   * its pid may name another one. */
-  if (helper->worker_pidfd >= 0)
-    pidfd_send_signal (helper->worker_pidfd, GATHER_HELPER_CANCEL_SIGNAL, &info, 0);
-  else
-    sigqueue (helper->worker_pid, GATHER_HELPER_CANCEL_SIGNAL, info.si_value);
-}
-
 /*
  * gather_helper_pool_cancelled:
- * Any thread (the runner's cancelled hook): @record was stopped. Its
- * helper is asked to cancel it at once, and killed once the grace period
- * is over if the task has not returned by then.
+ * Any thread (the runner's cancelled hook): @record was stopped. What its
+ * helper was sent behind it is taken back; the helper is asked to cancel
+ * the task at once, and killed once the grace period is over if the task
+ * has not returned by then. (If the helper had not read the task's
+ * request yet, it never starts it, and the kill ends the wait for a reply
+ * that never comes: the word is not trusted to end a task.)
  */
 void
 gather_helper_pool_cancelled (GatherTaskRecord *record)
@@ -854,19 +1193,12 @@ gather_helper_pool_cancelled (GatherTaskRecord *record)
       for (guint j = 0; j < pool->helpers->len; j++)
         {
           GatherHelper *helper = g_ptr_array_index (pool->helpers, j);
-          gint64 when;
 
           if (helper->record != record || helper->state != HELPER_BUSY || helper->killed)
             continue;
 
-          helper_signal_cancel_locked (helper, helper->serial);
-
-          helper->kill_serial = helper->serial;
-          when = g_get_monotonic_time () + (gint64) helper->grace_msec * 1000;
-          helper_ref (helper);
-          if (!gather_timer_schedule (&helper->kill_timer, when, helper_kill_expired, helper))
-            helper_unref (helper);
-
+          revoke_locked (helper);
+          helper_stop_locked (helper);
           g_mutex_unlock (&helpers_lock);
           return;
         }
@@ -892,18 +1224,31 @@ helper_complete (GatherHelper *helper,
   g_mutex_lock (&helpers_lock);
   record = helper->record;
   helper_disarm_kill (helper);
+  helper->took = MAX (helper->took, serial);
   /* A task that went past its memory limit leaves GLib aborting. */
   if (error != NULL && g_error_matches (error, GATHER_ERROR, GATHER_ERROR_LIMIT_EXCEEDED))
     helper->retire = TRUE;
-  next = helper_release_locked (helper);
+  next = helper_next_locked (helper, TRUE);
   helper_ref (helper);
   g_mutex_unlock (&helpers_lock);
 
-  gather_task_record_finish (record, result, error, &spare);
-  if (spare != NULL)
-    give_back_cancellable (spare);
-
+  /* The next one first: the helper may have started it already, and a
+   * stop decided from now on finds it running. */
   helper_start_task (helper, next);
+
+  if (record != NULL)
+    {
+      gather_task_record_finish (record, result, error, &spare);
+      if (spare != NULL)
+        give_back_cancellable (spare);
+    }
+  else
+    {
+      /* A ghost's. */
+      g_clear_pointer (&result, g_variant_unref);
+      g_clear_error (&error);
+    }
+
   helper_unref (helper);
 }
 
@@ -929,7 +1274,7 @@ helper_handle_message (GatherHelper        *helper,
   state = helper->state;
   expected = helper->serial;
   begun = helper->begun;
-  if (state == HELPER_BUSY)
+  if (state == HELPER_BUSY && helper->record != NULL)
     result_type = gather_worker_get_result_type (((GatherWorkerTask *) helper->record->user_data)->worker);
   g_mutex_unlock (&helpers_lock);
 
@@ -967,7 +1312,7 @@ helper_handle_message (GatherHelper        *helper,
 
   if (kind == GATHER_HELPER_RESULT)
     {
-      if (!g_variant_is_of_type (*body, G_VARIANT_TYPE (result_type)))
+      if (result_type != NULL && !g_variant_is_of_type (*body, G_VARIANT_TYPE (result_type)))
         return g_strdup_printf ("it sent a result of type “%s”, not the declared “%s”",
                                 g_variant_get_type_string (*body), result_type);
 
@@ -1047,45 +1392,14 @@ helper_read (GatherHelper *helper)
     }
 }
 
-/* Helpers' thread: writes the rest of a frame. */
+/* Helpers' thread: writes the rest of what is to be sent. */
 static void
 helper_flush (GatherHelper *helper)
 {
-  GBytes *pending;
-  gsize offset;
-  gsize length;
-  const guint8 *data;
-  ssize_t n;
-
   g_mutex_lock (&helpers_lock);
-  pending = g_steal_pointer (&helper->pending);
-  offset = helper->pending_offset;
+  if (helper->out->len > 0)
+    helper_write_locked (helper);
   g_mutex_unlock (&helpers_lock);
-
-  if (pending == NULL)
-    return;
-
-  data = g_bytes_get_data (pending, &length);
-  do
-    n = send (helper->process.socket, data + offset, length - offset,
-              MSG_NOSIGNAL | MSG_DONTWAIT);
-  while (n < 0 && errno == EINTR);
-
-  if (n >= 0 && offset + (gsize) n < length)
-    {
-      g_mutex_lock (&helpers_lock);
-      helper->pending = g_steal_pointer (&pending);
-      helper->pending_offset = offset + (gsize) n;
-      g_mutex_unlock (&helpers_lock);
-    }
-  else if (n < 0 && errno == EAGAIN)
-    {
-      g_mutex_lock (&helpers_lock);
-      helper->pending = g_steal_pointer (&pending);
-      g_mutex_unlock (&helpers_lock);
-    }
-
-  g_clear_pointer (&pending, g_bytes_unref);
 }
 
 /* Called with helpers_lock held: gives every queued record of @pool an
@@ -1198,6 +1512,7 @@ helper_ended (GatherHelper *helper,
   g_autofree char *description = NULL;
   gboolean killed;
   gboolean started;
+  gboolean taken;
   guint64 memory_limit;
   guint32 cpu_limit;
   int signum;
@@ -1208,6 +1523,13 @@ helper_ended (GatherHelper *helper,
   g_mutex_lock (&helpers_lock);
   helper->state = HELPER_ENDED;
   helper->socket_done = TRUE;
+  /* Its word moves no more: whatever it had not taken goes to another
+   * helper, and so does whatever it says it took that is queued still
+   * (it has replied to everything it ran before it died). */
+  taken = revoke_locked (helper) >= helper->serial;
+  requeue_locked (pool, helper->queued, helper->n_queued);
+  helper->n_queued = 0;
+  g_byte_array_set_size (helper->out, 0);
   if (helper->record != NULL && !helper->begun)
     {
       /* Its starter (helper_start_task()) has not begun the task: it sees
@@ -1259,6 +1581,15 @@ helper_ended (GatherHelper *helper,
       /* Stopped, then killed at the end of its grace period. */
       record->killed = TRUE;
       gather_task_record_finish (record, NULL, NULL, NULL);
+    }
+  else if (!taken)
+    {
+      gather_task_record_finish (record, NULL,
+                                 g_error_new (GATHER_ERROR, GATHER_ERROR_HELPER,
+                                              "The helper process that was to run %s %s "
+                                              "before it started the task",
+                                              description, how),
+                                 NULL);
     }
   else if (broke != NULL)
     {
@@ -1313,7 +1644,11 @@ helper_gone (GatherHelper *helper)
   g_mutex_unlock (&helpers_lock);
 
   if (!ended)
-    helper_ended (helper, helper->has_status ? helper->worker_status : status);
+    {
+      if (!helper->socket_done)
+        helper_read (helper);
+      helper_ended (helper, helper->has_status ? helper->worker_status : status);
+    }
 
   g_mutex_lock (&helpers_lock);
   helper->state = HELPER_GONE;
@@ -1343,12 +1678,53 @@ helper_status_ready (GatherHelper *helper)
     {
       helper->worker_status = status;
       helper->has_status = TRUE;
+      /* What it wrote before it died is in the socket already: its
+       * replies count. */
+      if (!helper->socket_done)
+        helper_read (helper);
       helper_ended (helper, status);
       return;
     }
 
   if (n == 0 || (n < 0 && errno != EAGAIN))
     helper_gone (helper);
+}
+
+/* Helpers' thread, helpers_lock held: if a helper of @pool is idle while
+ * another has requests queued that it has not started, those go back to
+ * the pool's queue, for the idle one to take. */
+static void
+steal_locked (GatherHelperPool *pool)
+{
+  GatherHelper *idle = NULL;
+  GatherHelper *busiest = NULL;
+  guint32 last;
+
+  for (guint i = 0; i < pool->helpers->len; i++)
+    {
+      GatherHelper *helper = g_ptr_array_index (pool->helpers, i);
+
+      if (helper->state == HELPER_IDLE && helper_usable (helper))
+        idle = helper;
+      else if (helper->state == HELPER_BUSY &&
+               helper->n_queued > (busiest != NULL ? busiest->n_queued : 0))
+        busiest = helper;
+    }
+
+  if (idle == NULL || busiest == NULL)
+    return;
+
+  last = revoke_locked (busiest);
+  if (busiest->record != NULL && busiest->begun && busiest->sent && !busiest->killed &&
+      last < busiest->serial)
+    {
+      GatherWorkerTask *task = busiest->record->user_data;
+
+      /* Its own task was taken back too, before it read it: sent again.
+       * The record is begun, and not finished: its user data is alive. */
+      busiest->serial = ++busiest->last_sent;
+      helper_send_locked (busiest, task->request, busiest->serial);
+    }
 }
 
 /* Helpers' thread, helpers_lock held: what the pools need now. Fills
@@ -1455,17 +1831,24 @@ maintain_locked (GPtrArray *wanting,
           g_ptr_array_add (wanting, pool);
         }
 
-      /* Idle helpers take queued records. */
+      if (pool->queue.length == 0)
+        steal_locked (pool);
+
+      /* Idle helpers take queued records... */
       for (guint j = 0; j < pool->helpers->len && pool->queue.length > 0; j++)
         {
           GatherHelper *helper = g_ptr_array_index (pool->helpers, j);
 
-          if (helper->state == HELPER_IDLE && !helper->retire && !helper->killed)
+          if (helper->state == HELPER_IDLE && helper_usable (helper))
             {
               helper_assign_locked (helper, g_queue_pop_head (&pool->queue));
               g_ptr_array_add (ready, helper_ref (helper));
             }
         }
+
+      /* ... and once none is idle, busy ones take records of their run. */
+      for (guint j = 0; j < pool->helpers->len && pool->queue.length > 0; j++)
+        helper_fill_locked (g_ptr_array_index (pool->helpers, j));
     }
 }
 
@@ -1568,7 +1951,7 @@ helpers_thread (gpointer data)
               struct pollfd status_fd = { helper->process.status_fd, POLLIN, 0 };
 
               if (!helper->socket_done)
-                socket_fd.events = POLLIN | (helper->pending != NULL ? POLLOUT : 0);
+                socket_fd.events = POLLIN | (helper->out->len > 0 ? POLLOUT : 0);
               else
                 socket_fd.fd = -1;
 

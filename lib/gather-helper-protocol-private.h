@@ -43,6 +43,21 @@ G_BEGIN_DECLS
  *                                           failures (path, error),
  *                                           shadowed files (path, by)
  *
+ * Requests queue: the host may send a helper further RUN frames while it
+ * runs a task (at most GATHER_HELPER_MAX_QUEUED), and the helper starts
+ * each when the one before it has replied, without waiting for the host.
+ * So that the host can take back a request the helper has not started,
+ * host and helper share a word (a sealed memfd, the helper's descriptor
+ * GATHER_HELPER_SHARED_FD, mapped by both): the serial of the last RUN
+ * the helper took. Serials of RUN frames grow, one helper at a time. The
+ * helper takes a RUN of serial s only by moving the word from a value
+ * below s to s (an atomic compare-and-exchange), after it wrote the reply
+ * of the task before; the host takes back every request not started yet
+ * by exchanging the word for the serial of the last RUN it sent, and so
+ * learns which ones the helper had taken. A RUN the helper cannot take is
+ * dropped unanswered. Without the shared word (a helper used to load the
+ * catalog), a helper takes every RUN.
+ *
  * Cancellation is not a frame: the host sends the worker process
  * GATHER_HELPER_CANCEL_SIGNAL with the task's serial as its value (through
  * a pidfd), so that the helper reads frames on one thread, between tasks,
@@ -54,7 +69,7 @@ G_BEGIN_DECLS
  * that helper, which is killed.
  */
 
-#define GATHER_HELPER_PROTOCOL_VERSION 1
+#define GATHER_HELPER_PROTOCOL_VERSION 2
 
 #define GATHER_HELPER_HEADER_SIZE 8
 #define GATHER_HELPER_FRAME_MAGIC 0x31485447u   /* "GTH1" */
@@ -67,9 +82,15 @@ G_BEGIN_DECLS
  * an error of its task. */
 #define GATHER_HELPER_MAX_FRAME (16u * 1024u * 1024u)
 
-/* The helper's end of the socketpair, and the supervisor's status pipe. */
+/* The helper's end of the socketpair, the supervisor's status pipe, and
+ * the shared word (see above), if any. */
 #define GATHER_HELPER_SOCKET_FD 3
 #define GATHER_HELPER_STATUS_FD 4
+#define GATHER_HELPER_SHARED_FD 5
+/* The shared mapping's size. */
+#define GATHER_HELPER_SHARED_SIZE 4096
+/* RUN frames a helper may have been sent beyond the task it runs. */
+#define GATHER_HELPER_MAX_QUEUED 3
 
 #define GATHER_HELPER_CANCEL_SIGNAL SIGUSR1
 
@@ -93,6 +114,12 @@ const char         *gather_helper_message_name      (GatherHelperMessage  kind);
 GBytes   *gather_helper_frame_encode   (GatherHelperMessage  kind,
                                         guint32              serial,
                                         GVariant            *body);
+
+/* Appends @frame to @out with its serial set to @serial: a RUN frame is
+ * encoded once, with serial 0, and gets its serial when it is sent. */
+void      gather_helper_frame_append   (GByteArray          *out,
+                                        GBytes              *frame,
+                                        guint32              serial);
 
 /*
  * GatherFrameReader: bytes read from a helper's socket, cut into frames.

@@ -95,6 +95,26 @@ gather_helper_frame_encode (GatherHelperMessage  kind,
   return g_bytes_new_take (data, GATHER_HELPER_HEADER_SIZE + size);
 }
 
+/* The payload is a (yuv) in normal form: the byte, three of padding, then
+ * the serial. */
+#define SERIAL_OFFSET (GATHER_HELPER_HEADER_SIZE + 4)
+
+void
+gather_helper_frame_append (GByteArray *out,
+                            GBytes     *frame,
+                            guint32     serial)
+{
+  gsize length;
+  const guint8 *data = g_bytes_get_data (frame, &length);
+  guint32 le = GUINT32_TO_LE (serial);
+  guint start = out->len;
+
+  g_assert (length >= SERIAL_OFFSET + sizeof le);
+
+  g_byte_array_append (out, data, (guint) length);
+  memcpy (out->data + start + SERIAL_OFFSET, &le, sizeof le);
+}
+
 void
 gather_frame_reader_clear (GatherFrameReader *reader)
 {

@@ -7,6 +7,7 @@
 
 #include "gather-error.h"
 #include "gather-helper-pool-private.h"
+#include "gather-helper-protocol-private.h"
 #include "gather-run-private.h"
 #include "gather-runner-private.h"
 
@@ -65,14 +66,29 @@ gather_helper_runner_start (GatherRun        *run,
   record->grace_msec = record->grace_msec <= G_MAXUINT - KILL_MARGIN_MSEC
                        ? record->grace_msec + KILL_MARGIN_MSEC : G_MAXUINT;
 
-  if (!gather_helper_runner_check (task, &error))
+  if (gather_helper_runner_check (task, &error))
+    {
+      /* Sent as it is to whichever helper runs it, with its serial. */
+      task->request = gather_helper_frame_encode (GATHER_HELPER_RUN, 0,
+                        g_variant_new ("(@ay@svtu)",
+                                       g_variant_new_bytestring (gather_worker_get_plugin_path (task->worker)),
+                                       g_variant_new_string (gather_worker_get_name (task->worker)),
+                                       task->parameters, task->memory_limit, task->cpu_limit));
+      if (task->request == NULL)
+        g_set_error (&error, GATHER_ERROR, GATHER_ERROR_INVALID_PARAMETERS,
+                     "The parameters of %s are larger than an isolated task may take (%u bytes)",
+                     task->description, GATHER_HELPER_MAX_FRAME);
+    }
+
+  if (error != NULL)
     {
       GCancellable *cancellable = g_cancellable_new ();
 
       /* Asked by the group, not by the task: its outcome says why not. */
       if (gather_task_record_begin (record, &cancellable, g_get_monotonic_time ()))
         {
-          g_prefix_error (&error, "Task %s: ", name);
+          if (g_error_matches (error, GATHER_ERROR, GATHER_ERROR_NOT_ISOLATABLE))
+            g_prefix_error (&error, "Task %s: ", name);
           gather_task_record_finish (record, NULL, error, NULL);
         }
       else

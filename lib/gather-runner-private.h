@@ -98,6 +98,7 @@ typedef struct
   guint32          cpu_limit;        /* seconds, 0 for none */
   guint            grace_msec;       /* isolated: the group's grace period */
   char            *description;      /* isolated: "task “x” (worker “y”)" */
+  GBytes          *request;          /* isolated: its RUN frame, serial 0 */
 } GatherWorkerTask;
 
 /* gather-worker-runner.c */

@@ -244,6 +244,10 @@ char             *gather_task_record_describe     (guint               index,
 gboolean          gather_task_record_begin        (GatherTaskRecord   *record,
                                                    GCancellable      **cancellable,
                                                    gint64              start_time);
+gboolean          gather_task_record_try_begin    (GatherTaskRecord   *record,
+                                                   GCancellable      **cancellable,
+                                                   gint64              start_time);
+void              gather_task_record_skip         (GatherTaskRecord   *record);
 gboolean          gather_task_record_stop         (GatherTaskRecord   *record,
                                                    GatherStopReason    reason);
 void              gather_task_record_cancel       (GatherTaskRecord   *record);

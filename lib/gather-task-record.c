@@ -189,10 +189,11 @@ gather_task_record_grace_expired (gpointer data)
  *
  * Returns: TRUE if the task is RUNNING and its body must run now
  */
-gboolean
-gather_task_record_begin (GatherTaskRecord  *record,
-                          GCancellable     **cancellable,
-                          gint64             start_time)
+static gboolean
+begin_task (GatherTaskRecord  *record,
+            GCancellable     **cancellable,
+            gint64             start_time,
+            gboolean           skip)
 {
   GatherInbox *inbox = record->inbox;
   gboolean timed = record->timeout_msec > 0 || record->runner->cancel_anywhere;
@@ -244,11 +245,45 @@ gather_task_record_begin (GatherTaskRecord  *record,
   return TRUE;
 
 skipped:
-  /* A pool thread popped a task the run will not start: the owner drops
-   * it, if nobody has yet, records it and releases it. */
-  if (record->dispatched)
-    gather_inbox_post (inbox, record, GATHER_EVENT_SKIPPED);
+  if (skip)
+    gather_task_record_skip (record);
   return FALSE;
+}
+
+gboolean
+gather_task_record_begin (GatherTaskRecord  *record,
+                          GCancellable     **cancellable,
+                          gint64             start_time)
+{
+  return begin_task (record, cancellable, start_time, TRUE);
+}
+
+/*
+ * gather_task_record_try_begin:
+ * As gather_task_record_begin(), except that a task that does not start
+ * stays the caller's: it is not skipped, and the caller skips it later
+ * (gather_task_record_skip()) or begins it again. For a runner that must
+ * take its request back from elsewhere before it lets the task go.
+ */
+gboolean
+gather_task_record_try_begin (GatherTaskRecord  *record,
+                              GCancellable     **cancellable,
+                              gint64             start_time)
+{
+  return begin_task (record, cancellable, start_time, FALSE);
+}
+
+/*
+ * gather_task_record_skip:
+ * A runner lets go of a task the run will not start: the owner drops it,
+ * if nobody has yet, records it and releases it. The record may be gone
+ * when this returns.
+ */
+void
+gather_task_record_skip (GatherTaskRecord *record)
+{
+  if (record->dispatched)
+    gather_inbox_post (record->inbox, record, GATHER_EVENT_SKIPPED);
 }
 
 /*

@@ -80,10 +80,9 @@ process_exists (pid_t pid)
 }
 
 static GatherGroup *
-new_group (guint threads)
+new_group_on (GatherPool *pool)
 {
   GatherGroup *group = gather_group_new ();
-  g_autoptr(GatherPool) pool = gather_pool_new (threads);
 
   gather_group_set_pool (group, pool);
   gather_group_set_registry (group, registry);
@@ -91,6 +90,49 @@ new_group (guint threads)
   gather_group_set_grace_period (group, 50);
 
   return group;
+}
+
+static GatherGroup *
+new_group (guint threads)
+{
+  g_autoptr(GatherPool) pool = gather_pool_new (threads);
+
+  return new_group_on (pool);
+}
+
+/* Adds an isolate-touch task that adds a line to @path. */
+static guint
+add_touch (GatherGroup *group,
+           const char  *path,
+           const char  *label)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) parameters = NULL;
+  GVariantBuilder builder;
+  guint index;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&builder, "{sv}", "path", g_variant_new_bytestring (path));
+  parameters = g_variant_ref_sink (g_variant_builder_end (&builder));
+  index = gather_group_add_worker_task (group, "isolate-touch", parameters, label, 0, &error);
+  g_assert_no_error (error);
+
+  return index;
+}
+
+/* How many times an isolate-touch task ran with @path. */
+static guint
+count_touches (const char *path)
+{
+  g_autofree char *contents = NULL;
+  guint n = 0;
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return 0;
+  for (const char *p = contents; (p = strstr (p, "ran\n")) != NULL; p++)
+    n++;
+
+  return n;
 }
 
 /* Adds a task of @worker with parameters in GVariant text. */
@@ -592,6 +634,126 @@ test_isolation_stops (void)
   assert_ok_string (test_outcome (outcomes, 1), "quick");
   wait_settled (group);
   g_assert_true (gather_outcome_get_killed (test_outcome (outcomes, 0)));
+  finish (g_steal_pointer (&group), outcomes);
+}
+
+/* Three isolate-touch tasks queued on @group, with their files in @dir. */
+static GPtrArray *
+add_touches (GatherGroup *group,
+             const char  *dir)
+{
+  GPtrArray *paths = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("touch-%u", i);
+
+      g_ptr_array_add (paths, g_build_filename (dir, name, NULL));
+      add_touch (group, g_ptr_array_index (paths, i), name);
+    }
+
+  return paths;
+}
+
+static void
+test_isolation_queued_stop (void)
+{
+  g_autoptr(GatherPool) pool = gather_pool_new (1);
+  g_autoptr(GatherGroup) group = new_group_on (pool);
+  g_autofree char *dir = g_dir_make_tmp ("gather-isolation-touch-XXXXXX", NULL);
+  g_autoptr(GPtrArray) paths = NULL;
+  GPtrArray *outcomes;
+
+  g_test_summary ("Requests a helper was sent behind a running task are taken back "
+                  "when the run stops: none of them starts, not even once the task they "
+                  "waited behind has returned");
+
+  g_assert_nonnull (dir);
+  /* The only helper runs "long"; the others are sent to it, queued. */
+  gather_group_set_deadline (group, 500 * test_slowdown ());
+  add (group, "isolate-cooperate", "{'ms': <uint32 60000>}", "long", 0);
+  paths = add_touches (group, dir);
+
+  outcomes = run (group);
+  g_assert_error (gather_outcome_get_error (test_outcome (outcomes, 0)),
+                  GATHER_ERROR, GATHER_ERROR_DEADLINE_EXCEEDED);
+  for (guint i = 1; i < 4; i++)
+    {
+      g_assert_error (gather_outcome_get_error (test_outcome (outcomes, i)),
+                      GATHER_ERROR, GATHER_ERROR_DEADLINE_EXCEEDED);
+      g_assert_cmpint (gather_outcome_get_start_time (test_outcome (outcomes, i)), ==, 0);
+    }
+  wait_settled (group);
+  g_clear_pointer (&outcomes, g_ptr_array_unref);
+  g_assert_finalize_object (g_steal_pointer (&group));
+
+  /* The helper reads what it was sent in order: once it answered a task
+   * sent after them, it has passed them all by. */
+  group = new_group_on (pool);
+  add (group, "isolate-echo", "{'value': <'after'>}", "after", 0);
+  outcomes = run (group);
+  assert_ok_string (test_outcome (outcomes, 0), "after");
+  for (guint i = 0; i < paths->len; i++)
+    g_assert_cmpuint (count_touches (g_ptr_array_index (paths, i)), ==, 0);
+
+  g_clear_object (&pool);
+  finish (g_steal_pointer (&group), outcomes);
+  test_remove_tree (dir);
+}
+
+static void
+test_isolation_queued_kill (void)
+{
+  g_autoptr(GatherGroup) group = new_group (1);
+  g_autofree char *dir = g_dir_make_tmp ("gather-isolation-touch-XXXXXX", NULL);
+  g_autoptr(GPtrArray) paths = NULL;
+  GPtrArray *outcomes;
+
+  g_test_summary ("A helper killed for a task that ignored its timeout takes nothing "
+                  "else with it: the requests queued behind the task run once each, "
+                  "elsewhere");
+
+  g_assert_nonnull (dir);
+  add (group, "isolate-hang", NULL, "hang", 200 * test_slowdown ());
+  paths = add_touches (group, dir);
+
+  outcomes = run (group);
+  g_assert_cmpint (gather_outcome_get_status (test_outcome (outcomes, 0)), ==, GATHER_STATUS_TIMEOUT);
+  for (guint i = 0; i < paths->len; i++)
+    {
+      assert_ok_string (test_outcome (outcomes, i + 1), "touched");
+      g_assert_cmpuint (count_touches (g_ptr_array_index (paths, i)), ==, 1);
+    }
+  wait_settled (group);
+  g_assert_true (gather_outcome_get_killed (test_outcome (outcomes, 0)));
+
+  finish (g_steal_pointer (&group), outcomes);
+  test_remove_tree (dir);
+}
+
+static void
+test_isolation_queued_steal (void)
+{
+  g_autoptr(GatherGroup) group = new_group (2);
+  GPtrArray *outcomes;
+  gint64 long_finish;
+
+  g_test_summary ("Requests queued behind a long task move to a helper that falls idle, "
+                  "instead of waiting for the long one");
+
+  add (group, "isolate-cooperate", "{'ms': <uint32 3000>}", "long", 0);
+  for (guint i = 0; i < 6; i++)
+    add (group, "isolate-echo", "{'value': <'quick'>}", NULL, 0);
+
+  outcomes = run (group);
+  g_assert_cmpint (gather_outcome_get_status (test_outcome (outcomes, 0)), ==, GATHER_STATUS_OK);
+  long_finish = gather_outcome_get_finish_time (test_outcome (outcomes, 0));
+  for (guint i = 1; i < outcomes->len; i++)
+    {
+      assert_ok_string (test_outcome (outcomes, i), "quick");
+      g_assert_cmpint (gather_outcome_get_finish_time (test_outcome (outcomes, i)), <, long_finish);
+    }
+
   finish (g_steal_pointer (&group), outcomes);
 }
 
@@ -1172,6 +1334,9 @@ main (int    argc,
   g_test_add_func ("/gather/isolation/killed-supervisor", test_isolation_killed_supervisor);
   g_test_add_func ("/gather/isolation/garbage", test_isolation_garbage);
   g_test_add_func ("/gather/isolation/stops", test_isolation_stops);
+  g_test_add_func ("/gather/isolation/queued-stop", test_isolation_queued_stop);
+  g_test_add_func ("/gather/isolation/queued-kill", test_isolation_queued_kill);
+  g_test_add_func ("/gather/isolation/queued-steal", test_isolation_queued_steal);
   g_test_add_func ("/gather/isolation/per-task", test_isolation_per_task);
   g_test_add_func ("/gather/isolation/per-task-late", test_isolation_per_task_late);
   g_test_add_func ("/gather/isolation/too-large", test_isolation_too_large);

@@ -38,9 +38,37 @@ static const GatherParameter garbage_parameter[] = {
   { "kind", "s", "length, junk, serial, kind, type or eof", GATHER_PARAMETER_REQUIRED },
 };
 
+static const GatherParameter path_parameter[] = {
+  { "path", "ay", "The file to add a line to", GATHER_PARAMETER_REQUIRED },
+};
+
 static const GatherParameter ms_parameter[] = {
   { "ms", "u", "How long to sleep, cancellably", GATHER_PARAMETER_REQUIRED },
 };
+
+/* Adds a line to the file at its path, so that a test sees how many
+ * times it ran. */
+static GVariant *
+touch_run (GatherWorker  *worker,
+           GVariant      *parameters,
+           GCancellable  *cancellable,
+           GError       **error)
+{
+  const char *path = NULL;
+  FILE *file;
+
+  g_variant_lookup (parameters, "path", "^&ay", &path);
+  file = fopen (path, "a");
+  if (file == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "cannot open %s", path);
+      return NULL;
+    }
+  fprintf (file, "ran\n");
+  fclose (file);
+
+  return g_variant_new_string ("touched");
+}
 
 /* Returns its value. */
 static GVariant *
@@ -323,6 +351,7 @@ TEST_WORKER (IsolateAllocate, isolate_allocate, ISOLATE, ALLOCATE, "isolate-allo
 TEST_WORKER (IsolateBurn, isolate_burn, ISOLATE, BURN, "isolate-burn", NULL, 0, "s", burn_run)
 TEST_WORKER (IsolateSpawn, isolate_spawn, ISOLATE, SPAWN, "isolate-spawn", pidfile_parameter, 1, "s", spawn_run)
 TEST_WORKER (IsolateGarbage, isolate_garbage, ISOLATE, GARBAGE, "isolate-garbage", garbage_parameter, 1, "s", garbage_run)
+TEST_WORKER (IsolateTouch, isolate_touch, ISOLATE, TOUCH, "isolate-touch", path_parameter, 1, "s", touch_run)
 
 static void
 isolate_register (GatherPluginModule *module)
@@ -338,6 +367,7 @@ isolate_register (GatherPluginModule *module)
   isolate_burn_register_type (type_module);
   isolate_spawn_register_type (type_module);
   isolate_garbage_register_type (type_module);
+  isolate_touch_register_type (type_module);
 
   gather_plugin_module_add_worker (module, isolate_echo_get_type ());
   gather_plugin_module_add_worker (module, isolate_pid_get_type ());
@@ -348,6 +378,7 @@ isolate_register (GatherPluginModule *module)
   gather_plugin_module_add_worker (module, isolate_burn_get_type ());
   gather_plugin_module_add_worker (module, isolate_spawn_get_type ());
   gather_plugin_module_add_worker (module, isolate_garbage_get_type ());
+  gather_plugin_module_add_worker (module, isolate_touch_get_type ());
 }
 
 GATHER_PLUGIN_DEFINE (isolate, "Workers that misbehave in helper processes", isolate_register)
