@@ -188,7 +188,7 @@ static GBytes       *memory_frame;        /* atomic pointer */
 static guint32      *taken;
 
 static GMutex        write_lock;          /* whole frames at a time */
-static GatherFrameReader reader;          /* main thread */
+static GatherFrameReader reader = { .trusted = TRUE };   /* main thread */
 static GHashTable   *plugins;             /* main thread: path -> module */
 
 /* Async-signal-safe: an atomic store and a write. */

@@ -127,9 +127,11 @@ void      gather_helper_frame_append   (GByteArray          *out,
  */
 typedef struct
 {
-  guint8 *data;
-  gsize   len;     /* bytes held */
-  gsize   size;    /* allocated */
+  guint8  *data;
+  gsize    len;     /* bytes held */
+  gsize    size;    /* allocated */
+  gboolean trusted; /* the peer is the host, read by its helper: its frames
+                     * are GLib's own serialization, not checked again */
 } GatherFrameReader;
 
 void      gather_frame_reader_clear    (GatherFrameReader   *reader);
