@@ -766,6 +766,17 @@ gather_group_class_init (GatherGroupClass *klass)
    * exit when the pool is finalized, which waits for them, and when the
    * program exits or is killed.
    *
+   * Once every helper the pool may have runs a task, a helper is also
+   * sent up to three more tasks of the same run, and starts each as soon
+   * as the one before it returns, without waiting for this process. Such a
+   * task's timeout counts from when this process reads the reply of the
+   * one before it (a few microseconds after it really started). What a
+   * helper has not started yet goes to another helper when the task before
+   * it is stopped or the helper ends, and to an idle helper when one falls
+   * idle; when the run stops, it never starts. A task that a helper started
+   * in the instant its run stopped is counted as not started, and is
+   * cancelled at once and killed after the grace period if it goes on.
+   *
    * Worker parameters and results are [struct@GLib.Variant]s and cross to
    * the helper as they are (at most 16 MiB each way). An isolated task
    * costs more than one on a pool thread, a round trip between processes
