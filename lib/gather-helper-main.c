@@ -587,16 +587,20 @@ map_shared_word (void)
   struct stat info;
   void *map;
 
-  if (fstat (GATHER_HELPER_SHARED_FD, &info) < 0)
+  /* None: a helper that loads a catalog. (The word is a memfd: a file.) */
+  if (fstat (GATHER_HELPER_SHARED_FD, &info) < 0 || !S_ISREG (info.st_mode))
     return;
 
-  if (info.st_size >= GATHER_HELPER_SHARED_SIZE)
+  /* Given but unusable: running without it would start requests the
+   * host takes back. */
+  if (info.st_size < GATHER_HELPER_SHARED_SIZE ||
+      (map = mmap (NULL, GATHER_HELPER_SHARED_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+                   GATHER_HELPER_SHARED_FD, 0)) == MAP_FAILED)
     {
-      map = mmap (NULL, GATHER_HELPER_SHARED_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
-                  GATHER_HELPER_SHARED_FD, 0);
-      if (map != MAP_FAILED)
-        taken = map;
+      g_printerr ("gather-helper: cannot map the word shared with the host\n");
+      _exit (1);
     }
+  taken = map;
   close (GATHER_HELPER_SHARED_FD);
 }
 
@@ -738,6 +742,9 @@ work (void)
   struct sigaction action = { 0 };
   sigset_t unblock;
 
+  /* First: before anything else can open a descriptor as 5. */
+  map_shared_word ();
+
   g_set_prgname ("gather-helper");
   g_log_set_writer_func (helper_log_writer, NULL, NULL);
   gather_task_record_init_once ();
@@ -755,7 +762,6 @@ work (void)
   sigaddset (&unblock, GATHER_HELPER_CANCEL_SIGNAL);
   pthread_sigmask (SIG_UNBLOCK, &unblock, NULL);
 
-  map_shared_word ();
   g_thread_unref (g_thread_new ("gather-helper-cancel", watch_cancellations, NULL));
 
   send_message (GATHER_HELPER_HELLO, 0,

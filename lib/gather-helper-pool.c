@@ -40,8 +40,10 @@
  * Every GatherPool that runs isolated tasks gets a GatherHelperPool (its
  * qdata): up to max-threads helper processes, started when tasks are
  * waiting for one, then kept and reused, and a queue of the records that
- * wait for a free helper. A helper runs one task at a time, so killing a
- * helper kills one task and nothing else.
+ * wait for a free helper. A helper runs one task at a time, and what it
+ * was sent and has not started is taken back before it is killed, so
+ * killing a helper ends one task; only the requests a broken helper says
+ * it took end with it (with an error: they never run twice).
  *
  * Queued requests. Once every helper the pool may have runs a task, a
  * helper is also sent up to GATHER_HELPER_MAX_QUEUED more requests of the
@@ -53,8 +55,9 @@
  * - its task is stopped (the requests behind it go to other helpers, and
  *   a request not started yet is never started);
  * - before it kills the helper (if the helper has started a later
- *   request, the task the kill was for has returned, and nothing is
- *   killed);
+ *   request, the task the kill was for has returned and its reply is on
+ *   its way: the kill is put off by one grace period, and happens then
+ *   only if the reply has still not come);
  * - a helper falls idle while another has requests waiting (they go to
  *   the idle one);
  * - the helper ended or broke.
@@ -656,6 +659,10 @@ helper_kill_locked (GatherHelper *helper,
 
   revoke_locked (helper);
 
+  /* Gone and reaped by its supervisor already (its status came). */
+  if (helper->has_status)
+    return;
+
   if (helper->worker_pid > 0)
     {
       /* The worker process leads its group, checked at HELLO; its pidfd,
@@ -874,7 +881,8 @@ can_queue_locked (GatherHelper     *helper,
   return helper->taken != NULL && helper->state == HELPER_BUSY && helper->record != NULL &&
          helper->begun && helper->sent && !helper->stopped && helper_usable (helper) &&
          helper->n_queued < GATHER_HELPER_MAX_QUEUED && helper->last_sent < SERIAL_LIMIT &&
-         helper->record->inbox == record->inbox;
+         helper->record->inbox == record->inbox &&
+         gather_inbox_get_stop (record->inbox) == GATHER_STOP_NONE;
 }
 
 /* Called with helpers_lock held: whether every helper @pool may have runs
@@ -994,12 +1002,10 @@ helper_start_task (GatherHelper     *helper,
       /* Read now: once begin() fails, the record may be gone. */
       description = g_strdup (task->description);
 
-      /* A request the helper was sent may be started there already: if
-       * the run stopped, it must be taken back before the record goes. */
-      if (sent)
-        begun = gather_task_record_try_begin (record, &cancellable, g_get_monotonic_time ());
-      else
-        begun = gather_task_record_begin (record, &cancellable, g_get_monotonic_time ());
+      /* If it does not start, the record stays ours until the helper no
+       * longer names it (and a request it was sent, which it may have
+       * started already, is taken back): then it is skipped. */
+      begun = gather_task_record_try_begin (record, &cancellable, g_get_monotonic_time ());
 
       g_mutex_lock (&helpers_lock);
       if (helper->state == HELPER_ENDED || helper->state == HELPER_GONE)
@@ -1048,7 +1054,7 @@ helper_start_task (GatherHelper     *helper,
                                        NULL);
           else
             give_back_cancellable (cancellable);
-          if (!begun && sent)
+          if (!begun)
             gather_task_record_skip (record);
           /* Queued tasks need another helper. */
           wake_helpers_thread ();
@@ -1058,9 +1064,7 @@ helper_start_task (GatherHelper     *helper,
       if (!begun)
         {
           give_back_cancellable (cancellable);
-          /* begin() skipped it; try_begin() left it to us. */
-          if (sent)
-            gather_task_record_skip (record);
+          gather_task_record_skip (record);
           record = next;
           continue;
         }
@@ -1197,7 +1201,10 @@ gather_helper_pool_cancelled (GatherTaskRecord *record)
           if (helper->record != record || helper->state != HELPER_BUSY || helper->killed)
             continue;
 
-          revoke_locked (helper);
+          /* Requests queue only behind one that was sent; and one not sent
+           * yet must not be taken back: the helper starts it cancelled. */
+          if (helper->sent)
+            revoke_locked (helper);
           helper_stop_locked (helper);
           g_mutex_unlock (&helpers_lock);
           return;
@@ -1504,6 +1511,7 @@ helper_ended (GatherHelper *helper,
               int           status)
 {
   g_autoptr(GPtrArray) failed = NULL;
+  g_autoptr(GPtrArray) lost = g_ptr_array_new ();
   g_autoptr(GError) start_error = NULL;
   GatherHelperPool *pool = helper->pool;
   GatherTaskRecord *record;
@@ -1524,10 +1532,12 @@ helper_ended (GatherHelper *helper,
   helper->state = HELPER_ENDED;
   helper->socket_done = TRUE;
   /* Its word moves no more: whatever it had not taken goes to another
-   * helper, and so does whatever it says it took that is queued still
-   * (it has replied to everything it ran before it died). */
+   * helper. What it took and is still queued here had started (its
+   * replies before it were cut short, or the helper lied): those end
+   * with this helper, never to run twice. */
   taken = revoke_locked (helper) >= helper->serial;
-  requeue_locked (pool, helper->queued, helper->n_queued);
+  for (guint i = 0; i < helper->n_queued; i++)
+    g_ptr_array_add (lost, helper->queued[i]);
   helper->n_queued = 0;
   g_byte_array_set_size (helper->out, 0);
   if (helper->record != NULL && !helper->begun)
@@ -1542,7 +1552,8 @@ helper_ended (GatherHelper *helper,
     {
       record = g_steal_pointer (&helper->record);
     }
-  killed = helper->killed;
+  /* Killed for this task: stopped, and the kill was for it. */
+  killed = helper->killed && helper->stopped && helper->kill_serial == helper->serial;
   broke = g_steal_pointer (&helper->broke);
   description = g_steal_pointer (&helper->description);
   memory_limit = helper->memory_limit;
@@ -1572,6 +1583,28 @@ helper_ended (GatherHelper *helper,
 
   if (failed != NULL)
     fail_records (failed, start_error);
+
+  for (guint i = 0; i < lost->len; i++)
+    {
+      GatherTaskRecord *queued = g_ptr_array_index (lost, i);
+      GatherWorkerTask *task = queued->user_data;
+      GCancellable *cancellable = take_cancellable ();
+      g_autofree char *what = g_strdup (task->description);
+
+      if (gather_task_record_try_begin (queued, &cancellable, g_get_monotonic_time ()))
+        {
+          gather_task_record_finish (queued, NULL,
+                                     g_error_new (GATHER_ERROR, GATHER_ERROR_HELPER,
+                                                  "The helper process running %s %s",
+                                                  what, how),
+                                     NULL);
+        }
+      else
+        {
+          give_back_cancellable (cancellable);
+          gather_task_record_skip (queued);
+        }
+    }
 
   if (record == NULL)
     return;
@@ -1676,8 +1709,13 @@ helper_status_ready (GatherHelper *helper)
 
   if (n == sizeof status && !helper->has_status)
     {
+      /* Its worker process is gone, and reaped: no signal may go to its
+       * pid any more, and it takes no task. */
+      g_mutex_lock (&helpers_lock);
       helper->worker_status = status;
       helper->has_status = TRUE;
+      helper->retire = TRUE;
+      g_mutex_unlock (&helpers_lock);
       /* What it wrote before it died is in the socket already: its
        * replies count. */
       if (!helper->socket_done)
@@ -1716,7 +1754,7 @@ steal_locked (GatherHelperPool *pool)
 
   last = revoke_locked (busiest);
   if (busiest->record != NULL && busiest->begun && busiest->sent && !busiest->killed &&
-      last < busiest->serial)
+      !busiest->stopped && last < busiest->serial)
     {
       GatherWorkerTask *task = busiest->record->user_data;
 

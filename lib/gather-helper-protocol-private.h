@@ -53,8 +53,8 @@ G_BEGIN_DECLS
  * helper takes a RUN of serial s only by moving the word from a value
  * below s to s (an atomic compare-and-exchange), after it wrote the reply
  * of the task before; the host takes back every request not started yet
- * by exchanging the word for the serial of the last RUN it sent, and so
- * learns which ones the helper had taken. A RUN the helper cannot take is
+ * by exchanging the word for the highest serial it has given a RUN (sent,
+ * or about to be), and so learns which ones the helper had taken. A RUN the helper cannot take is
  * dropped unanswered. Without the shared word (a helper used to load the
  * catalog), a helper takes every RUN.
  *
