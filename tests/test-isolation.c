@@ -732,6 +732,72 @@ test_isolation_queued_kill (void)
 }
 
 static void
+test_isolation_queued_broken (void)
+{
+  g_autoptr(GatherGroup) group = new_group (1);
+  g_autofree char *dir = g_dir_make_tmp ("gather-isolation-touch-XXXXXX", NULL);
+  g_autoptr(GPtrArray) paths = NULL;
+  GPtrArray *outcomes;
+
+  g_test_summary ("A helper that breaks the protocol while it runs a request it was sent "
+                  "queued: that request ends with the helper's error and never runs "
+                  "again; the requests it had not started run once on another helper");
+
+  g_assert_nonnull (dir);
+  /* It replies at once, and sends junk 100 ms later, while it runs "long",
+   * queued behind it; the touches wait behind "long". */
+  add (group, "isolate-garbage", "{'kind': <'junk-later'>}", "junk", 0);
+  add (group, "isolate-cooperate", "{'ms': <uint32 60000>}", "long", 0);
+  paths = add_touches (group, dir);
+
+  outcomes = run (group);
+  assert_ok_string (test_outcome (outcomes, 0), "junk later");
+  assert_helper_error (test_outcome (outcomes, 1), "broke the protocol and was killed");
+  for (guint i = 0; i < paths->len; i++)
+    {
+      assert_ok_string (test_outcome (outcomes, i + 2), "touched");
+      g_assert_cmpuint (count_touches (g_ptr_array_index (paths, i)), ==, 1);
+    }
+
+  g_clear_pointer (&outcomes, g_ptr_array_unref);
+  wait_settled (group);
+  g_assert_finalize_object (g_steal_pointer (&group));
+  g_assert_cmpuint (count_children (), ==, 0);
+  test_remove_tree (dir);
+  g_clear_pointer (&paths, g_ptr_array_unref);
+
+  /* Half a header, then its own reply: the host finds the garbage only
+   * when the reply comes, and the helper has most likely taken the next
+   * request by then. Whichever it was, nothing runs twice. */
+  g_assert_true (g_mkdir (dir, 0700) == 0);
+  group = new_group (1);
+  add (group, "isolate-garbage", "{'kind': <'half'>}", "half", 0);
+  paths = add_touches (group, dir);
+
+  outcomes = run (group);
+  assert_helper_error (test_outcome (outcomes, 0), "broke the protocol and was killed");
+  for (guint i = 0; i < paths->len; i++)
+    {
+      GatherOutcome *outcome = test_outcome (outcomes, i + 1);
+      guint runs = count_touches (g_ptr_array_index (paths, i));
+
+      g_test_message ("touch-%u: ran %u time(s): %s", i, runs,
+                      gather_outcome_get_error (outcome) != NULL
+                      ? gather_outcome_get_error (outcome)->message : "ok");
+      if (gather_outcome_get_status (outcome) == GATHER_STATUS_OK)
+        g_assert_cmpuint (runs, ==, 1);
+      else
+        {
+          assert_helper_error (outcome, "was killed");
+          g_assert_cmpuint (runs, <=, 1);
+        }
+    }
+
+  finish (g_steal_pointer (&group), outcomes);
+  test_remove_tree (dir);
+}
+
+static void
 test_isolation_queued_steal (void)
 {
   g_autoptr(GatherGroup) group = new_group (2);
@@ -1337,6 +1403,7 @@ main (int    argc,
   g_test_add_func ("/gather/isolation/queued-stop", test_isolation_queued_stop);
   g_test_add_func ("/gather/isolation/queued-kill", test_isolation_queued_kill);
   g_test_add_func ("/gather/isolation/queued-steal", test_isolation_queued_steal);
+  g_test_add_func ("/gather/isolation/queued-broken", test_isolation_queued_broken);
   g_test_add_func ("/gather/isolation/per-task", test_isolation_per_task);
   g_test_add_func ("/gather/isolation/per-task-late", test_isolation_per_task_late);
   g_test_add_func ("/gather/isolation/too-large", test_isolation_too_large);

@@ -35,7 +35,7 @@ static const GatherParameter hang_parameter[] = {
 };
 
 static const GatherParameter garbage_parameter[] = {
-  { "kind", "s", "length, junk, serial, kind, type or eof", GATHER_PARAMETER_REQUIRED },
+  { "kind", "s", "length, junk, junk-later, half, serial, kind, type or eof", GATHER_PARAMETER_REQUIRED },
 };
 
 static const GatherParameter path_parameter[] = {
@@ -274,6 +274,18 @@ spawn_run (GatherWorker  *worker,
 }
 
 /* Talks garbage to the host on the helper's socket (3), then hangs. */
+static gpointer
+send_later (gpointer data)
+{
+  GByteArray *bytes = data;
+
+  g_usleep (100 * 1000);
+  if (send (3, bytes->data, bytes->len, MSG_NOSIGNAL) < 0)
+    _exit (4);
+
+  return NULL;
+}
+
 static GVariant *
 garbage_run (GatherWorker  *worker,
              GVariant      *parameters,
@@ -294,7 +306,8 @@ garbage_run (GatherWorker  *worker,
       word = GUINT32_TO_LE (0x31485447u);
       g_byte_array_append (bytes, (guint8 *) &word, 4);
     }
-  else if (g_str_equal (kind, "junk"))
+  else if (g_str_equal (kind, "junk") || g_str_equal (kind, "junk-later") ||
+           g_str_equal (kind, "half"))
     {
       static const char junk[] = "not a serialized GVariant at all";
 
@@ -324,12 +337,30 @@ garbage_run (GatherWorker  *worker,
       g_byte_array_append (bytes, g_variant_get_data (message), g_variant_get_size (message));
     }
 
+  if (g_str_equal (kind, "half"))
+    {
+      /* Half a header: the helper's own reply then makes it garbage, and
+       * the helper goes on with what it was sent next meanwhile. */
+      if (send (3, bytes->data, 4, MSG_NOSIGNAL) < 0)
+        _exit (4);
+      g_byte_array_unref (bytes);
+      return g_variant_new_string ("half sent");
+    }
+
   if (g_str_equal (kind, "eof"))
     {
       /* Half a frame, then the socket closes: the helper exits. */
       if (send (3, bytes->data, 2, MSG_NOSIGNAL) < 0)
         _exit (4);
       _exit (0);
+    }
+
+  /* Returns at once, so that the helper goes on with what it was sent
+   * next; the junk follows 100 ms later, while that runs. */
+  if (g_str_equal (kind, "junk-later"))
+    {
+      g_thread_unref (g_thread_new ("junk-later", send_later, bytes));
+      return g_variant_new_string ("junk later");
     }
 
   if (send (3, bytes->data, bytes->len, MSG_NOSIGNAL) < 0)
