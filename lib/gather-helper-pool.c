@@ -1424,6 +1424,25 @@ take_queue_locked (GatherHelperPool *pool)
   return records;
 }
 
+/* Ends @record, which is ours and not begun, with @error (taken); one
+ * whose run was stopped is skipped instead. */
+static void
+fail_record (GatherTaskRecord *record,
+             GError           *error)
+{
+  GCancellable *cancellable = take_cancellable ();
+
+  if (gather_task_record_try_begin (record, &cancellable, g_get_monotonic_time ()))
+    {
+      gather_task_record_finish (record, NULL, error, NULL);
+      return;
+    }
+
+  g_error_free (error);
+  give_back_cancellable (cancellable);
+  gather_task_record_skip (record);
+}
+
 static void
 fail_records (GPtrArray    *records,
               const GError *error)
@@ -1432,17 +1451,10 @@ fail_records (GPtrArray    *records,
     {
       GatherTaskRecord *record = g_ptr_array_index (records, i);
       GatherWorkerTask *task = record->user_data;
-      GCancellable *cancellable = take_cancellable ();
-      g_autofree char *description = g_strdup (task->description);
 
-      if (gather_task_record_begin (record, &cancellable, g_get_monotonic_time ()))
-        gather_task_record_finish (record, NULL,
-                                   g_error_new (GATHER_ERROR, GATHER_ERROR_HELPER,
-                                                "No helper process could run %s: %s",
-                                                description, error->message),
-                                   NULL);
-      else
-        give_back_cancellable (cancellable);
+      fail_record (record, g_error_new (GATHER_ERROR, GATHER_ERROR_HELPER,
+                                        "No helper process could run %s: %s",
+                                        task->description, error->message));
     }
 }
 
@@ -1588,22 +1600,10 @@ helper_ended (GatherHelper *helper,
     {
       GatherTaskRecord *queued = g_ptr_array_index (lost, i);
       GatherWorkerTask *task = queued->user_data;
-      GCancellable *cancellable = take_cancellable ();
-      g_autofree char *what = g_strdup (task->description);
 
-      if (gather_task_record_try_begin (queued, &cancellable, g_get_monotonic_time ()))
-        {
-          gather_task_record_finish (queued, NULL,
-                                     g_error_new (GATHER_ERROR, GATHER_ERROR_HELPER,
-                                                  "The helper process running %s %s",
-                                                  what, how),
-                                     NULL);
-        }
-      else
-        {
-          give_back_cancellable (cancellable);
-          gather_task_record_skip (queued);
-        }
+      fail_record (queued, g_error_new (GATHER_ERROR, GATHER_ERROR_HELPER,
+                                        "The helper process running %s %s",
+                                        task->description, how));
     }
 
   if (record == NULL)
