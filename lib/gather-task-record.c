@@ -172,12 +172,16 @@ gather_task_record_grace_expired (gpointer data)
 }
 
 /*
+ * begin_task:
+ * gather_task_record_begin() and _try_begin(); @skip says whether a task
+ * that does not start is skipped here.
+ *
  * gather_task_record_begin:
  * Moves a queued task to RUNNING, unless the run was stopped. Called by the
- * runner that starts the task: a pool thread, or the owner. If the task
- * started, *@cancellable becomes the task's and is set to `NULL`;
- * otherwise it stays the caller's. The record may be gone when this
- * returns FALSE.
+ * runner that starts the task: a pool thread, the owner, or the helpers'
+ * thread. If the task started, *@cancellable becomes the task's and is set
+ * to `NULL`; otherwise it stays the caller's. The record may be gone when
+ * this returns FALSE.
  *
  * Every thread body arms its timeout timer before it is published RUNNING
  * (at G_MAXINT64 if it has no timeout), tagged with the run's inbox: that
