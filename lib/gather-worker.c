@@ -236,6 +236,9 @@ gather_worker_check_parameters (GatherWorker  *self,
   const char *expected;
   GVariantIter iter;
   GVariant *entry;
+  /* Which of the first 64 parameters were given: a lookup per required
+   * parameter walked the dictionary again, and cost as much as the rest. */
+  guint64 given_mask = 0;
 
   g_return_val_if_fail (GATHER_IS_WORKER (self), FALSE);
   g_return_val_if_fail (parameters != NULL, FALSE);
@@ -287,6 +290,9 @@ gather_worker_check_parameters (GatherWorker  *self,
                        key, iface->name, parameter->type, g_variant_get_type_string (value));
           return FALSE;
         }
+
+      if (parameter - iface->parameters < 64)
+        given_mask |= G_GUINT64_CONSTANT (1) << (parameter - iface->parameters);
     }
 
   for (guint i = 0; i < iface->n_parameters; i++)
@@ -297,7 +303,16 @@ gather_worker_check_parameters (GatherWorker  *self,
       if (!(parameter->flags & GATHER_PARAMETER_REQUIRED))
         continue;
 
-      given = g_variant_lookup_value (parameters, parameter->name, NULL);
+      if (i < 64)
+        {
+          if (given_mask & (G_GUINT64_CONSTANT (1) << i))
+            continue;
+        }
+      else
+        {
+          given = g_variant_lookup_value (parameters, parameter->name, NULL);
+        }
+
       if (given == NULL)
         {
           g_set_error (error, GATHER_ERROR, GATHER_ERROR_INVALID_PARAMETERS,

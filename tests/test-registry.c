@@ -1077,6 +1077,123 @@ test_registry_add_worker (void)
   g_assert_error (error, GATHER_ERROR, GATHER_ERROR_INVALID_PARAMETERS);
 }
 
+/* ---- A worker with more parameters than a 64-bit mask has bits ---- */
+
+#define TEST_TYPE_WIDE (test_wide_get_type ())
+G_DECLARE_FINAL_TYPE (TestWide, test_wide, TEST, WIDE, GObject)
+
+struct _TestWide
+{
+  GObject parent_instance;
+};
+
+#define WIDE_N_PARAMETERS 70
+
+static GatherParameter wide_parameters[WIDE_N_PARAMETERS];
+static char *wide_names[WIDE_N_PARAMETERS];
+
+static GVariant *
+test_wide_run (GatherWorker  *worker,
+               GVariant      *parameters,
+               GCancellable  *cancellable,
+               GError       **error)
+{
+  return g_variant_new_uint32 ((guint32) g_variant_n_children (parameters));
+}
+
+static void
+test_wide_iface_init (GatherWorkerInterface *iface)
+{
+  for (guint i = 0; i < WIDE_N_PARAMETERS; i++)
+    {
+      wide_names[i] = g_strdup_printf ("p%u", i);
+      wide_parameters[i].name = wide_names[i];
+      wide_parameters[i].type = "u";
+      wide_parameters[i].description = "A number";
+      /* Required: the first, the last two a mask can tell, and two past it. */
+      wide_parameters[i].flags = (i == 0 || i == 62 || i == 63 || i == 64 || i == 69)
+                                 ? GATHER_PARAMETER_REQUIRED : 0;
+    }
+
+  iface->name = "wide";
+  iface->description = "Takes 70 parameters";
+  iface->parameters = wide_parameters;
+  iface->n_parameters = WIDE_N_PARAMETERS;
+  iface->result_type = "u";
+  iface->run = test_wide_run;
+}
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestWide, test_wide, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (GATHER_TYPE_WORKER, test_wide_iface_init))
+
+static void
+test_wide_class_init (TestWideClass *klass)
+{
+}
+
+static void
+test_wide_init (TestWide *self)
+{
+}
+
+/* {'pN': <uint32 N>} for each N of @given, in that order. */
+static GVariant *
+wide_parameters_of (const guint *given,
+                    gsize        n_given)
+{
+  GVariantBuilder builder;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+  for (gsize i = 0; i < n_given; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("p%u", given[i]);
+
+      g_variant_builder_add (&builder, "{sv}", name, g_variant_new_uint32 (given[i]));
+    }
+
+  return g_variant_builder_end (&builder);
+}
+
+static void
+test_registry_required_parameters (void)
+{
+  g_autoptr(GatherWorker) wide = g_object_new (TEST_TYPE_WIDE, NULL);
+  /* Every required one, out of order, one twice, and two optional ones. */
+  const guint all[] = { 69, 5, 63, 0, 64, 62, 63, 68 };
+  const struct { guint missing; const char *message; } cases[] = {
+    { 0, "Worker “wide” needs parameter “p0” (A number, of type “u”)" },
+    { 62, "Worker “wide” needs parameter “p62” (A number, of type “u”)" },
+    { 63, "Worker “wide” needs parameter “p63” (A number, of type “u”)" },
+    { 64, "Worker “wide” needs parameter “p64” (A number, of type “u”)" },
+    { 69, "Worker “wide” needs parameter “p69” (A number, of type “u”)" },
+  };
+  g_autoptr(GVariant) complete = g_variant_ref_sink (wide_parameters_of (all, G_N_ELEMENTS (all)));
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("Every required parameter is checked, also past the 64th, "
+                  "whatever the order and with a key given twice");
+
+  g_assert_true (gather_worker_check_parameters (wide, complete, &error));
+  g_assert_no_error (error);
+
+  for (gsize c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      guint given[G_N_ELEMENTS (all)];
+      gsize n_given = 0;
+      g_autoptr(GVariant) parameters = NULL;
+
+      for (gsize i = 0; i < G_N_ELEMENTS (all); i++)
+        if (all[i] != cases[c].missing)
+          given[n_given++] = all[i];
+      parameters = g_variant_ref_sink (wide_parameters_of (given, n_given));
+
+      g_assert_false (gather_worker_check_parameters (wide, parameters, &error));
+      g_assert_error (error, GATHER_ERROR, GATHER_ERROR_INVALID_PARAMETERS);
+      g_assert_cmpstr (error->message, ==, cases[c].message);
+      g_clear_error (&error);
+    }
+}
+
 static void
 test_registry_example_plugin (void)
 {
@@ -1117,6 +1234,7 @@ main (int   argc,
   g_test_add_func ("/gather/registry/shadowed", test_registry_shadowed);
   g_test_add_func ("/gather/registry/hermetic", test_registry_hermetic);
   g_test_add_func ("/gather/registry/tool-shadowed", test_registry_tool_shadowed);
+  g_test_add_func ("/gather/registry/required-parameters", test_registry_required_parameters);
 
   return g_test_run ();
 }
