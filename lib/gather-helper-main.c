@@ -485,33 +485,24 @@ static void
 run_task (guint32   serial,
           GVariant *body)
 {
-  g_autoptr(GVariant) path_variant = NULL;
-  g_autoptr(GVariant) name_variant = NULL;
-  g_autoptr(GVariant) parameters = NULL;
+  g_auto(GatherHelperRequest) request = { NULL, };
   g_autoptr(GVariant) result = NULL;
   GError *error = NULL;
   Limits limits = { FALSE, };
   GCancellable *cancellable;
-  GatherWorker *worker;
+  GatherWorker *worker = NULL;
+  GVariant *parameters;
   const char *name;
-  guint64 memory_limit;
-  guint32 cpu_limit;
 
-  /* Child by child: a format string costs more than the rest here. */
-  name_variant = g_variant_get_child_value (body, 1);
-  name = g_variant_get_string (name_variant, NULL);
-  {
-    g_autoptr(GVariant) boxed = g_variant_get_child_value (body, 2);
-    g_autoptr(GVariant) memory_variant = g_variant_get_child_value (body, 3);
-    g_autoptr(GVariant) cpu_variant = g_variant_get_child_value (body, 4);
+  if (!gather_helper_run_parse (body, &request, &error))
+    {
+      g_printerr ("gather-helper: the host sent a bad frame: %s\n", error->message);
+      _exit (2);
+    }
+  name = request.worker_name;
+  parameters = request.parameters;
 
-    path_variant = g_variant_get_child_value (body, 0);
-    parameters = g_variant_get_variant (boxed);
-    memory_limit = g_variant_get_uint64 (memory_variant);
-    cpu_limit = g_variant_get_uint32 (cpu_variant);
-  }
-
-  worker = find_worker (g_variant_get_bytestring (path_variant), name, &error);
+  worker = find_worker (request.plugin_path, name, &error);
 
   if (worker != NULL && gather_worker_check_parameters (worker, parameters, &error))
     {
@@ -527,7 +518,7 @@ run_task (guint32   serial,
       if (g_atomic_int_get (&cancelled_serial) == (gint) serial)
         g_cancellable_cancel (cancellable);
 
-      set_limits (&limits, memory_limit, cpu_limit);
+      set_limits (&limits, request.memory_limit, request.cpu_limit);
       result = gather_worker_invoke (worker, parameters, cancellable, &error);
       reset_limits (&limits);
 

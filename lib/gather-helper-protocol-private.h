@@ -18,7 +18,8 @@ G_BEGIN_DECLS
  * A socketpair (SOCK_STREAM) carries frames. A frame is an 8-byte header,
  * the payload's length and GATHER_HELPER_FRAME_MAGIC as 32-bit
  * little-endian words, then the payload: a GVariant of type (yuv)
- * serialized in normal form (little-endian): the message kind, the serial
+ * serialized in normal form (little-endian; built and read by hand, see
+ * gather-helper-protocol.c): the message kind, the serial
  * of the task it is about (0 for none), and the body, whose type the kind
  * fixes (see gather_helper_message_body_type()). The header's size keeps
  * the payload 8-aligned in the sender's buffer.
@@ -114,6 +115,29 @@ const char         *gather_helper_message_name      (GatherHelperMessage  kind);
 GBytes   *gather_helper_frame_encode   (GatherHelperMessage  kind,
                                         guint32              serial,
                                         GVariant            *body);
+
+/* A RUN frame, with serial 0. */
+GBytes   *gather_helper_run_frame_new  (const char          *plugin_path,
+                                        const char          *worker_name,
+                                        GVariant            *parameters,
+                                        guint64              memory_limit,
+                                        guint32              cpu_limit);
+
+/* What a RUN frame asks for (its body taken apart by the helper). */
+typedef struct
+{
+  const char *plugin_path;   /* in the body */
+  const char *worker_name;   /* in the body */
+  GVariant   *parameters;    /* owned */
+  guint64     memory_limit;  /* bytes, 0 for none */
+  guint32     cpu_limit;     /* seconds, 0 for none */
+} GatherHelperRequest;
+
+gboolean  gather_helper_run_parse      (GVariant            *body,
+                                        GatherHelperRequest *request,
+                                        GError             **error);
+void      gather_helper_request_clear  (GatherHelperRequest *request);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (GatherHelperRequest, gather_helper_request_clear)
 
 /* Appends @frame to @out with its serial set to @serial: a RUN frame is
  * encoded once, with serial 0, and gets its serial when it is sent. */

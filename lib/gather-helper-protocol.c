@@ -42,7 +42,7 @@ static const char * const names[GATHER_HELPER_N_MESSAGES] = {
  * was a fifth of a helper's time per trivial task. One empty value of each
  * keeps them.
  */
-static const char * const kept_types[] = { "(yuv)", "(aysvtu)", "(sis)", "a{sv}", "ay" };
+static const char * const kept_types[] = { "(aysvtu)", "(sis)", "a{sv}", "ay" };
 /* Not static: the values are never read, and the stores must stay (and
  * the values be seen as reachable by leak checkers). */
 GVariant *gather_helper_kept_values[G_N_ELEMENTS (kept_types)];
@@ -81,6 +81,74 @@ gather_helper_message_name (GatherHelperMessage kind)
 }
 
 /*
+ * Frames are built and taken apart here by hand, not as a GLib (yuv):
+ * GLib 2.74 builds a container value, its type information and every
+ * child to serialize one, and checks every child it takes apart, which
+ * cost a trivial isolated task more instructions than all the rest. The
+ * bytes are the same: a (yuv) in normal form (GVariant's serialization):
+ *
+ *   offset 0  the kind (y), then 3 bytes of padding, all 0
+ *   offset 4  the serial (u), little-endian
+ *   offset 8  the body (v): its serialized value, a 0 byte, and its type
+ *             string (the last 0 byte of the payload ends the value)
+ *
+ * tests/test-helper-protocol.c checks the bytes against GLib's; the fuzzer
+ * (tests/fuzz/fuzz-helper-frames.c) checks that the reader refuses only
+ * payloads GLib refuses, and that what it accepts is written back to the
+ * same bytes (normal form is the one way to write a value).
+ */
+
+#define BODY_OFFSET 8
+
+/* The body as the frames carry it: little-endian (a new reference on a
+ * little-endian machine). */
+static GVariant *
+to_little_endian (GVariant *value)
+{
+  if (G_BYTE_ORDER == G_LITTLE_ENDIAN)
+    return g_variant_ref (value);
+
+  return g_variant_byteswap (value);
+}
+
+/* Writes the frame's header and the payload's first 8 bytes at @data:
+ * room for GATHER_HELPER_HEADER_SIZE + @size bytes. */
+static void
+write_frame_start (guint8              *data,
+                   gsize                size,
+                   GatherHelperMessage  kind,
+                   guint32              serial)
+{
+  guint32 words[2];
+
+  words[0] = GUINT32_TO_LE ((guint32) size);
+  words[1] = GUINT32_TO_LE (GATHER_HELPER_FRAME_MAGIC);
+  memcpy (data, words, sizeof words);
+
+  data += GATHER_HELPER_HEADER_SIZE;
+  data[0] = (guint8) kind;
+  data[1] = data[2] = data[3] = 0;
+  words[0] = GUINT32_TO_LE (serial);
+  memcpy (data + 4, words, sizeof words[0]);
+}
+
+/* Writes a v: @value's bytes (@size of them), a 0 byte and @type_string
+ * (@type_length bytes). Returns where it ends. */
+static guint8 *
+write_variant (guint8     *data,
+               GVariant   *value,
+               gsize       size,
+               const char *type_string,
+               gsize       type_length)
+{
+  g_variant_store (value, data);
+  data[size] = 0;
+  memcpy (data + size + 1, type_string, type_length);
+
+  return data + size + 1 + type_length;
+}
+
+/*
  * gather_helper_frame_encode:
  * @body: (transfer floating): the body, of the kind's type
  *
@@ -92,43 +160,288 @@ gather_helper_frame_encode (GatherHelperMessage  kind,
                             guint32              serial,
                             GVariant            *body)
 {
-  g_autoptr(GVariant) message = NULL;
-  guint32 header[2];
-  guint8 *data;
+  g_autoptr(GVariant) owned = g_variant_ref_sink (body);
+  g_autoptr(GVariant) value = NULL;
+  const char *type_string;
+  gsize type_length;
+  gsize value_size;
   gsize size;
+  guint8 *data;
 
-  g_assert (g_variant_is_of_type (body, gather_helper_message_body_type (kind)));
+  g_assert (g_variant_is_of_type (owned, gather_helper_message_body_type (kind)));
 
-  keep_frame_types ();
-  {
-    GVariant *children[3];
+  value = to_little_endian (owned);
+  type_string = g_variant_get_type_string (value);
+  type_length = strlen (type_string);
+  value_size = g_variant_get_size (value);
+  if (value_size > GATHER_HELPER_MAX_FRAME - BODY_OFFSET - 1 - type_length)
+    return NULL;
+  size = BODY_OFFSET + value_size + 1 + type_length;
 
-    children[0] = g_variant_new_byte ((guchar) kind);
-    children[1] = g_variant_new_uint32 (serial);
-    children[2] = g_variant_new_variant (body);
-    message = g_variant_ref_sink (g_variant_new_tuple (children, 3));
-  }
-  size = g_variant_get_size (message);
+  /* The header keeps the payload, and so the body, 8-aligned, as
+   * g_variant_store() wants. */
+  data = g_malloc (GATHER_HELPER_HEADER_SIZE + size);
+  write_frame_start (data, size, kind, serial);
+  write_variant (data + GATHER_HELPER_HEADER_SIZE + BODY_OFFSET, value, value_size,
+                 type_string, type_length);
+
+  return g_bytes_new_take (data, GATHER_HELPER_HEADER_SIZE + size);
+}
+
+/*
+ * RUN bodies, (aysvtu), by hand as well. In normal form a tuple's
+ * children follow each other at their alignment (padding is 0), and the
+ * end of each child of variable size but the last is written at the end of
+ * the tuple, last first, in the smallest of 1, 2, 4 or 8 bytes that can
+ * hold the tuple's whole size:
+ *
+ *   the plugin's path, 0-terminated (ay, a bytestring)
+ *   the worker's name, 0-terminated (s)
+ *   (8-aligned) the parameters (v)
+ *   (8-aligned) the memory limit (t), then the CPU-time limit (u)
+ *   the ends of the v, of the s and of the ay
+ */
+
+#define RUN_N_OFFSETS 3
+
+static gsize
+align8 (gsize offset)
+{
+  return (offset + 7) & ~(gsize) 7;
+}
+
+/* How many bytes a tuple's offsets take, from its whole size. */
+static guint
+offset_size_of (gsize size)
+{
+  if (size > G_MAXUINT32)
+    return 8;
+  if (size > G_MAXUINT16)
+    return 4;
+  if (size > G_MAXUINT8)
+    return 2;
+
+  return 1;
+}
+
+static void
+write_offset (guint8 *data,
+              gsize   value,
+              guint   offset_size)
+{
+  guint64 le = GUINT64_TO_LE ((guint64) value);
+
+  /* The low bytes of a little-endian word come first. */
+  memcpy (data, &le, offset_size);
+}
+
+static gsize
+read_offset (const guint8 *data,
+             guint         offset_size)
+{
+  guint64 le = 0;
+
+  memcpy (&le, data, offset_size);
+
+  return (gsize) GUINT64_FROM_LE (le);
+}
+
+/*
+ * gather_helper_run_frame_new:
+ * @parameters: the worker's parameters (not floating)
+ *
+ * The RUN frame of a task, with serial 0 (see gather_helper_frame_append()).
+ *
+ * Returns: the frame, or `NULL` if its payload would be larger than
+ *   GATHER_HELPER_MAX_FRAME
+ */
+GBytes *
+gather_helper_run_frame_new (const char *plugin_path,
+                             const char *worker_name,
+                             GVariant   *parameters,
+                             guint64     memory_limit,
+                             guint32     cpu_limit)
+{
+  static const char run_type[] = "(aysvtu)";
+  g_autoptr(GVariant) value = to_little_endian (parameters);
+  const char *type_string = g_variant_get_type_string (value);
+  gsize type_length = strlen (type_string);
+  gsize value_size = g_variant_get_size (value);
+  gsize path_end, name_end, variant_start, variant_end, limits_start, end, body_size, size;
+  guint offset_size;
+  guint64 memory_le = GUINT64_TO_LE (memory_limit);
+  guint32 cpu_le = GUINT32_TO_LE (cpu_limit);
+  guint8 *data;
+  guint8 *body;
+
+  /* Nothing here comes near 2^63 bytes: the parameters are in memory. */
+  path_end = strlen (plugin_path) + 1;
+  name_end = path_end + strlen (worker_name) + 1;
+  variant_start = align8 (name_end);
+  variant_end = variant_start + value_size + 1 + type_length;
+  limits_start = align8 (variant_end);
+  end = limits_start + sizeof memory_le + sizeof cpu_le;
+  if (end > GATHER_HELPER_MAX_FRAME)
+    return NULL;
+
+  /* As GLib sizes a tuple: the smallest offsets that can hold its size. */
+  if (end + RUN_N_OFFSETS <= G_MAXUINT8)
+    offset_size = 1;
+  else if (end + 2 * RUN_N_OFFSETS <= G_MAXUINT16)
+    offset_size = 2;
+  else
+    offset_size = 4;
+  body_size = end + offset_size * RUN_N_OFFSETS;
+  g_assert (offset_size_of (body_size) == offset_size);
+
+  size = BODY_OFFSET + body_size + 1 + strlen (run_type);
   if (size > GATHER_HELPER_MAX_FRAME)
     return NULL;
 
-  /* Serialized little-endian, as the frames say; a no-op here. */
-  if (G_BYTE_ORDER != G_LITTLE_ENDIAN)
-    {
-      GVariant *swapped = g_variant_byteswap (message);
+  data = g_malloc0 (GATHER_HELPER_HEADER_SIZE + size);
+  write_frame_start (data, size, GATHER_HELPER_RUN, 0);
+  body = data + GATHER_HELPER_HEADER_SIZE + BODY_OFFSET;
 
-      g_variant_unref (message);
-      message = swapped;
-    }
+  memcpy (body, plugin_path, path_end);
+  memcpy (body + path_end, worker_name, name_end - path_end);
+  write_variant (body + variant_start, value, value_size, type_string, type_length);
+  memcpy (body + limits_start, &memory_le, sizeof memory_le);
+  memcpy (body + limits_start + sizeof memory_le, &cpu_le, sizeof cpu_le);
+  write_offset (body + end, variant_end, offset_size);
+  write_offset (body + end + offset_size, name_end, offset_size);
+  write_offset (body + end + 2 * offset_size, path_end, offset_size);
 
-  /* The header keeps the payload 8-aligned, as g_variant_store() wants. */
-  data = g_malloc (GATHER_HELPER_HEADER_SIZE + size);
-  header[0] = GUINT32_TO_LE ((guint32) size);
-  header[1] = GUINT32_TO_LE (GATHER_HELPER_FRAME_MAGIC);
-  memcpy (data, header, sizeof header);
-  g_variant_store (message, data + GATHER_HELPER_HEADER_SIZE);
+  body[body_size] = 0;
+  memcpy (body + body_size + 1, run_type, strlen (run_type));
 
   return g_bytes_new_take (data, GATHER_HELPER_HEADER_SIZE + size);
+}
+
+/*
+ * take_variant:
+ * @bytes: holds a serialized v from @start to @end
+ * @expected: (nullable): the type string it most likely has, a valid one
+ * @trusted: whether to skip the check of the value's normal form
+ *
+ * Returns: (nullable): the value in it, or `NULL` if it is not a v in
+ *   normal form
+ */
+static GVariant *
+take_variant (GBytes     *bytes,
+              gsize       start,
+              gsize       end,
+              const char *expected,
+              gboolean    trusted)
+{
+  const guint8 *data = g_bytes_get_data (bytes, NULL);
+  const char *type_end = (const char *) data + end;
+  const char *scanned = NULL;
+  g_autoptr(GBytes) value_bytes = NULL;
+  g_autoptr(GVariant) value = NULL;
+  const GVariantType *type;
+  gsize separator = end;
+
+  /* The last 0 byte ends the value: a type string has none. */
+  while (separator > start && data[separator - 1] != 0)
+    separator--;
+  if (separator == start)
+    return NULL;
+  separator--;
+
+  /* The type expected is known to be valid: scanning it cost a helper a
+   * tenth of its time per trivial task. */
+  type = (const GVariantType *) (data + separator + 1);
+  if (!(expected != NULL && strlen (expected) == (gsize) (type_end - (const char *) type) &&
+        memcmp (expected, type, strlen (expected)) == 0) &&
+      (!g_variant_type_string_scan ((const char *) type, type_end, &scanned) ||
+       scanned != type_end || !g_variant_type_is_definite (type)))
+    return NULL;
+
+  value_bytes = g_bytes_new_from_bytes (bytes, start, separator - start);
+  value = g_variant_ref_sink (g_variant_new_from_bytes (type, value_bytes, trusted));
+
+  /* Also false for a value of a fixed size given another size (GLib
+   * then holds zeros). */
+  if (!trusted && !g_variant_is_normal_form (value))
+    return NULL;
+
+  if (G_BYTE_ORDER != G_LITTLE_ENDIAN)
+    {
+      GVariant *swapped = g_variant_byteswap (value);
+
+      g_variant_unref (value);
+      value = swapped;
+    }
+
+  return g_steal_pointer (&value);
+}
+
+/*
+ * gather_helper_run_parse:
+ * @body: a RUN frame's body, as gather_frame_reader_next() gave it
+ * @request: (out caller-allocates): what it asks for; the strings point
+ *   into @body, the parameters are owned (gather_helper_request_clear())
+ *
+ * Takes a RUN body apart. The helper trusts its host's frames, but their
+ * offsets are still checked: a body that is not one is a bad frame.
+ */
+gboolean
+gather_helper_run_parse (GVariant             *body,
+                         GatherHelperRequest  *request,
+                         GError              **error)
+{
+  g_autoptr(GBytes) bytes = g_variant_get_data_as_bytes (body);
+  gsize size = g_bytes_get_size (bytes);
+  const guint8 *data = g_bytes_get_data (bytes, NULL);
+  guint offset_size = offset_size_of (size);
+  gsize path_end, name_end, variant_start, variant_end, limits_start;
+  guint64 memory_le;
+  guint32 cpu_le;
+
+  g_assert (g_variant_is_of_type (body, gather_helper_message_body_type (GATHER_HELPER_RUN)));
+  memset (request, 0, sizeof *request);
+
+  if (size < RUN_N_OFFSETS * offset_size)
+    goto bad;
+  variant_end = read_offset (data + size - 3 * offset_size, offset_size);
+  name_end = read_offset (data + size - 2 * offset_size, offset_size);
+  path_end = read_offset (data + size - offset_size, offset_size);
+  variant_start = align8 (name_end);
+  if (path_end < 1 || name_end <= path_end || variant_start >= variant_end ||
+      variant_end > size - RUN_N_OFFSETS * offset_size)
+    goto bad;
+  limits_start = align8 (variant_end);
+  if (limits_start + sizeof memory_le + sizeof cpu_le != size - RUN_N_OFFSETS * offset_size)
+    goto bad;
+
+  /* A 0-terminated path and name, with no 0 inside. */
+  if (data[path_end - 1] != 0 || memchr (data, 0, path_end - 1) != NULL ||
+      data[name_end - 1] != 0 || memchr (data + path_end, 0, name_end - path_end - 1) != NULL)
+    goto bad;
+
+  request->parameters = take_variant (bytes, variant_start, variant_end, "a{sv}", TRUE);
+  if (request->parameters == NULL)
+    goto bad;
+
+  request->plugin_path = (const char *) data;
+  request->worker_name = (const char *) data + path_end;
+  memcpy (&memory_le, data + limits_start, sizeof memory_le);
+  memcpy (&cpu_le, data + limits_start + sizeof memory_le, sizeof cpu_le);
+  request->memory_limit = GUINT64_FROM_LE (memory_le);
+  request->cpu_limit = GUINT32_FROM_LE (cpu_le);
+
+  return TRUE;
+
+bad:
+  g_set_error (error, GATHER_ERROR, GATHER_ERROR_HELPER,
+               "a RUN frame of %" G_GSIZE_FORMAT " bytes is not a request", size);
+  return FALSE;
+}
+
+void
+gather_helper_request_clear (GatherHelperRequest *request)
+{
+  g_clear_pointer (&request->parameters, g_variant_unref);
 }
 
 /* The payload is a (yuv) in normal form: the byte, three of padding, then
@@ -201,8 +514,8 @@ gather_frame_reader_next (GatherFrameReader    *reader,
                           GVariant            **body,
                           GError              **error)
 {
-  g_autoptr(GVariant) message = NULL;
   g_autoptr(GBytes) payload = NULL;
+  const guint8 *data;
   guint32 header[2];
   guint32 length;
   guchar byte;
@@ -222,9 +535,7 @@ gather_frame_reader_next (GatherFrameReader    *reader,
       return -1;
     }
 
-  /* Anything shorter than GATHER_HELPER_MIN_FRAME is not a message; and
-   * GLib 2.74 reads past the end of a (yuv) of fewer than 4 bytes when it
-   * checks its normal form (the fuzzer found it under valgrind). */
+  /* Anything shorter than GATHER_HELPER_MIN_FRAME is not a message. */
   if (length < GATHER_HELPER_MIN_FRAME || length > GATHER_HELPER_MAX_FRAME)
     {
       g_set_error (error, GATHER_ERROR, GATHER_ERROR_HELPER,
@@ -242,27 +553,22 @@ gather_frame_reader_next (GatherFrameReader    *reader,
   reader->len -= GATHER_HELPER_HEADER_SIZE + length;
   memmove (reader->data, reader->data + GATHER_HELPER_HEADER_SIZE + length, reader->len);
 
-  /* A helper trusts its host; GLib 2.74 checks every untrusted child it
-   * takes apart, which cost a helper half of its time per trivial task. */
-  message = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE ("(yuv)"),
-                                                          payload, reader->trusted));
-  if (!g_variant_is_normal_form (message))
+  data = g_bytes_get_data (payload, NULL);
+  byte = data[0];
+  memcpy (serial, data + 4, sizeof *serial);
+  *serial = GUINT32_FROM_LE (*serial);
+
+  /* A helper trusts its host: GLib's normal form is not checked again. */
+  if ((data[1] | data[2] | data[3]) != 0 ||
+      (*body = take_variant (payload, BODY_OFFSET, length,
+                             byte > 0 && byte < GATHER_HELPER_N_MESSAGES &&
+                             byte != GATHER_HELPER_RESULT ? body_types[byte] : NULL,
+                             reader->trusted)) == NULL)
     {
       g_set_error (error, GATHER_ERROR, GATHER_ERROR_HELPER,
                    "a frame of %u bytes is not a message", length);
       return -1;
     }
-
-  /* Child by child: a format string costs more than the rest here. */
-  {
-    g_autoptr(GVariant) first = g_variant_get_child_value (message, 0);
-    g_autoptr(GVariant) second = g_variant_get_child_value (message, 1);
-    g_autoptr(GVariant) third = g_variant_get_child_value (message, 2);
-
-    byte = g_variant_get_byte (first);
-    *serial = g_variant_get_uint32 (second);
-    *body = g_variant_get_variant (third);
-  }
   *kind = byte;
 
   if (byte == 0 || byte >= GATHER_HELPER_N_MESSAGES)

@@ -68,21 +68,16 @@ gather_helper_runner_start (GatherRun        *run,
 
   if (gather_helper_runner_check (task, &error))
     {
-      GVariant *body[5];
-
       /* Parameters built with a builder or parsed are a tree of values,
        * which would be serialized again for every frame they go into: once
        * is enough (this does not change their value). */
       g_variant_get_data (task->parameters);
 
       /* Sent as it is to whichever helper runs it, with its serial. */
-      body[0] = g_variant_new_bytestring (gather_worker_get_plugin_path (task->worker));
-      body[1] = g_variant_new_string (gather_worker_get_name (task->worker));
-      body[2] = g_variant_new_variant (task->parameters);
-      body[3] = g_variant_new_uint64 (task->memory_limit);
-      body[4] = g_variant_new_uint32 (task->cpu_limit);
-      task->request = gather_helper_frame_encode (GATHER_HELPER_RUN, 0,
-                                                  g_variant_new_tuple (body, G_N_ELEMENTS (body)));
+      task->request = gather_helper_run_frame_new (gather_worker_get_plugin_path (task->worker),
+                                                   gather_worker_get_name (task->worker),
+                                                   task->parameters, task->memory_limit,
+                                                   task->cpu_limit);
       if (task->request == NULL)
         g_set_error (&error, GATHER_ERROR, GATHER_ERROR_INVALID_PARAMETERS,
                      "The parameters of %s are larger than an isolated task may take (%u bytes)",

@@ -81,10 +81,55 @@ take_message (GatherHelperMessage  kind,
     }
 }
 
+/* Whether GLib takes @payload as a message: a (yuv) in normal form, of a
+ * known kind whose body has the kind's type. The reader builds and checks
+ * frames by hand and must agree. */
+static gboolean
+glib_takes (const uint8_t *payload,
+            gsize          length)
+{
+  g_autoptr(GBytes) bytes = g_bytes_new (payload, length);
+  g_autoptr(GVariant) message = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE ("(yuv)"),
+                                                                              bytes, FALSE));
+  g_autoptr(GVariant) body = NULL;
+  guchar kind;
+  guint32 serial;
+
+  /* GLib 2.74 reads past the end of a (yuv) of fewer than 4 bytes. */
+  if (length < GATHER_HELPER_MIN_FRAME || !g_variant_is_normal_form (message))
+    return FALSE;
+
+  g_variant_get (message, "(yuv)", &kind, &serial, &body);
+
+  return kind > 0 && kind < GATHER_HELPER_N_MESSAGES &&
+         g_variant_is_of_type (body, gather_helper_message_body_type (kind));
+}
+
+static guint32
+frame_length (const uint8_t *frame)
+{
+  guint32 length;
+
+  memcpy (&length, frame, sizeof length);
+
+  return GUINT32_FROM_LE (length);
+}
+
+static gboolean
+has_frame_mark (const uint8_t *frame)
+{
+  guint32 mark;
+
+  memcpy (&mark, frame + 4, sizeof mark);
+
+  return GUINT32_FROM_LE (mark) == GATHER_HELPER_FRAME_MAGIC;
+}
+
 int
 LLVMFuzzerTestOneInput (const uint8_t *data,
                         size_t         size)
 {
+  gsize frame_start = 0;  /* where the next frame begins in @data */
   GatherFrameReader reader = { NULL, };
   gsize chunk = size > 0 ? 1 + data[0] % 97 : 1;
   gsize offset = 0;
@@ -120,10 +165,30 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
               g_assert_error (error, GATHER_ERROR, GATHER_ERROR_HELPER);
               g_assert_true (g_utf8_validate (error->message, -1, NULL));
               g_assert_null (body);
+
+              /* A whole frame refused for its payload: GLib refuses it too. */
+              if (size - frame_start >= GATHER_HELPER_HEADER_SIZE &&
+                  has_frame_mark (data + frame_start) &&
+                  frame_length (data + frame_start) <= GATHER_HELPER_MAX_FRAME &&
+                  size - frame_start - GATHER_HELPER_HEADER_SIZE >= frame_length (data + frame_start))
+                g_assert_false (glib_takes (data + frame_start + GATHER_HELPER_HEADER_SIZE,
+                                            frame_length (data + frame_start)));
               broken = TRUE;
               break;
             }
           g_assert_no_error (error);
+
+          /* Normal form is one way to write a value: what the reader took
+           * is written back to the same bytes, and GLib takes them too. */
+          {
+            gsize length = frame_length (data + frame_start);
+            g_autoptr(GBytes) again = gather_helper_frame_encode (kind, serial, body);
+
+            g_assert_nonnull (again);
+            g_assert_cmpmem (g_bytes_get_data (again, NULL), g_bytes_get_size (again),
+                             data + frame_start, GATHER_HELPER_HEADER_SIZE + length);
+            frame_start += GATHER_HELPER_HEADER_SIZE + length;
+          }
           take_message (kind, body);
         }
     }
