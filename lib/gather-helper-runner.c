@@ -53,15 +53,17 @@ gather_helper_runner_start (GatherRun        *run,
                             GatherTaskRecord *record)
 {
   GatherWorkerTask *task = record->user_data;
-  g_autofree char *name = gather_task_record_describe (record->index, record->label);
   GatherPool *pool = gather_run_get_pool (run);
   GError *error = NULL;
 
   /* Released when the helper pool has posted its last event. */
   record->dispatched = TRUE;
 
-  task->description = g_strdup_printf ("task %s (worker “%s”)", name,
-                                       gather_worker_get_name (task->worker));
+  /* Worker tasks are labelled (by the worker's name if not by the
+   * caller); a format string cost a trivial task more than its request. */
+  g_assert (record->label != NULL);
+  task->description = g_strconcat ("task “", record->label, "” (worker “",
+                                   gather_worker_get_name (task->worker), "”)", NULL);
   task->grace_msec = record->grace_msec;
   record->grace_msec = record->grace_msec <= G_MAXUINT - KILL_MARGIN_MSEC
                        ? record->grace_msec + KILL_MARGIN_MSEC : G_MAXUINT;
@@ -92,7 +94,11 @@ gather_helper_runner_start (GatherRun        *run,
       if (gather_task_record_begin (record, &cancellable, g_get_monotonic_time ()))
         {
           if (g_error_matches (error, GATHER_ERROR, GATHER_ERROR_NOT_ISOLATABLE))
-            g_prefix_error (&error, "Task %s: ", name);
+            {
+              g_autofree char *name = gather_task_record_describe (record->index, record->label);
+
+              g_prefix_error (&error, "Task %s: ", name);
+            }
           gather_task_record_finish (record, NULL, error, NULL);
         }
       else
