@@ -1213,6 +1213,120 @@ measure_raw_round_trip (guint   n,
   return percentile (times, 0.5);
 }
 
+/* Frames read from an echo child, a read() at a time. */
+typedef struct
+{
+  guint8 *data;
+  gsize   len;
+  gsize   size;
+} RawBuffer;
+
+/* Reads what @fd has now into @buffer; then takes every whole frame out,
+ * and returns how many. */
+static guint
+raw_receive_all (int        fd,
+                 RawBuffer *buffer)
+{
+  guint n_frames = 0;
+  gsize done = 0;
+  ssize_t n;
+
+  if (buffer->size - buffer->len < 65536)
+    {
+      buffer->size = MAX (2 * buffer->size, buffer->len + 65536);
+      buffer->data = g_realloc (buffer->data, buffer->size);
+    }
+  n = read (fd, buffer->data + buffer->len, buffer->size - buffer->len);
+  if (n <= 0)
+    exit (1);
+  buffer->len += (gsize) n;
+
+  for (;;)
+    {
+      guint32 length;
+      g_autoptr(GVariant) reply = NULL;
+      guint64 serial;
+
+      if (buffer->len - done < sizeof length)
+        break;
+      memcpy (&length, buffer->data + done, sizeof length);
+      if (buffer->len - done - sizeof length < length)
+        break;
+      /* Taken apart as the one-at-a-time floor does. */
+      reply = g_variant_ref_sink (g_variant_new_from_data (G_VARIANT_TYPE ("(tv)"),
+                                                           g_memdup2 (buffer->data + done + sizeof length, length),
+                                                           length, FALSE, g_free, NULL));
+      g_variant_get_child (reply, 0, "t", &serial);
+      done += sizeof length + length;
+      n_frames++;
+    }
+
+  memmove (buffer->data, buffer->data + done, buffer->len - done);
+  buffer->len -= done;
+
+  return n_frames;
+}
+
+/* The floor under isolated tasks 8 in flight, as the issue measured it: 2
+ * echo processes with 4 requests each in flight, fed and read by one
+ * thread that polls both sockets. µs per round trip over @n. */
+static double
+measure_raw_in_flight (guint n)
+{
+  EchoChild children[2];
+  RawBuffer buffers[2] = { { NULL, }, };
+  guint in_flight[2] = { 0, 0 };
+  guint sent = 0, received = 0;
+  guint warm_up = 200;
+  gint64 start = 0;
+  double elapsed;
+
+  for (guint c = 0; c < 2; c++)
+    echo_child_spawn (&children[c]);
+
+  while (received < n + warm_up)
+    {
+      struct pollfd fds[2];
+
+      if (received >= warm_up && start == 0)
+        start = g_get_monotonic_time ();
+
+      for (guint c = 0; c < 2; c++)
+        while (in_flight[c] < 4 && sent < n + warm_up)
+          {
+            raw_send (children[c].socket, g_variant_new ("(tv)", (guint64) sent, g_variant_new_string ("x")));
+            in_flight[c]++;
+            sent++;
+          }
+
+      for (guint c = 0; c < 2; c++)
+        fds[c] = (struct pollfd) { children[c].socket, POLLIN, 0 };
+      if (poll (fds, 2, -1) < 0)
+        continue;
+
+      for (guint c = 0; c < 2; c++)
+        if (fds[c].revents & (POLLIN | POLLHUP | POLLERR))
+          {
+            guint got = raw_receive_all (children[c].socket, &buffers[c]);
+
+            in_flight[c] -= got;
+            received += got;
+          }
+    }
+  elapsed = (double) (g_get_monotonic_time () - start) / n;
+
+  for (guint c = 0; c < 2; c++)
+    {
+      kill (children[c].pid, SIGKILL);
+      waitpid (children[c].pid, NULL, 0);
+      close (children[c].pidfd);
+      close (children[c].socket);
+      g_free (buffers[c].data);
+    }
+
+  return elapsed;
+}
+
 /* The floor under the kill path, in the pattern of measure_kills(): @width
  * GLib processes (each answering a round trip first, so that it has
  * started) killed at once, @n kills in all. Appends to @late the µs from
@@ -1304,6 +1418,7 @@ print_isolation (void)
   g_autofree double *v_fresh = g_new (double, opt_repeat);
   g_autofree double *v_raw = g_new (double, opt_repeat);
   g_autofree double *v_raw_kill = g_new (double, opt_repeat);
+  g_autofree double *v_raw_flight = g_new (double, opt_repeat);
   g_autofree double *v_kill_p50 = g_new (double, opt_repeat);
   g_autofree double *v_kill_p99 = g_new (double, opt_repeat);
   g_autofree double *v_kill_max = g_new (double, opt_repeat);
@@ -1311,7 +1426,7 @@ print_isolation (void)
   g_autofree double *v_floor_p99 = g_new (double, opt_repeat);
   g_autofree double *v_rec_p99 = g_new (double, opt_repeat);
   g_autofree double *v_rec_max = g_new (double, opt_repeat);
-  double flight, threads, serial, serial_threads, cycle, fresh, raw;
+  double flight, threads, serial, serial_threads, cycle, fresh, raw, raw_flight;
   double kill_p50, kill_p99, kill_max, raw_kill, rec_p99, rec_max, floor_p50, floor_p99;
   guint64 rss_before = 0, rss_after = 0;
   guint children_left = 0;
@@ -1344,6 +1459,7 @@ print_isolation (void)
       v_serial_threads[r] = measure_isolated (threads_pool, FALSE, n / 4, 1, NULL);
       v_fresh[r] = measure_fresh_process (n_fresh);
       v_raw[r] = measure_raw_round_trip (n / 4, &v_raw_kill[r]);
+      v_raw_flight[r] = measure_raw_in_flight (n);
     }
 
   flight = median (v_flight, opt_repeat);
@@ -1353,6 +1469,7 @@ print_isolation (void)
   cycle = median (v_cycle, opt_repeat);
   fresh = median (v_fresh, opt_repeat);
   raw = median (v_raw, opt_repeat);
+  raw_flight = median (v_raw_flight, opt_repeat);
 
   g_print ("Trivial worker (isolate-echo), a timeout each that does not fire, result on the main context; "
            "%u tasks per run (%u one at a time, %u with a fresh process each).\n\n", n, n / 4, n_fresh);
@@ -1367,6 +1484,9 @@ print_isolation (void)
            v_serial_threads[opt_repeat - 1], fresh, serial / serial_threads, fresh / serial);
   g_print ("| one at a time, p50 outcome to outcome | **%.1f** (%.1f-%.1f) | | | | |\n",
            cycle, v_cycle[0], v_cycle[opt_repeat - 1]);
+  g_print ("| floor: raw framed GVariant round trips, 2 processes, 4 in flight each, one thread feeding them "
+           "| %.1f (%.1f-%.1f) | | | 8 in flight / floor: %.1fx | |\n",
+           raw_flight, v_raw_flight[0], v_raw_flight[opt_repeat - 1], flight / raw_flight);
   g_print ("| floor: raw framed GVariant round trip between two processes, p50 | %.1f (%.1f-%.1f) "
            "| | | one at a time p50 / floor: %.1fx | |\n\n",
            raw, v_raw[0], v_raw[opt_repeat - 1], cycle / raw);
