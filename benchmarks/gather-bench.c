@@ -47,7 +47,7 @@ static GOptionEntry entries[] = {
   { "lateness-rows", 0, 0, G_OPTION_ARG_STRING, &opt_lateness_rows, "Which lateness rows to measure: async, async-floor, threads, floor (default: all)", "LIST" },
   { "quick", 'q', 0, G_OPTION_ARG_NONE, &opt_quick, "Small sizes, one run: checks the program works", NULL },
   { "sections", 's', 0, G_OPTION_ARG_STRING, &opt_sections, "Which tables to print: speed, async, lateness, memory, model, isolation, storm (default: all but storm)", "LIST" },
-  { "only", 0, 0, G_OPTION_ARG_STRING, &opt_only, "Time one variant at N = 10^E and exit, for profiling: gather, gather-model, batched, idle, gtask, async or naive", "NAME" },
+  { "only", 0, 0, G_OPTION_ARG_STRING, &opt_only, "Time one variant at N = 10^E and exit, for profiling: gather, gather-model, batched, idle, gtask, async, naive or isolated", "NAME" },
   { "memory-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opt_memory_child, NULL, NULL },
   { "memory-n", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &opt_memory_n, NULL, NULL },
   { "echo-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &opt_echo_child, NULL, NULL },
@@ -812,9 +812,18 @@ static void
 isolation_add_echo (GatherGroup *group,
                     guint        n)
 {
+  /* Parameters of their own, a tree of values as a program builds them;
+   * without format strings, which would cost more than the task in
+   * benchmarks/isolation-instructions.sh (not timed either way). */
   for (guint i = 0; i < n; i++)
-    gather_group_add_worker_task (group, "isolate-echo",
-                                  g_variant_new_parsed ("{'value': <'x'>}"), NULL, 60000, NULL);
+    {
+      GVariant *entry = g_variant_new_dict_entry (g_variant_new_string ("value"),
+                                                  g_variant_new_variant (g_variant_new_string ("x")));
+
+      gather_group_add_worker_task (group, "isolate-echo",
+                                    g_variant_new_array (G_VARIANT_TYPE ("{sv}"), &entry, 1),
+                                    NULL, 60000, NULL);
+    }
 }
 
 static gint
@@ -893,6 +902,22 @@ isolation_warm_up (GatherPool *pool,
 {
   measure_isolated (pool, isolated, 4 * gather_pool_get_max_threads (pool),
                     gather_pool_get_max_threads (pool), NULL);
+}
+
+/* --only isolated: trivial isolated tasks, 8 in flight on 2 helpers, ns
+ * per task (for callgrind: benchmarks/isolation-instructions.sh). */
+static double
+measure_isolated_only (guint n)
+{
+  g_autoptr(GatherPool) helpers = gather_pool_new (2);
+  double usec;
+
+  if (!isolation_setup ())
+    g_error ("%s was not built: configure with -Dtests=true", BENCH_ISOLATE_PLUGIN);
+  isolation_warm_up (helpers, TRUE);
+  usec = measure_isolated (helpers, TRUE, n, 8, NULL);
+
+  return 1000 * usec;
 }
 
 typedef struct
@@ -2531,6 +2556,7 @@ main (int   argc,
         { "batched", measure_pool_batched },
         { "idle", measure_pool_idle }, { "gtask", measure_gtask },
         { "async", measure_async }, { "naive", measure_naive },
+        { "isolated", measure_isolated_only },
       };
       guint n = 1;
 
@@ -2541,6 +2567,7 @@ main (int   argc,
           {
             g_print ("%s N=%u: %.0f ns per task\n", opt_only, n,
                      measure_median (variants[i].measure, n, opt_repeat));
+            isolation_teardown ();
             return 0;
           }
       g_printerr ("%s: unknown variant “%s”\n", g_get_prgname (), opt_only);
