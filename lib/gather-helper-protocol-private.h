@@ -26,9 +26,13 @@ G_BEGIN_DECLS
  *
  *   helper -> host  HELLO    0       (ut)   protocol version, the worker
  *                                           process's pid
- *   host -> helper  RUN      serial  (aysvtu)  plugin path, worker name,
+ *   host -> helper  RUN      serial  (aysvttu)  plugin path, worker name,
  *                                           parameters, memory limit in
- *                                           bytes, CPU-time limit in seconds
+ *                                           bytes, the digest of the
+ *                                           worker's declaration as the
+ *                                           host knows it (see
+ *                                           gather_worker_declaration_digest()),
+ *                                           CPU-time limit in seconds
  *   helper -> host  RESULT   serial  *      the task's result
  *   helper -> host  ERROR    serial  (sis)  the task's error: domain, code,
  *                                           message
@@ -70,7 +74,7 @@ G_BEGIN_DECLS
  * that helper, which is killed.
  */
 
-#define GATHER_HELPER_PROTOCOL_VERSION 2
+#define GATHER_HELPER_PROTOCOL_VERSION 3
 
 #define GATHER_HELPER_HEADER_SIZE 8
 #define GATHER_HELPER_FRAME_MAGIC 0x31485447u   /* "GTH1" */
@@ -120,6 +124,7 @@ GBytes   *gather_helper_frame_encode   (GatherHelperMessage  kind,
 GBytes   *gather_helper_run_frame_new  (const char          *plugin_path,
                                         const char          *worker_name,
                                         GVariant            *parameters,
+                                        guint64              declaration,
                                         guint64              memory_limit,
                                         guint32              cpu_limit);
 
@@ -130,6 +135,7 @@ typedef struct
   const char *worker_name;   /* in the body */
   GVariant   *parameters;    /* owned */
   guint64     memory_limit;  /* bytes, 0 for none */
+  guint64     declaration;   /* the host's digest of the worker's declaration */
   guint32     cpu_limit;     /* seconds, 0 for none */
 } GatherHelperRequest;
 

@@ -17,7 +17,7 @@
 
 static const char * const body_types[GATHER_HELPER_N_MESSAGES] = {
   [GATHER_HELPER_HELLO] = "(ut)",
-  [GATHER_HELPER_RUN] = "(aysvtu)",
+  [GATHER_HELPER_RUN] = "(aysvttu)",
   [GATHER_HELPER_RESULT] = "*",
   [GATHER_HELPER_ERROR] = "(sis)",
   [GATHER_HELPER_LOAD] = "(a(ayb)a(ay(sis)))",
@@ -42,7 +42,7 @@ static const char * const names[GATHER_HELPER_N_MESSAGES] = {
  * was a fifth of a helper's time per trivial task. One empty value of each
  * keeps them.
  */
-static const char * const kept_types[] = { "(aysvtu)", "(sis)", "a{sv}", "ay" };
+static const char * const kept_types[] = { "(aysvttu)", "(sis)", "a{sv}", "ay" };
 /* Not static: the values are never read, and the stores must stay (and
  * the values be seen as reachable by leak checkers). */
 GVariant *gather_helper_kept_values[G_N_ELEMENTS (kept_types)];
@@ -189,7 +189,7 @@ gather_helper_frame_encode (GatherHelperMessage  kind,
 }
 
 /*
- * RUN bodies, (aysvtu), by hand as well. In normal form a tuple's
+ * RUN bodies, (aysvttu), by hand as well. In normal form a tuple's
  * children follow each other at their alignment (padding is 0), and the
  * end of each child of variable size but the last is written at the end of
  * the tuple, last first, in the smallest of 1, 2, 4 or 8 bytes that can
@@ -198,7 +198,8 @@ gather_helper_frame_encode (GatherHelperMessage  kind,
  *   the plugin's path, 0-terminated (ay, a bytestring)
  *   the worker's name, 0-terminated (s)
  *   (8-aligned) the parameters (v)
- *   (8-aligned) the memory limit (t), then the CPU-time limit (u)
+ *   (8-aligned) the memory limit (t), the digest of the worker's
+ *     declaration (t), then the CPU-time limit (u)
  *   the ends of the v, of the s and of the ay
  */
 
@@ -259,10 +260,11 @@ GBytes *
 gather_helper_run_frame_new (const char *plugin_path,
                              const char *worker_name,
                              GVariant   *parameters,
+                             guint64     declaration,
                              guint64     memory_limit,
                              guint32     cpu_limit)
 {
-  static const char run_type[] = "(aysvtu)";
+  static const char run_type[] = "(aysvttu)";
   g_autoptr(GVariant) value = to_little_endian (parameters);
   const char *type_string = g_variant_get_type_string (value);
   gsize type_length = strlen (type_string);
@@ -270,6 +272,7 @@ gather_helper_run_frame_new (const char *plugin_path,
   gsize path_end, name_end, variant_start, variant_end, limits_start, end, body_size, size;
   guint offset_size;
   guint64 memory_le = GUINT64_TO_LE (memory_limit);
+  guint64 declaration_le = GUINT64_TO_LE (declaration);
   guint32 cpu_le = GUINT32_TO_LE (cpu_limit);
   guint8 *data;
   guint8 *body;
@@ -280,7 +283,7 @@ gather_helper_run_frame_new (const char *plugin_path,
   variant_start = align8 (name_end);
   variant_end = variant_start + value_size + 1 + type_length;
   limits_start = align8 (variant_end);
-  end = limits_start + sizeof memory_le + sizeof cpu_le;
+  end = limits_start + sizeof memory_le + sizeof declaration_le + sizeof cpu_le;
   if (end > GATHER_HELPER_MAX_FRAME)
     return NULL;
 
@@ -306,7 +309,8 @@ gather_helper_run_frame_new (const char *plugin_path,
   memcpy (body + path_end, worker_name, name_end - path_end);
   write_variant (body + variant_start, value, value_size, type_string, type_length);
   memcpy (body + limits_start, &memory_le, sizeof memory_le);
-  memcpy (body + limits_start + sizeof memory_le, &cpu_le, sizeof cpu_le);
+  memcpy (body + limits_start + 8, &declaration_le, sizeof declaration_le);
+  memcpy (body + limits_start + 16, &cpu_le, sizeof cpu_le);
   write_offset (body + end, variant_end, offset_size);
   write_offset (body + end + offset_size, name_end, offset_size);
   write_offset (body + end + 2 * offset_size, path_end, offset_size);
@@ -395,7 +399,7 @@ gather_helper_run_parse (GVariant             *body,
   const guint8 *data = g_bytes_get_data (bytes, NULL);
   guint offset_size = offset_size_of (size);
   gsize path_end, name_end, variant_start, variant_end, limits_start;
-  guint64 memory_le;
+  guint64 memory_le, declaration_le;
   guint32 cpu_le;
 
   g_assert (g_variant_is_of_type (body, gather_helper_message_body_type (GATHER_HELPER_RUN)));
@@ -411,7 +415,8 @@ gather_helper_run_parse (GVariant             *body,
       variant_end > size - RUN_N_OFFSETS * offset_size)
     goto bad;
   limits_start = align8 (variant_end);
-  if (limits_start + sizeof memory_le + sizeof cpu_le != size - RUN_N_OFFSETS * offset_size)
+  if (limits_start + sizeof memory_le + sizeof declaration_le + sizeof cpu_le !=
+      size - RUN_N_OFFSETS * offset_size)
     goto bad;
 
   /* A 0-terminated path and name, with no 0 inside. */
@@ -426,8 +431,10 @@ gather_helper_run_parse (GVariant             *body,
   request->plugin_path = (const char *) data;
   request->worker_name = (const char *) data + path_end;
   memcpy (&memory_le, data + limits_start, sizeof memory_le);
-  memcpy (&cpu_le, data + limits_start + sizeof memory_le, sizeof cpu_le);
+  memcpy (&declaration_le, data + limits_start + 8, sizeof declaration_le);
+  memcpy (&cpu_le, data + limits_start + 16, sizeof cpu_le);
   request->memory_limit = GUINT64_FROM_LE (memory_le);
+  request->declaration = GUINT64_FROM_LE (declaration_le);
   request->cpu_limit = GUINT32_FROM_LE (cpu_le);
 
   return TRUE;

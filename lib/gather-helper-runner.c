@@ -10,6 +10,7 @@
 #include "gather-helper-protocol-private.h"
 #include "gather-run-private.h"
 #include "gather-runner-private.h"
+#include "gather-worker-private.h"
 
 /*
  * An isolated task is a plugin worker task (gather-worker-runner.c hands
@@ -78,8 +79,9 @@ gather_helper_runner_start (GatherRun        *run,
       /* Sent as it is to whichever helper runs it, with its serial. */
       task->request = gather_helper_run_frame_new (gather_worker_get_plugin_path (task->worker),
                                                    gather_worker_get_name (task->worker),
-                                                   task->parameters, task->memory_limit,
-                                                   task->cpu_limit);
+                                                   task->parameters,
+                                                   gather_worker_declaration_digest (task->worker),
+                                                   task->memory_limit, task->cpu_limit);
       if (task->request == NULL)
         g_set_error (&error, GATHER_ERROR, GATHER_ERROR_INVALID_PARAMETERS,
                      "The parameters of %s are larger than an isolated task may take (%u bytes)",

@@ -17,4 +17,6 @@ GVariant *gather_worker_invoke (GatherWorker  *self,
 gboolean  gather_worker_check_declared (GatherWorker  *self,
                                         GError       **error);
 
+guint64   gather_worker_declaration_digest (GatherWorker *self);
+
 G_END_DECLS

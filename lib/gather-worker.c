@@ -189,6 +189,56 @@ gather_worker_check_declared (GatherWorker  *self,
   return FALSE;
 }
 
+/* FNV-1a, 64 bits, over @text and its terminating 0 (NULL as a lone 1). */
+static guint64
+digest_string (guint64     hash,
+               const char *text)
+{
+  const guchar *byte = (const guchar *) (text != NULL ? text : "\1");
+
+  do
+    {
+      hash ^= *byte;
+      hash *= G_GUINT64_CONSTANT (0x100000001b3);
+    }
+  while (*byte++ != 0);
+
+  return hash;
+}
+
+/*
+ * gather_worker_declaration_digest:
+ * A digest of all gather_worker_check_parameters() checks parameters
+ * against: the worker's name, its parameter type, and each parameter's
+ * name, type and flags, in order. Two workers of equal digests take the
+ * same parameters (barring a 64-bit collision). A helper compares it with
+ * its host's, so as not to check again what the host checked against the
+ * same declaration. Any thread.
+ */
+guint64
+gather_worker_declaration_digest (GatherWorker *self)
+{
+  GatherWorkerInterface *iface = GATHER_WORKER_GET_IFACE (self);
+  guint64 hash = G_GUINT64_CONSTANT (0xcbf29ce484222325);
+
+  hash = digest_string (hash, iface->name);
+  hash = digest_string (hash, iface->parameter_type != NULL ? iface->parameter_type : "a{sv}");
+  for (guint i = 0; i < iface->n_parameters; i++)
+    {
+      guint flags = iface->parameters[i].flags;
+
+      hash = digest_string (hash, iface->parameters[i].name);
+      hash = digest_string (hash, iface->parameters[i].type);
+      for (guint b = 0; b < sizeof flags; b++)
+        {
+          hash ^= (flags >> (8 * b)) & 0xff;
+          hash *= G_GUINT64_CONSTANT (0x100000001b3);
+        }
+    }
+
+  return hash;
+}
+
 static const GatherParameter *
 gather_worker_find_parameter (GatherWorkerInterface *iface,
                               const char            *name)

@@ -146,7 +146,7 @@ test_protocol_run_frame (void)
     "{'ms': <uint32 10>, 'argv': <[b'/bin/true']>, 'deep': <<<int64 -1>>>}",
   };
 
-  g_test_summary ("A RUN frame built by hand is GLib's (aysvtu) byte for byte, with "
+  g_test_summary ("A RUN frame built by hand is GLib's (aysvttu) byte for byte, with "
                   "offsets of every size, and the helper reads back what it asks for");
 
   for (gsize p = 0; p < G_N_ELEMENTS (path_lengths); p++)
@@ -156,11 +156,13 @@ test_protocol_run_frame (void)
         const char *name = q % 2 ? "isolate-echo" : "w";
         guint64 memory_limit = p % 2 ? G_GUINT64_CONSTANT (0x8877665544332211) : 0;
         guint32 cpu_limit = q == 1 ? 0xfedcba98u : 0;
+        guint64 declaration = G_GUINT64_CONSTANT (0xa1b2c3d4e5f60718) + p;
         g_autoptr(GVariant) params = g_variant_ref_sink (g_variant_new_parsed (parameters[q]));
-        g_autoptr(GBytes) ours = gather_helper_run_frame_new (path, name, params, memory_limit, cpu_limit);
+        g_autoptr(GBytes) ours = gather_helper_run_frame_new (path, name, params, declaration,
+                                                              memory_limit, cpu_limit);
         g_autoptr(GBytes) theirs = glib_frame (GATHER_HELPER_RUN, 0,
-                                               g_variant_new ("(^aysvtu)", path, name, params,
-                                                              memory_limit, cpu_limit));
+                                               g_variant_new ("(^aysvttu)", path, name, params,
+                                                              memory_limit, declaration, cpu_limit));
         g_autoptr(GVariant) body = NULL;
         g_autoptr(GError) error = NULL;
         g_auto(GatherHelperRequest) request = { NULL, };
@@ -179,6 +181,7 @@ test_protocol_run_frame (void)
         g_assert_cmpstr (request.worker_name, ==, name);
         g_assert_true (g_variant_equal (request.parameters, params));
         g_assert_cmpuint (request.memory_limit, ==, memory_limit);
+        g_assert_cmpuint (request.declaration, ==, declaration);
         g_assert_cmpuint (request.cpu_limit, ==, cpu_limit);
       }
 }
@@ -191,32 +194,32 @@ test_protocol_run_frame_too_large (void)
 
   g_test_summary ("A RUN frame past the largest payload is not built");
 
-  g_assert_null (gather_helper_run_frame_new (path, "w", params, 0, 0));
+  g_assert_null (gather_helper_run_frame_new (path, "w", params, 0, 0, 0));
   path[GATHER_HELPER_MAX_FRAME - 64] = '\0';
-  g_bytes_unref (gather_helper_run_frame_new (path, "w", params, 0, 0));
+  g_bytes_unref (gather_helper_run_frame_new (path, "w", params, 0, 0, 0));
 }
 
-/* A (aysvtu) of these bytes, as a helper's reader would hand it over. */
+/* A (aysvttu) of these bytes, as a helper's reader would hand it over. */
 static GVariant *
 run_body_of (const guint8 *data,
              gsize         size)
 {
   g_autoptr(GBytes) bytes = g_bytes_new (data, size);
 
-  return g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE ("(aysvtu)"), bytes, TRUE));
+  return g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE ("(aysvttu)"), bytes, TRUE));
 }
 
 static void
 test_protocol_run_parse_bad (void)
 {
   g_autoptr(GVariant) params = g_variant_ref_sink (g_variant_new_parsed ("{'value': <'x'>}"));
-  g_autoptr(GBytes) frame = gather_helper_run_frame_new ("/p/x.so", "echo", params, 1, 2);
+  g_autoptr(GBytes) frame = gather_helper_run_frame_new ("/p/x.so", "echo", params, 3, 1, 2);
   gsize frame_size;
   const guint8 *frame_data = g_bytes_get_data (frame, &frame_size);
   /* The body: past the header and the (yuv)'s first 8 bytes, up to its
    * own separator and type string. */
   const guint8 *good = frame_data + GATHER_HELPER_HEADER_SIZE + 8;
-  gsize good_size = frame_size - GATHER_HELPER_HEADER_SIZE - 8 - 1 - strlen ("(aysvtu)");
+  gsize good_size = frame_size - GATHER_HELPER_HEADER_SIZE - 8 - 1 - strlen ("(aysvttu)");
   g_autoptr(GRand) rand = g_rand_new_with_seed (7);
 
   g_test_summary ("A RUN body whose offsets, strings or parameters are wrong is a "

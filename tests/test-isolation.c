@@ -296,6 +296,31 @@ test_isolation_results (void)
 }
 
 static void
+test_isolation_declaration_changed (void)
+{
+  g_autoptr(GatherGroup) group = new_group (2);
+  GPtrArray *outcomes;
+  GError *error;
+
+  g_test_summary ("A helper checks a task's parameters again when its worker declares "
+                  "other parameters than the host's (its plugin changed meanwhile), "
+                  "and only then");
+
+  add (group, "isolate-shifty", "{'n': <uint32 7>}", "shifty", 5000);
+  add (group, "isolate-echo", "{'value': <'a'>}", "echo", 5000);
+
+  outcomes = run (group);
+  error = gather_outcome_get_error (test_outcome (outcomes, 0));
+  g_assert_cmpint (gather_outcome_get_status (test_outcome (outcomes, 0)), ==, GATHER_STATUS_ERROR);
+  g_assert_error (error, GATHER_ERROR, GATHER_ERROR_INVALID_PARAMETERS);
+  g_assert_cmpstr (error->message, ==,
+                   "Parameter “n” of worker “isolate-shifty” must be of type “s”, not “u”");
+  assert_ok_string (test_outcome (outcomes, 1), "a");
+
+  finish (g_steal_pointer (&group), outcomes);
+}
+
+static void
 test_isolation_crashes (void)
 {
   g_autoptr(GatherGroup) group = new_group (2);
@@ -1392,6 +1417,7 @@ main (int    argc,
 
   g_test_add_func ("/gather/isolation/results", test_isolation_results);
   g_test_add_func ("/gather/isolation/crashes", test_isolation_crashes);
+  g_test_add_func ("/gather/isolation/declaration-changed", test_isolation_declaration_changed);
   g_test_add_func ("/gather/isolation/timeout-kills", test_isolation_timeout_kills);
   g_test_add_func ("/gather/isolation/grandchildren", test_isolation_grandchildren);
   g_test_add_func ("/gather/isolation/memory-limit", test_isolation_memory_limit);

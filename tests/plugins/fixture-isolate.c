@@ -373,6 +373,39 @@ garbage_run (GatherWorker  *worker,
   return NULL;
 }
 
+/* Declares its parameter "n" a number, but a string in a helper process:
+ * as if its plugin file had changed between the host loading it and a
+ * helper loading it. */
+static const GatherParameter shifty_in_host[] = {
+  { "n", "u", "A number", GATHER_PARAMETER_REQUIRED },
+};
+
+static const GatherParameter shifty_in_helper[] = {
+  { "n", "s", "A number, as a string", GATHER_PARAMETER_REQUIRED },
+};
+
+static const GatherParameter *
+shifty_parameters (void)
+{
+  char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  char *base = exe != NULL ? g_path_get_basename (exe) : NULL;
+  gboolean in_helper = base != NULL && g_str_has_prefix (base, "gather-helper");
+
+  g_free (exe);
+  g_free (base);
+
+  return in_helper ? shifty_in_helper : shifty_in_host;
+}
+
+static GVariant *
+shifty_run (GatherWorker  *worker,
+            GVariant      *parameters,
+            GCancellable  *cancellable,
+            GError       **error)
+{
+  return g_variant_new_string ("ran");
+}
+
 TEST_WORKER (IsolateEcho, isolate_echo, ISOLATE, ECHO, "isolate-echo", value_parameter, 1, "s", echo_run)
 TEST_WORKER (IsolatePid, isolate_pid, ISOLATE, PID, "isolate-pid", NULL, 0, "t", pid_run)
 TEST_WORKER (IsolateCrash, isolate_crash, ISOLATE, CRASH, "isolate-crash", how_parameter, 1, "s", crash_run)
@@ -383,6 +416,7 @@ TEST_WORKER (IsolateBurn, isolate_burn, ISOLATE, BURN, "isolate-burn", NULL, 0, 
 TEST_WORKER (IsolateSpawn, isolate_spawn, ISOLATE, SPAWN, "isolate-spawn", pidfile_parameter, 1, "s", spawn_run)
 TEST_WORKER (IsolateGarbage, isolate_garbage, ISOLATE, GARBAGE, "isolate-garbage", garbage_parameter, 1, "s", garbage_run)
 TEST_WORKER (IsolateTouch, isolate_touch, ISOLATE, TOUCH, "isolate-touch", path_parameter, 1, "s", touch_run)
+TEST_WORKER (IsolateShifty, isolate_shifty, ISOLATE, SHIFTY, "isolate-shifty", shifty_parameters (), 1, "s", shifty_run)
 
 static void
 isolate_register (GatherPluginModule *module)
@@ -399,6 +433,7 @@ isolate_register (GatherPluginModule *module)
   isolate_spawn_register_type (type_module);
   isolate_garbage_register_type (type_module);
   isolate_touch_register_type (type_module);
+  isolate_shifty_register_type (type_module);
 
   gather_plugin_module_add_worker (module, isolate_echo_get_type ());
   gather_plugin_module_add_worker (module, isolate_pid_get_type ());
@@ -410,6 +445,7 @@ isolate_register (GatherPluginModule *module)
   gather_plugin_module_add_worker (module, isolate_spawn_get_type ());
   gather_plugin_module_add_worker (module, isolate_garbage_get_type ());
   gather_plugin_module_add_worker (module, isolate_touch_get_type ());
+  gather_plugin_module_add_worker (module, isolate_shifty_get_type ());
 }
 
 GATHER_PLUGIN_DEFINE (isolate, "Workers that misbehave in helper processes", isolate_register)
