@@ -42,7 +42,7 @@ static const char * const names[GATHER_HELPER_N_MESSAGES] = {
  * was a fifth of a helper's time per trivial task. One empty value of each
  * keeps them.
  */
-static const char * const kept_types[] = { "(aysvttu)", "(sis)", "a{sv}", "ay" };
+static const char * const kept_types[] = { "(yuv)", "(aysvttu)", "(sis)", "a{sv}", "ay" };
 /* Not static: the values are never read, and the stores must stay (and
  * the values be seen as reachable by leak checkers). */
 GVariant *gather_helper_kept_values[G_N_ELEMENTS (kept_types)];
@@ -174,7 +174,8 @@ gather_helper_frame_encode (GatherHelperMessage  kind,
   type_string = g_variant_get_type_string (value);
   type_length = strlen (type_string);
   value_size = g_variant_get_size (value);
-  if (value_size > GATHER_HELPER_MAX_FRAME - BODY_OFFSET - 1 - type_length)
+  if (type_length > GATHER_HELPER_MAX_FRAME - BODY_OFFSET - 1 ||
+      value_size > GATHER_HELPER_MAX_FRAME - BODY_OFFSET - 1 - type_length)
     return NULL;
   size = BODY_OFFSET + value_size + 1 + type_length;
 
@@ -277,7 +278,11 @@ gather_helper_run_frame_new (const char *plugin_path,
   guint8 *data;
   guint8 *body;
 
-  /* Nothing here comes near 2^63 bytes: the parameters are in memory. */
+  /* Each part at most GATHER_HELPER_MAX_FRAME, so that no sum below
+   * overflows, even where a size is 32 bits. */
+  if (strlen (plugin_path) > GATHER_HELPER_MAX_FRAME || strlen (worker_name) > GATHER_HELPER_MAX_FRAME ||
+      value_size > GATHER_HELPER_MAX_FRAME || type_length > GATHER_HELPER_MAX_FRAME)
+    return NULL;
   path_end = strlen (plugin_path) + 1;
   name_end = path_end + strlen (worker_name) + 1;
   variant_start = align8 (name_end);
@@ -321,21 +326,31 @@ gather_helper_run_frame_new (const char *plugin_path,
   return g_bytes_new_take (data, GATHER_HELPER_HEADER_SIZE + size);
 }
 
+/* How far take_variant() checks the bytes it is given. */
+typedef enum
+{
+  BYTES_TRUSTED,   /* from a trusted peer (a helper's host): its type string
+                    * is scanned (unless it is the one expected), its
+                    * normal form is not checked */
+  BYTES_CHECKED,   /* part of a payload GLib found in normal form */
+} Bytes;
+
 /*
  * take_variant:
  * @bytes: holds a serialized v from @start to @end
  * @expected: (nullable): the type string it most likely has, a valid one
- * @trusted: whether to skip the check of the value's normal form
+ * @native: whether to give the value in this machine's byte order (a RUN
+ *   body is taken apart by hand, in the frames' order)
  *
- * Returns: (nullable): the value in it, or `NULL` if it is not a v in
- *   normal form
+ * Returns: (nullable): the value in it, or `NULL` if it is not a v
  */
 static GVariant *
 take_variant (GBytes     *bytes,
               gsize       start,
               gsize       end,
               const char *expected,
-              gboolean    trusted)
+              Bytes       how,
+              gboolean    native)
 {
   const guint8 *data = g_bytes_get_data (bytes, NULL);
   const char *type_end = (const char *) data + end;
@@ -352,24 +367,20 @@ take_variant (GBytes     *bytes,
     return NULL;
   separator--;
 
-  /* The type expected is known to be valid: scanning it cost a helper a
+  /* A type known to be valid is not scanned again: that cost a helper a
    * tenth of its time per trivial task. */
   type = (const GVariantType *) (data + separator + 1);
-  if (!(expected != NULL && strlen (expected) == (gsize) (type_end - (const char *) type) &&
+  if (how == BYTES_TRUSTED &&
+      !(expected != NULL && strlen (expected) == (gsize) (type_end - (const char *) type) &&
         memcmp (expected, type, strlen (expected)) == 0) &&
       (!g_variant_type_string_scan ((const char *) type, type_end, &scanned) ||
        scanned != type_end || !g_variant_type_is_definite (type)))
     return NULL;
 
   value_bytes = g_bytes_new_from_bytes (bytes, start, separator - start);
-  value = g_variant_ref_sink (g_variant_new_from_bytes (type, value_bytes, trusted));
+  value = g_variant_ref_sink (g_variant_new_from_bytes (type, value_bytes, TRUE));
 
-  /* Also false for a value of a fixed size given another size (GLib
-   * then holds zeros). */
-  if (!trusted && !g_variant_is_normal_form (value))
-    return NULL;
-
-  if (G_BYTE_ORDER != G_LITTLE_ENDIAN)
+  if (native && G_BYTE_ORDER != G_LITTLE_ENDIAN)
     {
       GVariant *swapped = g_variant_byteswap (value);
 
@@ -410,9 +421,12 @@ gather_helper_run_parse (GVariant             *body,
   variant_end = read_offset (data + size - 3 * offset_size, offset_size);
   name_end = read_offset (data + size - 2 * offset_size, offset_size);
   path_end = read_offset (data + size - offset_size, offset_size);
-  variant_start = align8 (name_end);
-  if (path_end < 1 || name_end <= path_end || variant_start >= variant_end ||
+  /* In order, and inside the body, before any is rounded up. */
+  if (path_end < 1 || name_end <= path_end || variant_end <= name_end ||
       variant_end > size - RUN_N_OFFSETS * offset_size)
+    goto bad;
+  variant_start = align8 (name_end);
+  if (variant_start >= variant_end)
     goto bad;
   limits_start = align8 (variant_end);
   if (limits_start + sizeof memory_le + sizeof declaration_le + sizeof cpu_le !=
@@ -424,7 +438,7 @@ gather_helper_run_parse (GVariant             *body,
       data[name_end - 1] != 0 || memchr (data + path_end, 0, name_end - path_end - 1) != NULL)
     goto bad;
 
-  request->parameters = take_variant (bytes, variant_start, variant_end, "a{sv}", TRUE);
+  request->parameters = take_variant (bytes, variant_start, variant_end, "a{sv}", BYTES_TRUSTED, TRUE);
   if (request->parameters == NULL)
     goto bad;
 
@@ -560,17 +574,35 @@ gather_frame_reader_next (GatherFrameReader    *reader,
   reader->len -= GATHER_HELPER_HEADER_SIZE + length;
   memmove (reader->data, reader->data + GATHER_HELPER_HEADER_SIZE + length, reader->len);
 
+  /* What a helper sends must be GLib's normal form of a (yuv), exactly:
+   * GLib checks it (nesting included), and the body is then cut out of it
+   * by hand. A helper trusts its host: its frames are not checked again. */
+  if (!reader->trusted)
+    {
+      g_autoptr(GVariant) message = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE ("(yuv)"),
+                                                                                  payload, FALSE));
+
+      if (!g_variant_is_normal_form (message))
+        {
+          g_set_error (error, GATHER_ERROR, GATHER_ERROR_HELPER,
+                       "a frame of %u bytes is not a message", length);
+          return -1;
+        }
+    }
+
   data = g_bytes_get_data (payload, NULL);
   byte = data[0];
   memcpy (serial, data + 4, sizeof *serial);
   *serial = GUINT32_FROM_LE (*serial);
 
-  /* A helper trusts its host: GLib's normal form is not checked again. */
+  /* A RUN body stays in the frames' byte order: the helper takes it apart
+   * by hand. */
   if ((data[1] | data[2] | data[3]) != 0 ||
       (*body = take_variant (payload, BODY_OFFSET, length,
                              byte > 0 && byte < GATHER_HELPER_N_MESSAGES &&
                              byte != GATHER_HELPER_RESULT ? body_types[byte] : NULL,
-                             reader->trusted)) == NULL)
+                             reader->trusted ? BYTES_TRUSTED : BYTES_CHECKED,
+                             byte != GATHER_HELPER_RUN)) == NULL)
     {
       g_set_error (error, GATHER_ERROR, GATHER_ERROR_HELPER,
                    "a frame of %u bytes is not a message", length);

@@ -287,7 +287,8 @@ gather_worker_check_parameters (GatherWorker  *self,
   GVariantIter iter;
   GVariant *entry;
   /* Which of the first 64 parameters were given: a lookup per required
-   * parameter walked the dictionary again, and cost as much as the rest. */
+   * parameter walked the dictionary again, and cost as much as the rest
+   * (it is left for the parameters the mask does not cover). */
   guint64 given_mask = 0;
 
   g_return_val_if_fail (GATHER_IS_WORKER (self), FALSE);
@@ -353,16 +354,12 @@ gather_worker_check_parameters (GatherWorker  *self,
       if (!(parameter->flags & GATHER_PARAMETER_REQUIRED))
         continue;
 
-      if (i < 64)
-        {
-          if (given_mask & (G_GUINT64_CONSTANT (1) << i))
-            continue;
-        }
-      else
-        {
-          given = g_variant_lookup_value (parameters, parameter->name, NULL);
-        }
+      if (i < 64 && (given_mask & (G_GUINT64_CONSTANT (1) << i)))
+        continue;
 
+      /* Past the mask, or not seen: a worker may declare a name twice,
+       * and a key then counts for the first declaration only. */
+      given = g_variant_lookup_value (parameters, parameter->name, NULL);
       if (given == NULL)
         {
           g_set_error (error, GATHER_ERROR, GATHER_ERROR_INVALID_PARAMETERS,

@@ -328,6 +328,57 @@ test_protocol_reader_refuses (void)
     }
 }
 
+static void
+test_protocol_reader_refuses_deep (void)
+{
+  guint n_taken = 0, n_refused = 0;
+
+  g_test_summary ("The reader refuses a body nested deeper than GLib allows in a frame, "
+                  "though GLib would take it alone");
+
+  /* Empty arrays of arrays, 120 to 130 deep; GLib takes 128 levels in all,
+   * and the body is two levels down in the frame. */
+  for (guint depth = 120; depth <= 130; depth++)
+    {
+      g_autofree char *type = g_strnfill (depth, 'a');
+      g_autofree char *typed = g_strconcat (type, "y", NULL);
+      GByteArray *bytes = g_byte_array_new ();
+      g_autoptr(GBytes) payload_bytes = NULL;
+      g_autoptr(GBytes) frame = NULL;
+      g_autoptr(GVariant) reference = NULL;
+      g_autoptr(GVariant) body = NULL;
+      g_autoptr(GError) error = NULL;
+      GatherHelperMessage kind;
+      guint32 serial;
+      int ready;
+
+      g_byte_array_append (bytes, (const guint8 *) "\3\0\0\0\7\0\0\0\0", 9);
+      g_byte_array_append (bytes, (const guint8 *) typed, (guint) strlen (typed));
+      payload_bytes = g_byte_array_free_to_bytes (bytes);
+      frame = frame_of (g_bytes_get_data (payload_bytes, NULL), g_bytes_get_size (payload_bytes));
+
+      reference = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE ("(yuv)"), payload_bytes, FALSE));
+      ready = read_frame (frame, FALSE, &kind, &serial, &body, &error);
+      if (g_variant_is_normal_form (reference))
+        {
+          g_assert_cmpint (ready, ==, 1);
+          g_assert_no_error (error);
+          g_assert_cmpstr (g_variant_get_type_string (body), ==, typed);
+          n_taken++;
+        }
+      else
+        {
+          g_assert_cmpint (ready, ==, -1);
+          g_assert_error (error, GATHER_ERROR, GATHER_ERROR_HELPER);
+          n_refused++;
+        }
+    }
+
+  /* Both sides of GLib's limit were tried. */
+  g_assert_cmpuint (n_taken, >, 0);
+  g_assert_cmpuint (n_refused, >, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -339,6 +390,7 @@ main (int   argc,
   g_test_add_func ("/gather/helper-protocol/run-frame-too-large", test_protocol_run_frame_too_large);
   g_test_add_func ("/gather/helper-protocol/run-parse-bad", test_protocol_run_parse_bad);
   g_test_add_func ("/gather/helper-protocol/reader-refuses", test_protocol_reader_refuses);
+  g_test_add_func ("/gather/helper-protocol/reader-refuses-deep", test_protocol_reader_refuses_deep);
 
   return g_test_run ();
 }

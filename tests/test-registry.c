@@ -1154,6 +1154,44 @@ wide_parameters_of (const guint *given,
   return g_variant_builder_end (&builder);
 }
 
+/* Declares "x" twice: optional, then required. */
+#define TEST_TYPE_TWICE (test_twice_get_type ())
+G_DECLARE_FINAL_TYPE (TestTwice, test_twice, TEST, TWICE, GObject)
+
+struct _TestTwice
+{
+  GObject parent_instance;
+};
+
+static const GatherParameter twice_parameters[] = {
+  { "x", "u", "A number", GATHER_PARAMETER_NONE },
+  { "x", "u", "The same number", GATHER_PARAMETER_REQUIRED },
+};
+
+static void
+test_twice_iface_init (GatherWorkerInterface *iface)
+{
+  iface->name = "twice";
+  iface->description = "Declares a parameter twice";
+  iface->parameters = twice_parameters;
+  iface->n_parameters = G_N_ELEMENTS (twice_parameters);
+  iface->result_type = "u";
+  iface->run = test_wide_run;
+}
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestTwice, test_twice, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (GATHER_TYPE_WORKER, test_twice_iface_init))
+
+static void
+test_twice_class_init (TestTwiceClass *klass)
+{
+}
+
+static void
+test_twice_init (TestTwice *self)
+{
+}
+
 static void
 test_registry_required_parameters (void)
 {
@@ -1168,13 +1206,24 @@ test_registry_required_parameters (void)
     { 69, "Worker “wide” needs parameter “p69” (A number, of type “u”)" },
   };
   g_autoptr(GVariant) complete = g_variant_ref_sink (wide_parameters_of (all, G_N_ELEMENTS (all)));
+  g_autoptr(GatherWorker) twice = g_object_new (TEST_TYPE_TWICE, NULL);
+  g_autoptr(GVariant) x = g_variant_ref_sink (g_variant_new_parsed ("{'x': <uint32 1>}"));
+  g_autoptr(GVariant) none = g_variant_ref_sink (g_variant_new_parsed ("@a{sv} {}"));
   g_autoptr(GError) error = NULL;
 
   g_test_summary ("Every required parameter is checked, also past the 64th, "
-                  "whatever the order and with a key given twice");
+                  "whatever the order, with a key given twice, and with a name a worker "
+                  "declares twice");
 
   g_assert_true (gather_worker_check_parameters (wide, complete, &error));
   g_assert_no_error (error);
+
+  /* A name declared twice, required the second time: given once, it is given. */
+  g_assert_true (gather_worker_check_parameters (twice, x, &error));
+  g_assert_no_error (error);
+  g_assert_false (gather_worker_check_parameters (twice, none, &error));
+  g_assert_error (error, GATHER_ERROR, GATHER_ERROR_INVALID_PARAMETERS);
+  g_clear_error (&error);
 
   for (gsize c = 0; c < G_N_ELEMENTS (cases); c++)
     {

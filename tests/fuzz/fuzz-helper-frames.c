@@ -184,6 +184,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
             gsize length = frame_length (data + frame_start);
             g_autoptr(GBytes) again = gather_helper_frame_encode (kind, serial, body);
 
+            g_assert_true (glib_takes (data + frame_start + GATHER_HELPER_HEADER_SIZE, length));
+
             g_assert_nonnull (again);
             g_assert_cmpmem (g_bytes_get_data (again, NULL), g_bytes_get_size (again),
                              data + frame_start, GATHER_HELPER_HEADER_SIZE + length);
