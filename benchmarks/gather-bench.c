@@ -1271,6 +1271,7 @@ raw_receive_all (int        fd,
       guint32 length;
       g_autoptr(GVariant) reply = NULL;
       guint64 serial;
+      gpointer copy;
 
       if (buffer->len - done < sizeof length)
         break;
@@ -1278,9 +1279,9 @@ raw_receive_all (int        fd,
       if (buffer->len - done - sizeof length < length)
         break;
       /* Taken apart as the one-at-a-time floor does. */
-      reply = g_variant_ref_sink (g_variant_new_from_data (G_VARIANT_TYPE ("(tv)"),
-                                                           g_memdup2 (buffer->data + done + sizeof length, length),
-                                                           length, FALSE, g_free, NULL));
+      copy = g_memdup2 (buffer->data + done + sizeof length, length);
+      reply = g_variant_ref_sink (g_variant_new_from_data (G_VARIANT_TYPE ("(tv)"), copy, length,
+                                                           FALSE, g_free, copy));
       g_variant_get_child (reply, 0, "t", &serial);
       done += sizeof length + length;
       n_frames++;
