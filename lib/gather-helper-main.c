@@ -357,15 +357,6 @@ static struct
   guint64       declaration;
 } last_worker;
 
-static guint64
-declaration_of (GatherWorker *worker)
-{
-  if (worker != last_worker.worker)
-    return gather_worker_declaration_digest (worker);
-
-  return last_worker.declaration;
-}
-
 /* The plugin at @path, loaded here through the registry's checks. */
 static GatherWorker *
 find_worker (const char  *path,
@@ -541,9 +532,10 @@ run_task (guint32   serial,
   /* The host checked the parameters against the worker's declaration as
    * it knows it (gather_group_add_worker_task()). If this one declares
    * the same, checking again would cost a trivial task a quarter of its
-   * time here; if the plugin file changed since, it is checked. */
+   * time here; if the plugin file changed since, it is checked.
+   * find_worker() left the worker's digest in last_worker. */
   if (worker != NULL &&
-      (declaration_of (worker) == request.declaration
+      (last_worker.declaration == request.declaration
          ? gather_worker_check_declared (worker, &error)
          : gather_worker_check_parameters (worker, parameters, &error)))
     {

@@ -133,8 +133,8 @@ write_frame_start (guint8              *data,
 }
 
 /* Writes a v: @value's bytes (@size of them), a 0 byte and @type_string
- * (@type_length bytes). Returns where it ends. */
-static guint8 *
+ * (@type_length bytes). */
+static void
 write_variant (guint8     *data,
                GVariant   *value,
                gsize       size,
@@ -144,8 +144,6 @@ write_variant (guint8     *data,
   g_variant_store (value, data);
   data[size] = 0;
   memcpy (data + size + 1, type_string, type_length);
-
-  return data + size + 1 + type_length;
 }
 
 /*
