@@ -90,6 +90,11 @@ supervisor_kill_all (void)
   static char buffer[65536];
   char path[64];
 
+  /* Most often nothing is left: whatever the worker process left behind
+   * was made ours before we could reap it, so no child means none below. */
+  if (waitpid (-1, NULL, WNOHANG) < 0 && errno == ECHILD)
+    return;
+
   g_snprintf (path, sizeof path, "/proc/self/task/%d/children", (int) getpid ());
 
   for (;;)
