@@ -127,6 +127,9 @@ struct _GatherHelperPool
   GError       *start_error;    /* why the last one did */
   gboolean      retiring;       /* its GatherPool is gone */
   gint64        next_sweep;     /* when to look for stopped records */
+  gint64        held_since;     /* a wanted helper waits for a kill
+                                 * since then (see hold_start_locked());
+                                 * 0 if none waits */
 };
 
 struct _GatherHelper
@@ -163,6 +166,7 @@ struct _GatherHelper
   guint64           memory_limit;
   guint32           cpu_limit;
   guint32           kill_serial;    /* the task the kill timer is for */
+  gint64            kill_at;        /* ... and when it fires */
   gboolean          killed;         /* SIGKILL was sent */
   char             *broke;          /* why: it broke the protocol */
   gboolean          retire;         /* take no more tasks */
@@ -702,6 +706,7 @@ helper_kill_expired (gpointer data)
           gint64 when = g_get_monotonic_time () + (gint64) MAX (helper->grace_msec, 100) * 1000;
 
           helper->kill_deferred = TRUE;
+          helper->kill_at = when;
           helper_ref (helper);
           if (!gather_timer_schedule (&helper->kill_timer, when, helper_kill_expired, helper))
             helper_unref (helper);
@@ -966,6 +971,7 @@ helper_stop_locked (GatherHelper *helper)
   helper_signal_cancel_locked (helper, helper->serial);
 
   helper->kill_serial = helper->serial;
+  helper->kill_at = when;
   helper_ref (helper);
   if (!gather_timer_schedule (&helper->kill_timer, when, helper_kill_expired, helper))
     helper_unref (helper);
@@ -1092,6 +1098,57 @@ wants_helper_locked (GatherHelperPool *pool)
   guint live = pool->queue.length > 0 ? live_helpers_locked (pool) : pool->helpers->len;
 
   return !pool->retiring && live + pool->n_spawning < pool->target;
+}
+
+/*
+ * Called with helpers_lock held, @pool wanting a helper: whether to start
+ * it later, because a helper of @pool is being killed or is to be killed
+ * within HOLD_WINDOW_USEC. A helper's start (posix_spawn(), exec, GLib's
+ * and the plugin's loading: about 1.4 ms of CPU, up to 3.5 ms of wall time
+ * when several start together) competes for the CPUs with what the
+ * outcome of a killed task waits for: the kernel's teardown of the killed
+ * processes, then the wake-ups of the timer thread, the supervisor, the
+ * helpers' thread and the owner. Started at once, replacements pushed the
+ * p99 from a task's timeout plus grace period to its outcome marked killed
+ * from about 1.6 ms to 2.8-3.6 ms (gather-bench --sections isolation,
+ * 2026-12-01). The helpers' thread looks again when the kill's status
+ * comes or the task returns; a helper is never held for longer than
+ * HOLD_MAX_USEC, so kills that follow one another cannot starve a pool.
+ * Sets *@timeout to when it must look again at the latest.
+ */
+#define HOLD_WINDOW_USEC (4 * 1000)
+#define HOLD_MAX_USEC    (20 * 1000)
+
+static gboolean
+hold_start_locked (GatherHelperPool *pool,
+                   gint64            now,
+                   gint64           *timeout)
+{
+  gboolean near = FALSE;
+
+  for (guint i = 0; i < pool->helpers->len && !near; i++)
+    {
+      GatherHelper *helper = g_ptr_array_index (pool->helpers, i);
+
+      if (helper->state == HELPER_ENDED || helper->state == HELPER_GONE)
+        continue;
+      /* Killed, its status not come yet; or stopped, its kill near. */
+      near = helper->killed ||
+             (helper->state == HELPER_BUSY && helper->stopped &&
+              helper->kill_at - now <= HOLD_WINDOW_USEC);
+    }
+
+  if (!near || (pool->held_since != 0 && now - pool->held_since >= HOLD_MAX_USEC))
+    {
+      pool->held_since = 0;
+      return FALSE;
+    }
+
+  if (pool->held_since == 0)
+    pool->held_since = now;
+  *timeout = MIN (*timeout, pool->held_since + HOLD_MAX_USEC);
+
+  return TRUE;
 }
 
 /* Called with helpers_lock held: the helper of @pool that @record may be
@@ -1780,6 +1837,7 @@ maintain_locked (GPtrArray *wanting,
   for (guint i = 0; i < pools->len; i++)
     {
       GatherHelperPool *pool = g_ptr_array_index (pools, i);
+      gboolean wants;
 
       /* A record of a stopped run never starts: without a helper to pop
        * it (none may ever come), it would stay here and keep its run. */
@@ -1852,11 +1910,18 @@ maintain_locked (GPtrArray *wanting,
             }
         }
 
-      if (wants_helper_locked (pool))
+      wants = wants_helper_locked (pool);
+      if (!wants)
+        pool->held_since = 0;
+
+      if (wants)
         {
-          pool->n_spawning++;
-          g_atomic_int_inc (&pool->ref_count);
-          g_ptr_array_add (wanting, pool);
+          if (!hold_start_locked (pool, now, timeout))
+            {
+              pool->n_spawning++;
+              g_atomic_int_inc (&pool->ref_count);
+              g_ptr_array_add (wanting, pool);
+            }
         }
       else if (pool->n_failed > 0 && live_helpers_locked (pool) + pool->n_spawning == 0 &&
                pool->queue.length > 0)

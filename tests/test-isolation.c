@@ -584,6 +584,103 @@ test_isolation_killed_supervisor (void)
   killed_from_outside (TRUE);
 }
 
+/* The state letter of process @pid in /proc, or 0 if it is gone. */
+static char
+process_state (pid_t pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *stat = NULL;
+  const char *fields;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL) || (fields = strrchr (stat, ')')) == NULL ||
+      fields[1] != ' ')
+    return 0;
+
+  return fields[2];
+}
+
+static void
+test_isolation_kill_unreported (void)
+{
+  g_autoptr(GatherPool) pool = gather_pool_new (2);
+  g_autoptr(GatherGroup) stuck = new_group_on (pool);
+  g_autoptr(GatherGroup) group = new_group_on (pool);
+  g_autofree char *dir = g_dir_make_tmp ("gather-isolation-XXXXXX", NULL);
+  g_autofree char *pidfile = g_build_filename (dir, "pid", NULL);
+  g_autofree char *parameters = g_strdup_printf ("{'pidfile': <b'%s'>}", pidfile);
+  g_autofree char *contents = NULL;
+  GatherOutcome *crash, *after;
+  Outcomes first = { NULL };
+  Outcomes second = { NULL };
+  gboolean stopped_first, zombie;
+  gint64 end;
+  pid_t worker, supervisor;
+
+  g_test_summary ("While a helper's kill is under way its pool starts no helper, for at "
+                  "most 20 ms: a kill that never ends (its supervisor is stopped) holds "
+                  "back the tasks that wait for a helper by 20 ms, not for ever");
+
+  /* A timeout long enough for this test to stop the supervisor first. */
+  gather_group_set_grace_period (stuck, 10);
+  add (stuck, "isolate-hang", parameters, "stuck", 2000 * test_slowdown ());
+  /* One at a time: the crash ends its helper, so the next task waits for
+   * a new one. A deadline ends the run if none ever comes. */
+  gather_group_set_max_concurrent (group, 1);
+  gather_group_set_deadline (group, 10000 * test_slowdown ());
+  add (group, "isolate-crash", "{'how': <'segv'>}", "crash", 0);
+  add (group, "isolate-echo", "{'value': <'after'>}", "after", 0);
+
+  gather_group_run_async (stuck, NULL, save_outcomes, &first);
+  contents = wait_for_file (pidfile);
+  worker = (pid_t) g_ascii_strtoll (contents, NULL, 10);
+  g_assert_cmpint (worker, >, 1);
+  supervisor = parent_of (worker);
+
+  /* Nothing may fail from here until the supervisor goes on (SIGCONT): a
+   * stopped process would outlive the test and keep its output open. The
+   * task times out and its worker process is killed; the stopped
+   * supervisor cannot reap it, so the kill is not reported. */
+  g_assert_cmpint (kill (supervisor, SIGSTOP), ==, 0);
+  stopped_first = process_state (worker) != 'Z';
+  test_iterate_until ((gboolean *) &first.outcomes, 30000);
+  end = g_get_monotonic_time () + 30 * G_USEC_PER_SEC * test_slowdown ();
+  while (process_state (worker) != 'Z' && g_get_monotonic_time () < end)
+    g_usleep (1000);
+  zombie = process_state (worker) == 'Z';
+  if (zombie)
+    {
+      gather_group_run_async (group, NULL, save_outcomes, &second);
+      test_iterate_until ((gboolean *) &second.outcomes, 30000);
+    }
+  g_assert_cmpint (kill (supervisor, SIGCONT), ==, 0);
+
+  g_assert_true (stopped_first);
+  g_assert_nonnull (first.outcomes);
+  g_assert_cmpint (gather_outcome_get_status (test_outcome (first.outcomes, 0)), ==,
+                   GATHER_STATUS_TIMEOUT);
+  g_assert_true (zombie);
+  g_assert_nonnull (second.outcomes);
+  crash = test_outcome (second.outcomes, 0);
+  after = test_outcome (second.outcomes, 1);
+  assert_helper_error (crash, "was killed by signal 11");
+  assert_ok_string (after, "after");
+  /* Its helper was started once the hold was over (HOLD_MAX_USEC). */
+  g_assert_cmpint (gather_outcome_get_start_time (after) - gather_outcome_get_finish_time (crash),
+                   >=, 20000);
+
+  /* Let go, the kill is reported. */
+  wait_settled (stuck);
+  g_assert_true (gather_outcome_get_killed (test_outcome (first.outcomes, 0)));
+  g_ptr_array_unref (first.outcomes);
+  g_ptr_array_unref (second.outcomes);
+  g_assert_finalize_object (g_steal_pointer (&group));
+  g_assert_finalize_object (g_steal_pointer (&stuck));
+  g_clear_object (&pool);
+  g_assert_cmpuint (count_children (), ==, 0);
+  g_unlink (pidfile);
+  g_rmdir (dir);
+}
+
 static void
 test_isolation_garbage (void)
 {
@@ -1424,6 +1521,7 @@ main (int    argc,
   g_test_add_func ("/gather/isolation/cpu-limit", test_isolation_cpu_limit);
   g_test_add_func ("/gather/isolation/killed-worker", test_isolation_killed_worker);
   g_test_add_func ("/gather/isolation/killed-supervisor", test_isolation_killed_supervisor);
+  g_test_add_func ("/gather/isolation/kill-unreported", test_isolation_kill_unreported);
   g_test_add_func ("/gather/isolation/garbage", test_isolation_garbage);
   g_test_add_func ("/gather/isolation/stops", test_isolation_stops);
   g_test_add_func ("/gather/isolation/queued-stop", test_isolation_queued_stop);
