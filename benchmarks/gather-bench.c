@@ -1540,7 +1540,8 @@ print_isolation (void)
     }
   g_print ("From a task's timeout plus grace period to its outcome marked killed on the main "
            "context (the helper's processes all reaped), tasks that ignore cancellation, timeout "
-           "20 ms, grace 10 ms, 4 helpers (each kill starts a replacement), %u tasks per run; µs, "
+           "20 ms, grace 10 ms, 4 helpers (each kill starts a replacement once no other kill of "
+           "the pool is under way or due within 4 ms, at most 20 ms later), %u tasks per run; µs, "
            "median (min-max) of %u:\n\n", n_kills, opt_repeat);
   g_print ("| case | p50 | p99 | max |\n"
            "|---|---|---|---|\n");
