@@ -1914,16 +1914,13 @@ maintain_locked (GPtrArray *wanting,
       if (!wants)
         pool->held_since = 0;
 
-      if (wants)
+      if (wants && !hold_start_locked (pool, now, timeout))
         {
-          if (!hold_start_locked (pool, now, timeout))
-            {
-              pool->n_spawning++;
-              g_atomic_int_inc (&pool->ref_count);
-              g_ptr_array_add (wanting, pool);
-            }
+          pool->n_spawning++;
+          g_atomic_int_inc (&pool->ref_count);
+          g_ptr_array_add (wanting, pool);
         }
-      else if (pool->n_failed > 0 && live_helpers_locked (pool) + pool->n_spawning == 0 &&
+      else if (!wants && pool->n_failed > 0 && live_helpers_locked (pool) + pool->n_spawning == 0 &&
                pool->queue.length > 0)
         {
           /* The last start failed, and tasks came since: one more try. */
