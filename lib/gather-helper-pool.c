@@ -127,9 +127,9 @@ struct _GatherHelperPool
   GError       *start_error;    /* why the last one did */
   gboolean      retiring;       /* its GatherPool is gone */
   gint64        next_sweep;     /* when to look for stopped records */
-  gint64        held_since;     /* a wanted helper waits for a kill
-                                 * since then (see hold_start_locked());
-                                 * 0 if none waits */
+  gint64        held_since;     /* since then a wanted helper waits for
+                                 * a kill (see hold_start_locked()); 0 if
+                                 * none is near or no helper wanted */
 };
 
 struct _GatherHelper
@@ -1112,9 +1112,12 @@ wants_helper_locked (GatherHelperPool *pool)
  * p99 from a task's timeout plus grace period to its outcome marked killed
  * from about 1.6 ms to 2.8-3.6 ms (gather-bench --sections isolation,
  * 2026-12-01). The helpers' thread looks again when the kill's status
- * comes or the task returns; a helper is never held for longer than
- * HOLD_MAX_USEC, so kills that follow one another cannot starve a pool.
- * Sets *@timeout to when it must look again at the latest.
+ * comes or the task returns. A pool's starts are held for HOLD_MAX_USEC at
+ * most: then they go on, all of them, while the kills last (a kill that is
+ * never reported, a process stuck in the kernel, must not cost each start
+ * another HOLD_MAX_USEC), so that kills that follow one another cannot
+ * starve a pool. pool->held_since is cleared once no kill is near, or the
+ * pool wants no helper. Sets *@timeout to when it must look again.
  */
 #define HOLD_WINDOW_USEC (4 * 1000)
 #define HOLD_MAX_USEC    (20 * 1000)
@@ -1138,7 +1141,7 @@ hold_start_locked (GatherHelperPool *pool,
               helper->kill_at - now <= HOLD_WINDOW_USEC);
     }
 
-  if (!near || (pool->held_since != 0 && now - pool->held_since >= HOLD_MAX_USEC))
+  if (!near)
     {
       pool->held_since = 0;
       return FALSE;
@@ -1146,6 +1149,8 @@ hold_start_locked (GatherHelperPool *pool,
 
   if (pool->held_since == 0)
     pool->held_since = now;
+  if (now - pool->held_since >= HOLD_MAX_USEC)
+    return FALSE;
   *timeout = MIN (*timeout, pool->held_since + HOLD_MAX_USEC);
 
   return TRUE;
