@@ -132,6 +132,7 @@ test_tasks_types_from_text (void)
     { "types uint32=1 any=7 variant=word", "{'uint32': <uint32 1>, 'any': <7>, 'variant': <<'word'>>}" },
     { "types uint32=1 tuple=\"('a', 1)\" maybe=nothing", "{'uint32': <uint32 1>, 'tuple': <('a', 1)>, 'maybe': <@mi nothing>}" },
     { "types uint32=1 words=", "{'uint32': <uint32 1>, 'words': <@aay []>}" },
+    { "types uint32=1 tuple=\"('\\u00e9\\U0001F600', 1)\"", "{'uint32': <uint32 1>, 'tuple': <('é😀', 1)>}" },
   };
 
   g_test_summary ("Every declared type is read from KEY=VALUE text: bytes as "
@@ -174,6 +175,12 @@ test_tasks_bad_values (void)
     { NULL, "\"uint32\": 1, \"any\": [null]", "null cannot be passed on" },
     { "types uint32=1 string=caf\xe9", NULL, "“caf\\xE9” is not valid UTF-8 (byte 0xE9), as type “s” needs" },
     { "pair x=1", "", "worker “pair” takes parameters of type “(su)”" },
+    /* GLib 2.74's parser fails a critical on these (a fuzzer found it). */
+    { "types uint32=1 any=\"['\\ud800']\"", NULL,
+      "key “any”: the escape \\uD800 in a string names no Unicode character" },
+    { "types uint32=1 variant=\"'\\U00110000'\"", NULL,
+      "key “variant”: the escape \\U00110000 in a string names no Unicode character" },
+    { "types uint32=1 tuple=\"('\\uDFFF', 1)\"", NULL, "the escape \\uDFFF in a string" },
   };
 
   g_test_summary ("Out of range, wrong type, bad text: refused with the key and "

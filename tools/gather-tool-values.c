@@ -200,8 +200,31 @@ string_value (char         c,
   return NULL;
 }
 
+/* A \u or \U escape of GVariant text at @p (the backslash) that names no
+ * character: GLib 2.74's parser turns a surrogate (\uD800) into bytes
+ * that are not UTF-8, then fails a critical on them. */
+static gboolean
+is_bad_escape (const char *p,
+               gunichar   *c)
+{
+  guint digits = p[1] == 'u' ? 4 : p[1] == 'U' ? 8 : 0;
+
+  *c = 0;
+  if (digits == 0)
+    return FALSE;
+  for (guint i = 0; i < digits; i++)
+    {
+      if (!g_ascii_isxdigit (p[2 + i]))
+        return FALSE;   /* GLib refuses it as it is */
+      *c = (*c << 4) | (gunichar) g_ascii_xdigit_value (p[2 + i]);
+    }
+
+  return !g_unichar_validate (*c);
+}
+
 /* GVariant text nested deeper than the JSON limit is refused before
- * g_variant_parse() sees it. Quotes are skipped. */
+ * g_variant_parse() sees it, and so is a string escape that names no
+ * character. Quotes are skipped. */
 static gboolean
 check_text_nesting (const char  *text,
                     GError     **error)
@@ -213,6 +236,15 @@ check_text_nesting (const char  *text,
     {
       if (quote != 0)
         {
+          gunichar c;
+
+          if (*p == '\\' && is_bad_escape (p, &c))
+            {
+              g_set_error (error, GATHER_TASK_ERROR, GATHER_TASK_ERROR_INVALID,
+                           "the escape \\%c%0*X in a string names no Unicode character",
+                           p[1], p[1] == 'u' ? 4 : 8, c);
+              return FALSE;
+            }
           if (*p == '\\' && p[1] != '\0')
             p++;
           else if (*p == quote)
