@@ -513,18 +513,29 @@ save_outcomes (GObject      *object,
   g_assert_no_error (error);
 }
 
+/* The state letter and the parent of process @pid, from /proc; FALSE if
+ * it is gone. */
+static gboolean
+read_proc_stat (pid_t  pid,
+                char  *state,
+                long  *ppid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *stat = NULL;
+  const char *fields;
+
+  return g_file_get_contents (path, &stat, NULL, NULL) &&
+         (fields = strrchr (stat, ')')) != NULL &&
+         sscanf (fields + 1, " %c %ld", state, ppid) == 2;
+}
+
 static pid_t
 parent_of (pid_t pid)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
-  g_autofree char *stat = read_file (path);
-  const char *fields = stat != NULL ? strrchr (stat, ')') : NULL;
+  char state;
   long ppid = 0;
-  int n;
 
-  g_assert_nonnull (fields);
-  n = sscanf (fields + 1, " %*c %ld", &ppid);
-  g_assert_cmpint (n, ==, 1);
+  g_assert_true (read_proc_stat (pid, &state, &ppid));
   g_assert_cmpint (ppid, >, 1);
   g_assert_cmpint (ppid, !=, getpid ());
 
@@ -584,19 +595,14 @@ test_isolation_killed_supervisor (void)
   killed_from_outside (TRUE);
 }
 
-/* The state letter of process @pid in /proc, or 0 if it is gone. */
+/* The state letter of process @pid, or 0 if it is gone. */
 static char
 process_state (pid_t pid)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
-  g_autofree char *stat = NULL;
-  const char *fields;
+  char state;
+  long ppid;
 
-  if (!g_file_get_contents (path, &stat, NULL, NULL) || (fields = strrchr (stat, ')')) == NULL ||
-      fields[1] != ' ')
-    return 0;
-
-  return fields[2];
+  return read_proc_stat (pid, &state, &ppid) ? state : 0;
 }
 
 /* As save_outcomes(), but keeps the error for later: it runs while a

@@ -226,7 +226,7 @@ is_bad_escape (const char *p,
  * g_variant_parse() sees it, and so is a string escape that names no
  * character. Quotes are skipped. */
 static gboolean
-check_text_nesting (const char  *text,
+check_variant_text (const char  *text,
                     GError     **error)
 {
   guint depth = 0;
@@ -280,7 +280,7 @@ parse_variant_text (const GVariantType  *type,
   g_autofree char *type_string = NULL;
   GVariant *value;
 
-  if (!check_text_nesting (text, error))
+  if (!check_variant_text (text, error))
     return NULL;
 
   value = g_variant_parse (type, text, NULL, NULL, &local_error);
@@ -373,7 +373,7 @@ gather_value_from_text (const GVariantType  *type,
     {
       g_autoptr(GVariant) parsed = NULL;
 
-      if (!check_text_nesting (text, error))
+      if (!check_variant_text (text, error))
         return NULL;
       parsed = g_variant_parse (NULL, text, NULL, NULL, NULL);
       if (parsed == NULL)
