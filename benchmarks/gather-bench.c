@@ -47,7 +47,7 @@ static GOptionEntry entries[] = {
   { "lateness-rows", 0, 0, G_OPTION_ARG_STRING, &opt_lateness_rows, "Which lateness rows to measure: async, async-floor, threads, floor (default: all)", "LIST" },
   { "quick", 'q', 0, G_OPTION_ARG_NONE, &opt_quick, "Small sizes, one run: checks the program works", NULL },
   { "sections", 's', 0, G_OPTION_ARG_STRING, &opt_sections, "Which tables to print: speed, async, lateness, memory, model, isolation, storm (default: all but storm)", "LIST" },
-  { "only", 0, 0, G_OPTION_ARG_STRING, &opt_only, "Time one variant at N = 10^E and exit, for profiling: gather, gather-model, batched, idle, gtask, async, naive or isolated", "NAME" },
+  { "only", 0, 0, G_OPTION_ARG_STRING, &opt_only, "Time one variant at N = 10^E and exit, for profiling: gather, gather-model, batched, idle, gtask, async, naive, isolated or isolated-floor", "NAME" },
   { "memory-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opt_memory_child, NULL, NULL },
   { "memory-n", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &opt_memory_n, NULL, NULL },
   { "echo-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &opt_echo_child, NULL, NULL },
@@ -918,6 +918,17 @@ measure_isolated_only (guint n)
   usec = measure_isolated (helpers, TRUE, n, 8, NULL);
 
   return 1000 * usec;
+}
+
+static double measure_raw_in_flight (guint n);
+
+/* --only isolated-floor: what --only isolated is compared with, 2 echo
+ * processes with 4 framed round trips in flight each and no gather, ns
+ * per round trip (to set the two side by side under perf or callgrind). */
+static double
+measure_isolated_floor_only (guint n)
+{
+  return 1000 * measure_raw_in_flight (n);
 }
 
 typedef struct
@@ -2559,6 +2570,7 @@ main (int   argc,
         { "idle", measure_pool_idle }, { "gtask", measure_gtask },
         { "async", measure_async }, { "naive", measure_naive },
         { "isolated", measure_isolated_only },
+        { "isolated-floor", measure_isolated_floor_only },
       };
       guint n = 1;
 
