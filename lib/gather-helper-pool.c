@@ -33,7 +33,7 @@
 #include "gather-sched-private.h"
 #include "gather-inbox-private.h"
 #include "gather-runner-private.h"
-#include "gather-worker.h"
+#include "gather-worker-private.h"
 
 
 /*
@@ -1381,7 +1381,7 @@ helper_handle_message (GatherHelper        *helper,
 
   if (kind == GATHER_HELPER_RESULT)
     {
-      if (result_type != NULL && !g_variant_is_of_type (*body, G_VARIANT_TYPE (result_type)))
+      if (result_type != NULL && !g_variant_is_of_type (*body, GATHER_VARIANT_TYPE (result_type)))
         return g_strdup_printf ("it sent a result of type “%s”, not the declared “%s”",
                                 g_variant_get_type_string (*body), result_type);
 

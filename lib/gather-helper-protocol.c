@@ -9,7 +9,7 @@
 
 #include "gather-error.h"
 #include "gather-helper-protocol-private.h"
-#include "gather-worker.h"
+#include "gather-worker-private.h"
 
 /* See gather-helper-protocol-private.h for the messages. */
 
@@ -68,7 +68,7 @@ gather_helper_message_body_type (GatherHelperMessage kind)
 {
   g_assert (kind > 0 && kind < GATHER_HELPER_N_MESSAGES);
 
-  return G_VARIANT_TYPE (body_types[kind]);
+  return GATHER_VARIANT_TYPE (body_types[kind]);
 }
 
 const char *
@@ -577,7 +577,7 @@ gather_frame_reader_next (GatherFrameReader    *reader,
    * by hand. A helper trusts its host: its frames are not checked again. */
   if (!reader->trusted)
     {
-      g_autoptr(GVariant) message = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE ("(yuv)"),
+      g_autoptr(GVariant) message = g_variant_ref_sink (g_variant_new_from_bytes (GATHER_VARIANT_TYPE ("(yuv)"),
                                                                                   payload, FALSE));
 
       if (!g_variant_is_normal_form (message))

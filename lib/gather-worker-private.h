@@ -9,6 +9,12 @@
 
 G_BEGIN_DECLS
 
+/* A GVariantType from a type string known to be valid: a literal, or a
+ * type of a worker whose declaration gather_worker_check_declared() took.
+ * G_VARIANT_TYPE() checks the string again at every use, which cost as
+ * much on an isolated task's path as the checks it served. */
+#define GATHER_VARIANT_TYPE(type_string) ((const GVariantType *) (type_string))
+
 GVariant *gather_worker_invoke (GatherWorker  *self,
                                 GVariant      *parameters,
                                 GCancellable  *cancellable,

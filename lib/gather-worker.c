@@ -164,29 +164,73 @@ gather_worker_list_parameters (GatherWorker *self)
   return ret;
 }
 
+/* What gather_worker_check_declared() found in a worker's declaration,
+ * kept on the worker (qdata): a class's declaration does not change while
+ * an instance holds it, and this runs for every task, in the host and
+ * again in a helper. */
+typedef struct
+{
+  guint64 digest;     /* gather_worker_declaration_digest() */
+} WorkerDeclared;
+
+static GQuark
+worker_declared_quark (void)
+{
+  static gsize quark;
+
+  if (g_once_init_enter (&quark))
+    g_once_init_leave (&quark, g_quark_from_static_string ("gather-worker-declared"));
+  return (GQuark) quark;
+}
+
+static guint64 compute_declaration_digest (GatherWorkerInterface *iface);
+
 /*
  * gather_worker_check_declared:
- * Whether @self declares what a worker must: a name, a result type and a
- * run function. A class implemented in a language binding cannot set the
- * interface structure's fields. Any thread.
+ * Whether @self declares what a worker must: a name, a result type, a run
+ * function, and valid parameter and result types (each parameter a name
+ * and a valid type). A class implemented in a language binding cannot
+ * set the interface structure's fields. Any thread.
  */
 gboolean
 gather_worker_check_declared (GatherWorker  *self,
                               GError       **error)
 {
-  GatherWorkerInterface *iface = GATHER_WORKER_GET_IFACE (self);
+  GatherWorkerInterface *iface;
+  WorkerDeclared *declared;
+  gboolean valid;
 
-  if (iface->name != NULL && iface->result_type != NULL && iface->run != NULL &&
-      g_variant_type_string_is_valid (iface->result_type) &&
-      (iface->parameter_type == NULL || g_variant_type_string_is_valid (iface->parameter_type)))
+  if (g_object_get_qdata (G_OBJECT (self), worker_declared_quark ()) != NULL)
     return TRUE;
 
-  g_set_error (error, GATHER_ERROR, GATHER_ERROR_PLUGIN,
-               "Worker type “%s” does not declare a name, a run function and valid "
-               "parameter and result types in its GatherWorkerInterface; workers "
-               "are written in C (see “Writing a plugin”)",
-               G_OBJECT_TYPE_NAME (self));
-  return FALSE;
+  iface = GATHER_WORKER_GET_IFACE (self);
+  valid = iface->name != NULL && iface->result_type != NULL && iface->run != NULL &&
+          g_variant_type_string_is_valid (iface->result_type) &&
+          (iface->parameter_type == NULL || g_variant_type_string_is_valid (iface->parameter_type)) &&
+          (iface->n_parameters == 0 || iface->parameters != NULL);
+  for (guint i = 0; valid && i < iface->n_parameters; i++)
+    valid = iface->parameters[i].name != NULL && iface->parameters[i].type != NULL &&
+            g_variant_type_string_is_valid (iface->parameters[i].type);
+
+  if (!valid)
+    {
+      g_set_error (error, GATHER_ERROR, GATHER_ERROR_PLUGIN,
+                   "Worker type “%s” does not declare a name, a run function and valid "
+                   "parameter and result types in its GatherWorkerInterface; workers "
+                   "are written in C (see “Writing a plugin”)",
+                   G_OBJECT_TYPE_NAME (self));
+      return FALSE;
+    }
+
+  /* Set once: threads that raced here each computed the same, and a
+   * pointer read from the qdata stays valid as long as @self. */
+  declared = g_new (WorkerDeclared, 1);
+  declared->digest = compute_declaration_digest (iface);
+  if (!g_object_replace_qdata (G_OBJECT (self), worker_declared_quark (), NULL, declared,
+                               g_free, NULL))
+    g_free (declared);
+
+  return TRUE;
 }
 
 /* FNV-1a, 64 bits, over @text and its terminating 0 (NULL as a lone 1). */
@@ -218,7 +262,17 @@ digest_string (guint64     hash,
 guint64
 gather_worker_declaration_digest (GatherWorker *self)
 {
-  GatherWorkerInterface *iface = GATHER_WORKER_GET_IFACE (self);
+  WorkerDeclared *declared = g_object_get_qdata (G_OBJECT (self), worker_declared_quark ());
+
+  if (declared != NULL)
+    return declared->digest;
+
+  return compute_declaration_digest (GATHER_WORKER_GET_IFACE (self));
+}
+
+static guint64
+compute_declaration_digest (GatherWorkerInterface *iface)
+{
   guint64 hash = G_GUINT64_CONSTANT (0xcbf29ce484222325);
 
   hash = digest_string (hash, iface->name);
@@ -301,7 +355,7 @@ gather_worker_check_parameters (GatherWorker  *self,
   iface = GATHER_WORKER_GET_IFACE (self);
   expected = gather_worker_get_parameter_type (self);
 
-  if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE (expected)))
+  if (!g_variant_is_of_type (parameters, GATHER_VARIANT_TYPE (expected)))
     {
       g_set_error (error, GATHER_ERROR, GATHER_ERROR_INVALID_PARAMETERS,
                    "Worker “%s” takes parameters of type “%s”, not “%s”",
@@ -334,7 +388,7 @@ gather_worker_check_parameters (GatherWorker  *self,
           return FALSE;
         }
 
-      if (!g_variant_is_of_type (value, G_VARIANT_TYPE (parameter->type)))
+      if (!g_variant_is_of_type (value, GATHER_VARIANT_TYPE (parameter->type)))
         {
           g_set_error (error, GATHER_ERROR, GATHER_ERROR_INVALID_PARAMETERS,
                        "Parameter “%s” of worker “%s” must be of type “%s”, not “%s”",
@@ -447,7 +501,7 @@ gather_worker_invoke (GatherWorker  *self,
       return NULL;
     }
 
-  if (!g_variant_is_of_type (result, G_VARIANT_TYPE (iface->result_type)))
+  if (!g_variant_is_of_type (result, GATHER_VARIANT_TYPE (iface->result_type)))
     {
       g_set_error (error, GATHER_ERROR, GATHER_ERROR_INVALID_RESULT,
                    "Worker “%s” returned a value of type “%s”, not the declared “%s”",

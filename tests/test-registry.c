@@ -1192,6 +1192,70 @@ test_twice_init (TestTwice *self)
 {
 }
 
+/* Declares a parameter of a type that is not one. */
+#define TEST_TYPE_BAD_TYPE (test_bad_type_get_type ())
+G_DECLARE_FINAL_TYPE (TestBadType, test_bad_type, TEST, BAD_TYPE, GObject)
+
+struct _TestBadType
+{
+  GObject parent_instance;
+};
+
+static const GatherParameter bad_type_parameters[] = {
+  { "x", "u", "A number", GATHER_PARAMETER_NONE },
+  { "y", "a{s", "Not a type", GATHER_PARAMETER_NONE },
+};
+
+static void
+test_bad_type_iface_init (GatherWorkerInterface *iface)
+{
+  iface->name = "bad-type";
+  iface->description = "Declares a parameter of a type that is not one";
+  iface->parameters = bad_type_parameters;
+  iface->n_parameters = G_N_ELEMENTS (bad_type_parameters);
+  iface->result_type = "u";
+  iface->run = test_wide_run;
+}
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestBadType, test_bad_type, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (GATHER_TYPE_WORKER, test_bad_type_iface_init))
+
+static void
+test_bad_type_class_init (TestBadTypeClass *klass)
+{
+}
+
+static void
+test_bad_type_init (TestBadType *self)
+{
+}
+
+static void
+test_registry_bad_parameter_type (void)
+{
+  g_autoptr(GatherRegistry) registry = gather_registry_new ();
+  g_autoptr(GatherWorker) worker = g_object_new (TEST_TYPE_BAD_TYPE, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_test_summary ("A worker added by a program that declares a parameter of a "
+                  "type that is not one is refused with an error, every time, "
+                  "and never reaches GLib's checks of type strings (a critical)");
+
+  for (guint attempt = 0; attempt < 2; attempt++)
+    {
+      g_assert_false (gather_registry_add_worker (registry, worker, &error));
+      g_assert_error (error, GATHER_ERROR, GATHER_ERROR_PLUGIN);
+      test_assert_message_has (error, "TestBadType");
+      g_clear_error (&error);
+
+      g_assert_null (gather_worker_run (worker, g_variant_new_parsed ("{'x': <uint32 1>}"),
+                                        NULL, &error));
+      g_assert_error (error, GATHER_ERROR, GATHER_ERROR_PLUGIN);
+      g_clear_error (&error);
+    }
+  g_assert_null (gather_registry_lookup_worker (registry, "bad-type"));
+}
+
 static void
 test_registry_required_parameters (void)
 {
@@ -1284,6 +1348,7 @@ main (int   argc,
   g_test_add_func ("/gather/registry/hermetic", test_registry_hermetic);
   g_test_add_func ("/gather/registry/tool-shadowed", test_registry_tool_shadowed);
   g_test_add_func ("/gather/registry/required-parameters", test_registry_required_parameters);
+  g_test_add_func ("/gather/registry/bad-parameter-type", test_registry_bad_parameter_type);
 
   return g_test_run ();
 }
