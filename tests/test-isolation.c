@@ -639,6 +639,9 @@ test_isolation_kill_unreported (void)
   gboolean stopped_first, zombie;
   gint64 end, second_start = 0;
   pid_t worker, supervisor;
+  g_autofree char *watchdog_command = NULL;
+  g_autoptr(GSubprocess) watchdog = NULL;
+  g_autoptr(GError) watchdog_error = NULL;
 
   g_test_summary ("While a helper's kill is under way its pool starts no helper, for at "
                   "most 20 ms: a kill that never ends (its supervisor is stopped) holds "
@@ -661,9 +664,15 @@ test_isolation_kill_unreported (void)
   supervisor = parent_of (worker);
 
   /* Nothing may fail from here until the supervisor goes on (SIGCONT): a
-   * stopped process would outlive the test and keep its output open. The
+   * stopped process would outlive the test and keep its output open. If
+   * the test is killed from outside meanwhile (a timeout), a watchdog
+   * sends the SIGCONT: its standard input ends with this process. The
    * task times out and its worker process is killed; the stopped
    * supervisor cannot reap it, so the kill is not reported. */
+  watchdog_command = g_strdup_printf ("read line; kill -CONT %d", (int) supervisor);
+  watchdog = g_subprocess_new (G_SUBPROCESS_FLAGS_STDIN_PIPE, &watchdog_error,
+                               "/bin/sh", "-c", watchdog_command, NULL);
+  g_assert_no_error (watchdog_error);
   g_assert_cmpint (kill (supervisor, SIGSTOP), ==, 0);
   stopped_first = process_state (worker) != 'Z';
   test_iterate_until ((gboolean *) &first.outcomes, 30000);
@@ -678,6 +687,11 @@ test_isolation_kill_unreported (void)
       test_iterate_until ((gboolean *) &second.outcomes, 30000);
     }
   g_assert_cmpint (kill (supervisor, SIGCONT), ==, 0);
+  /* Done with the watchdog: its input ends, it sends a SIGCONT that
+   * changes nothing now, and exits. */
+  g_assert_true (g_output_stream_close (g_subprocess_get_stdin_pipe (watchdog), NULL, NULL));
+  g_assert_true (g_subprocess_wait_check (watchdog, NULL, &watchdog_error));
+  g_assert_no_error (watchdog_error);
 
   g_assert_true (stopped_first);
   g_assert_nonnull (first.outcomes);
