@@ -32,6 +32,7 @@
 #include "gather-plugin-file-private.h"
 #include "gather-plugin-module-private.h"
 #include "gather-registry-private.h"
+#include "gather-sched-private.h"
 #include "gather-task-record-private.h"
 #include "gather-worker-private.h"
 
@@ -885,6 +886,12 @@ gather_private_helper_main (int    argc,
   setpgid (0, 0);
   signal (SIGTERM, SIG_DFL);
   close (GATHER_HELPER_STATUS_FD);
+  /* Plugin code runs under SCHED_BATCH, as on pool threads (see
+   * gather-sched.c): a request that wakes the worker process does not
+   * preempt the host's thread that sent it, which goes on sending the
+   * requests behind it. The supervisor keeps the host's policy: it is on
+   * the path from a kill to the outcome. */
+  gather_sched_set_batch (TRUE);
 
   return work ();
 }

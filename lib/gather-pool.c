@@ -107,6 +107,8 @@ typedef struct
  * section). Threads and processes that a body starts inherit its policy; a
  * body that needs prompt wake-ups can call `sched_setscheduler()` on its
  * own thread, which keeps the new policy for the later tasks it runs.
+ * Isolated plugin workers run under `SCHED_BATCH` in their helper
+ * processes too.
  *
  * All methods are thread-safe. Property notifications are emitted on the
  * thread that changed the property.

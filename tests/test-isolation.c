@@ -7,7 +7,10 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+#define _GNU_SOURCE
+
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -621,6 +624,29 @@ keep_outcomes (GObject      *object,
       g_test_message ("run failed: %s", error->message);
       g_error_free (error);
     }
+}
+
+static void
+test_isolation_scheduling (void)
+{
+  g_autoptr(GatherGroup) group = new_group (1);
+  GPtrArray *outcomes;
+  pid_t worker;
+
+  g_test_summary ("Plugin code in a helper runs under SCHED_BATCH, as on pool threads "
+                  "(a request does not preempt the host thread that sent it); the "
+                  "supervisor, on the path from a kill to the outcome, under SCHED_OTHER");
+
+  add (group, "isolate-pid", NULL, "pid", 5000);
+  outcomes = run (group);
+  worker = (pid_t) g_variant_get_uint64 (gather_outcome_get_result (test_outcome (outcomes, 0)));
+  g_assert_cmpint (worker, !=, getpid ());
+
+  /* The helper is kept for the next task: both processes are there. */
+  g_assert_cmpint (sched_getscheduler (worker), ==, SCHED_BATCH);
+  g_assert_cmpint (sched_getscheduler (parent_of (worker)), ==, SCHED_OTHER);
+
+  finish (g_steal_pointer (&group), outcomes);
 }
 
 static void
@@ -1561,6 +1587,7 @@ main (int    argc,
   g_test_add_func ("/gather/isolation/killed-worker", test_isolation_killed_worker);
   g_test_add_func ("/gather/isolation/killed-supervisor", test_isolation_killed_supervisor);
   g_test_add_func ("/gather/isolation/kill-unreported", test_isolation_kill_unreported);
+  g_test_add_func ("/gather/isolation/scheduling", test_isolation_scheduling);
   g_test_add_func ("/gather/isolation/garbage", test_isolation_garbage);
   g_test_add_func ("/gather/isolation/stops", test_isolation_stops);
   g_test_add_func ("/gather/isolation/queued-stop", test_isolation_queued_stop);
