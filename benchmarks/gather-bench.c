@@ -47,7 +47,7 @@ static GOptionEntry entries[] = {
   { "lateness-rows", 0, 0, G_OPTION_ARG_STRING, &opt_lateness_rows, "Which lateness rows to measure: async, async-floor, threads, floor (default: all)", "LIST" },
   { "quick", 'q', 0, G_OPTION_ARG_NONE, &opt_quick, "Small sizes, one run: checks the program works", NULL },
   { "sections", 's', 0, G_OPTION_ARG_STRING, &opt_sections, "Which tables to print: speed, async, lateness, memory, model, isolation, storm (default: all but storm)", "LIST" },
-  { "only", 0, 0, G_OPTION_ARG_STRING, &opt_only, "Time one variant at N = 10^E and exit, for profiling: gather, gather-model, batched, idle, gtask, async, naive, isolated or isolated-floor", "NAME" },
+  { "only", 0, 0, G_OPTION_ARG_STRING, &opt_only, "Time one variant at N = 10^E and exit, for profiling: gather, gather-model, batched, idle, gtask, async, async-floor, async-floor-bare, naive, isolated or isolated-floor", "NAME" },
   { "memory-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opt_memory_child, NULL, NULL },
   { "memory-n", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &opt_memory_n, NULL, NULL },
   { "echo-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &opt_echo_child, NULL, NULL },
@@ -560,6 +560,222 @@ measure_naive (guint n)
   return (end - start) * 1000.0 / timed;
 }
 
+/*
+ * The floor under async tasks: what the issue's design needs, without
+ * gather. Each operation gets a GCancellable (unless @bare) handed to its
+ * start function, a deadline in one binary heap served by one source's
+ * ready time, and a slot for its GVariant result, kept in submission order
+ * until all are done. Completions come one per main-loop iteration in the
+ * same random order as for gather, from a source of the default priority;
+ * each one stores the result, takes the deadline out of the heap and drops
+ * the cancellable. What gather adds beyond it: the outcome objects,
+ * policies, signals, the timer on its own thread, and the run's bookkeeping.
+ */
+
+typedef struct
+{
+  gint64 deadline;
+  guint  index;
+} FloorEntry;
+
+typedef struct
+{
+  gboolean       bare;      /* no GCancellable per operation */
+  FloorEntry    *heap;
+  guint          len;
+  guint         *position;  /* where each operation's entry is in the heap */
+  GCancellable **cancellables;
+  GVariant     **results;
+  GSource       *timer;
+  void         (*start) (guint index, GCancellable *cancellable);
+} AsyncFloor;
+
+static AsyncFloor async_floor;
+
+static inline void
+floor_place (guint      k,
+             FloorEntry entry)
+{
+  async_floor.heap[k] = entry;
+  async_floor.position[entry.index] = k;
+}
+
+static void
+floor_sift_up (guint      k,
+               FloorEntry entry)
+{
+  while (k > 0 && async_floor.heap[(k - 1) / 2].deadline > entry.deadline)
+    {
+      floor_place (k, async_floor.heap[(k - 1) / 2]);
+      k = (k - 1) / 2;
+    }
+  floor_place (k, entry);
+}
+
+static void
+floor_sift_down (guint      k,
+                 FloorEntry entry)
+{
+  for (;;)
+    {
+      guint child = 2 * k + 1;
+
+      if (child >= async_floor.len)
+        break;
+      if (child + 1 < async_floor.len &&
+          async_floor.heap[child + 1].deadline < async_floor.heap[child].deadline)
+        child++;
+      if (async_floor.heap[child].deadline >= entry.deadline)
+        break;
+      floor_place (k, async_floor.heap[child]);
+      k = child;
+    }
+  floor_place (k, entry);
+}
+
+/* The source's ready time follows the earliest deadline. */
+static void
+floor_arm (void)
+{
+  g_source_set_ready_time (async_floor.timer,
+                           async_floor.len > 0 ? async_floor.heap[0].deadline : -1);
+}
+
+static void
+floor_remove (guint index)
+{
+  guint k = async_floor.position[index];
+  FloorEntry last = async_floor.heap[--async_floor.len];
+
+  if (k < async_floor.len)
+    {
+      if (k > 0 && async_floor.heap[(k - 1) / 2].deadline > last.deadline)
+        floor_sift_up (k, last);
+      else
+        floor_sift_down (k, last);
+    }
+  if (k == 0)
+    floor_arm ();
+}
+
+/* A deadline passed (never, here): cancel what is due. */
+static gboolean
+floor_timer_dispatch (GSource     *source,
+                      GSourceFunc  callback,
+                      gpointer     user_data)
+{
+  gint64 now = g_source_get_time (source);
+
+  while (async_floor.len > 0 && async_floor.heap[0].deadline <= now)
+    {
+      guint index = async_floor.heap[0].index;
+
+      floor_remove (index);
+      if (async_floor.cancellables[index] != NULL)
+        g_cancellable_cancel (async_floor.cancellables[index]);
+    }
+  floor_arm ();
+
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs floor_timer_funcs = { NULL, NULL, floor_timer_dispatch, NULL, NULL, NULL };
+
+/* The start function: as async_bench_start(), it only keeps the handle. */
+static void
+floor_start (guint         index,
+             GCancellable *cancellable)
+{
+  async_bench.n_started++;
+}
+
+static gboolean
+floor_complete_one (gpointer data)
+{
+  guint i;
+
+  if (async_bench.next == async_bench.n)
+    {
+      async_bench.done = TRUE;
+      return G_SOURCE_REMOVE;
+    }
+
+  i = async_bench.order[async_bench.next++];
+  async_floor.results[i] = g_variant_ref_sink (g_variant_new_uint32 (i));
+  floor_remove (i);
+  g_clear_object (&async_floor.cancellables[i]);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static double
+measure_async_floor_with (guint    n,
+                          gboolean bare)
+{
+  gint64 start, now;
+  double ns;
+
+  async_bench_init (n);
+  async_floor = (AsyncFloor) { bare };
+  async_floor.start = floor_start;
+
+  start = g_get_monotonic_time ();
+  async_floor.heap = g_new (FloorEntry, n);
+  async_floor.position = g_new (guint, n);
+  async_floor.cancellables = g_new0 (GCancellable *, n);
+  async_floor.results = g_new0 (GVariant *, n);
+  async_floor.timer = g_source_new (&floor_timer_funcs, sizeof (GSource));
+  g_source_attach (async_floor.timer, NULL);
+
+  now = g_get_monotonic_time ();
+  for (guint i = 0; i < n; i++)
+    {
+      FloorEntry entry = { now + (gint64) ASYNC_TIMEOUT_MSEC * 1000, i };
+
+      if (!bare)
+        async_floor.cancellables[i] = g_cancellable_new ();
+      floor_sift_up (async_floor.len++, entry);
+      async_floor.start (i, async_floor.cancellables[i]);
+    }
+  floor_arm ();
+  g_idle_add_full (G_PRIORITY_DEFAULT, floor_complete_one, NULL, NULL);
+  run_until (&async_bench.done);
+
+  /* All done: the results, in submission order, then let go. */
+  for (guint i = 0; i < n; i++)
+    {
+      async_bench.sum += g_variant_get_uint32 (async_floor.results[i]);
+      g_variant_unref (async_floor.results[i]);
+    }
+  g_source_destroy (async_floor.timer);
+  g_source_unref (async_floor.timer);
+  g_free (async_floor.heap);
+  g_free (async_floor.position);
+  g_free (async_floor.cancellables);
+  g_free (async_floor.results);
+  ns = (g_get_monotonic_time () - start) * 1000.0 / n;
+
+  g_assert (async_bench.n_started == n);
+  g_assert (async_bench.sum == (guint64) n * (n - 1) / 2);
+  async_bench_clear ();
+
+  return ns;
+}
+
+/* --only async-floor */
+static double
+measure_async_floor (guint n)
+{
+  return measure_async_floor_with (n, FALSE);
+}
+
+/* --only async-floor-bare */
+static double
+measure_async_floor_bare (guint n)
+{
+  return measure_async_floor_with (n, TRUE);
+}
+
 static void
 print_async (void)
 {
@@ -570,16 +786,23 @@ print_async (void)
   g_print ("## Async operations on the owner's context (ns per operation, start + completion;\n"
            "##   N in flight at once, a timeout each that does not fire, completed one per\n"
            "##   main-loop iteration in random order from a source of default priority;\n"
-           "##   median (min-max) of %u)\n\n", opt_repeat);
-  g_print ("| N | gather async tasks | naive: a g_timeout_source + GCancellable each | naive / gather |\n");
-  g_print ("|---|---|---|---|\n");
+           "##   median (min-max) of %u, the variants interleaved)\n"
+           "##   floor: no gather, one heap of deadlines on one source, a GCancellable per\n"
+           "##   operation handed to its start, its GVariant result kept in submission order;\n"
+           "##   bare floor: the same without the GCancellables\n\n", opt_repeat);
+  g_print ("| N | gather async tasks | floor | gather / floor | bare floor "
+           "| naive: a g_timeout_source + GCancellable each | naive / gather |\n");
+  g_print ("|---|---|---|---|---|---|---|\n");
 
   for (guint e = 3; e <= max_exponent; e++)
     {
       guint n = 1;
       g_autofree double *v_gather = g_new (double, opt_repeat);
+      g_autofree double *v_floor = g_new (double, opt_repeat);
+      g_autofree double *v_bare = g_new (double, opt_repeat);
       g_autofree double *v_naive = g_new (double, opt_repeat);
-      double gather, naive;
+      g_autofree double *v_ratio = g_new (double, opt_repeat);
+      double gather, floor, bare, naive, ratio;
 
       for (guint k = 0; k < e; k++)
         n *= 10;
@@ -587,17 +810,28 @@ print_async (void)
       for (guint r = 0; r < opt_repeat; r++)
         {
           v_gather[r] = measure_async (n);
+          v_floor[r] = measure_async_floor (n);
+          v_bare[r] = measure_async_floor_bare (n);
           v_naive[r] = measure_naive (n);
+          /* Run by run: the two ran one after the other. */
+          v_ratio[r] = v_gather[r] / v_floor[r];
         }
 
       gather = median (v_gather, opt_repeat);
+      floor = median (v_floor, opt_repeat);
+      bare = median (v_bare, opt_repeat);
       naive = median (v_naive, opt_repeat);
+      ratio = median (v_ratio, opt_repeat);
       if (e == 3)
         first = gather;
       last = gather;
 
-      g_print ("| %u | **%.0f** (%.0f-%.0f) | %.0f (%.0f-%.0f)%s | %.0fx |\n", n,
+      g_print ("| %u | **%.0f** (%.0f-%.0f) | %.0f (%.0f-%.0f) | %.2fx (%.2f-%.2f) | %.0f (%.0f-%.0f) "
+               "| %.0f (%.0f-%.0f)%s | %.0fx |\n", n,
                gather, v_gather[0], v_gather[opt_repeat - 1],
+               floor, v_floor[0], v_floor[opt_repeat - 1],
+               ratio, v_ratio[0], v_ratio[opt_repeat - 1],
+               bare, v_bare[0], v_bare[opt_repeat - 1],
                naive, v_naive[0], v_naive[opt_repeat - 1],
                n > 10000 ? " (first 2,000 completions)" : "",
                naive / gather);
@@ -2569,6 +2803,8 @@ main (int   argc,
         { "batched", measure_pool_batched },
         { "idle", measure_pool_idle }, { "gtask", measure_gtask },
         { "async", measure_async }, { "naive", measure_naive },
+        { "async-floor", measure_async_floor },
+        { "async-floor-bare", measure_async_floor_bare },
         { "isolated", measure_isolated_only },
         { "isolated-floor", measure_isolated_floor_only },
       };

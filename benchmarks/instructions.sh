@@ -13,6 +13,9 @@
 #   batched    a raw GThreadPool, results batched back through one source
 #   gtask      g_task_run_in_thread
 #   async      async tasks, one completion per main-loop iteration
+#   async-floor the same operations without gather: one heap of deadlines,
+#              a GCancellable and a kept GVariant result each (what the
+#              issue's async design needs at the least)
 #   naive      a g_timeout_source + GCancellable per operation (10^4 only:
 #              at 10^5 only the first 2,000 completions run)
 #
@@ -53,7 +56,7 @@ echo
 echo "| variant | instructions per task (marginal, N = 10^4 to 10^5) | vs batched (medians) | futex calls per task (N = 10^5) |"
 echo "|---|---|---|---|"
 batched=""
-for variant in ${VARIANTS:-batched gather gtask async naive}; do
+for variant in ${VARIANTS:-batched gather gtask async async-floor naive}; do
   pers=""; futs=""
   for _ in $(seq "$runs"); do
     if [ "$variant" = naive ]; then
