@@ -77,7 +77,9 @@ G_DECLARE_INTERFACE (GatherWorker, gather_worker, GATHER, WORKER, GObject)
  * The interface a task kind implements, usually as a dynamic type in a
  * plugin (see [class@Gather.PluginModule]). Fill in the fields in the
  * interface init function; the strings and arrays must stay valid while the
- * plugin is loaded, so static ones are best.
+ * plugin is loaded, so static ones are best. They must not change after
+ * the init function: gather checks a worker's declaration once, the first
+ * time the worker is used, and trusts it from then on.
  *
  * Since: 1.0
  */
