@@ -1947,6 +1947,12 @@ gather_group_get_fraction (GatherGroup *self)
  * running now, stopped ones that have not returned yet included.
  * Thread-safe.
  *
+ * A task is counted out only once its end is on its way to the owner's
+ * context: once this is 0, the next iteration of that context brings every
+ * outcome up to date, including what is learnt only after a task's outcome
+ * was recorded ([method@Gather.Outcome.get_killed],
+ * [method@Gather.Outcome.get_abandoned]).
+ *
  * Returns: the number of task bodies and operations running now
  *
  * Since: 1.0

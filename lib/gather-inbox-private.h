@@ -60,6 +60,8 @@ GatherTimer      *gather_inbox_get_timer       (GatherInbox      *inbox);
 
 void              gather_inbox_add_running     (GatherInbox      *inbox,
                                                 gint              delta);
+void              gather_inbox_add_running_locked (GatherInbox   *inbox,
+                                                   gint           delta);
 guint             gather_inbox_get_n_running   (GatherInbox      *inbox);
 void              gather_inbox_watch_running   (GatherInbox      *inbox,
                                                 gboolean          watch);

@@ -363,17 +363,40 @@ gather_inbox_get_timer (GatherInbox *inbox)
  * Bodies and operations count themselves in and out, on any thread. When
  * somebody watches n-running, the first change after the owner last looked
  * wakes it, once, so that it can notify; otherwise nobody is woken.
+ *
+ * Returns: whether the owner is to be woken for this change
  */
+static inline gboolean
+gather_inbox_count_running (GatherInbox *inbox,
+                            gint         delta)
+{
+  g_atomic_int_add (&inbox->n_running, delta);
+
+  return g_atomic_int_get (&inbox->watch) &&
+         !g_atomic_int_get (&inbox->dirty) &&
+         g_atomic_int_compare_and_exchange (&inbox->dirty, FALSE, TRUE);
+}
+
 void
 gather_inbox_add_running (GatherInbox *inbox,
                           gint         delta)
 {
-  g_atomic_int_add (&inbox->n_running, delta);
-
-  if (g_atomic_int_get (&inbox->watch) &&
-      !g_atomic_int_get (&inbox->dirty) &&
-      g_atomic_int_compare_and_exchange (&inbox->dirty, FALSE, TRUE))
+  if (gather_inbox_count_running (inbox, delta))
     gather_inbox_post_flags (inbox, GATHER_INBOX_RUNNING_CHANGED);
+}
+
+/* The same, with the inbox's lock held: a task counts itself out after
+ * appending its last event, so that whoever sees n-running drop finds that
+ * event queued for the owner. */
+void
+gather_inbox_add_running_locked (GatherInbox *inbox,
+                                 gint         delta)
+{
+  if (gather_inbox_count_running (inbox, delta))
+    {
+      inbox->flags |= GATHER_INBOX_RUNNING_CHANGED;
+      gather_inbox_arm_locked (inbox);
+    }
 }
 
 guint

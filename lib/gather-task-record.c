@@ -388,8 +388,6 @@ gather_task_record_finish (GatherTaskRecord  *record,
       gather_timer_cancel (&record->grace_timer))
     gather_task_record_unref (record);
 
-  gather_inbox_add_running (inbox, -1);
-
   gather_inbox_lock (inbox);
   state = g_atomic_int_get (&record->state);
   switch (GATHER_STATE_PHASE (state))
@@ -417,6 +415,11 @@ gather_task_record_finish (GatherTaskRecord  *record,
     }
   gather_inbox_append_locked (inbox, record, done ? GATHER_EVENT_RETURNED
                                                   : GATHER_EVENT_SETTLED);
+  /* Counted out only once that event waits for the owner: a task's end is
+   * queued when n-running drops (see gather_group_get_n_running()). Counted
+   * out first, a task let a test that waited for 0 find its outcome not
+   * yet marked killed (a CI run under ThreadSanitizer). */
+  gather_inbox_add_running_locked (inbox, -1);
   gather_inbox_unlock (inbox);
 
   return done;
