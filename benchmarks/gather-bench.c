@@ -580,7 +580,6 @@ typedef struct
 
 typedef struct
 {
-  gboolean       bare;      /* no GCancellable per operation */
   FloorEntry    *heap;
   guint          len;
   guint         *position;  /* where each operation's entry is in the heap */
@@ -681,7 +680,7 @@ floor_timer_dispatch (GSource     *source,
 
 static GSourceFuncs floor_timer_funcs = { NULL, NULL, floor_timer_dispatch, NULL, NULL, NULL };
 
-/* The start function: as async_bench_start(), it only keeps the handle. */
+/* The start function: as async_bench_start(), it only counts the start. */
 static void
 floor_start (guint         index,
              GCancellable *cancellable)
@@ -716,8 +715,7 @@ measure_async_floor_with (guint    n,
   double ns;
 
   async_bench_init (n);
-  async_floor = (AsyncFloor) { bare };
-  async_floor.start = floor_start;
+  async_floor = (AsyncFloor) { .start = floor_start };
 
   start = g_get_monotonic_time ();
   async_floor.heap = g_new (FloorEntry, n);
