@@ -637,6 +637,14 @@ gather_run_next (GatherRun *self,
       self->next_dispatch++;
     }
 
+  /* The cursor has come past every spec, so each was taken: their array
+   * (48 bytes a task) is not needed for the rest of the run. */
+  if (self->next_dispatch >= self->specs.len && self->specs.items != NULL)
+    {
+      g_clear_pointer (&self->specs.items, g_free);
+      self->specs.len = self->specs.allocated = 0;
+    }
+
   while ((top = queue_top (self->ready)) != NULL)
     {
       GatherTaskRecord *record = g_ptr_array_index (self->records, top->index);
