@@ -726,8 +726,9 @@ gather_group_class_init (GatherGroupClass *klass)
    * return after its cancellable was cancelled before the group abandons
    * it: marks its outcome [method@Gather.Outcome.get_abandoned] and lets
    * the pool replace the thread it holds. The outcome itself is recorded
-   * when the task is stopped, not after the grace period. The default is
-   * 100 ms. Set it before running.
+   * when the task is stopped, not after the grace period. (An isolated
+   * task is killed instead, see [property@Gather.Group:isolate-workers].)
+   * The default is 100 ms. Set it before running.
    *
    * Since: 1.0
    */
@@ -754,8 +755,9 @@ gather_group_class_init (GatherGroupClass *klass)
    * message names the worker, the task and the signal or exit status), and
    * nothing else: the other tasks and the program carry on. A timeout is a
    * hard guarantee: a task that has not returned
-   * [property@Gather.Group:grace-period] after it was asked to cancel is
-   * killed, with every process it started, and its outcome says so (see
+   * [property@Gather.Group:grace-period] after its timeout (or after it was
+   * asked to cancel, if something else stopped it) is killed, with every
+   * process it started, and its outcome says so (see
    * [method@Gather.Outcome.get_killed]). Tasks can also have memory and
    * CPU-time limits ([method@Gather.Group.set_task_limits]).
    *

@@ -961,11 +961,13 @@ helper_signal_cancel_locked (GatherHelper *helper,
 
 /* Called with helpers_lock held: asks @helper to cancel its task, and arms
  * the timer that kills it if the task has not returned by the end of its
- * grace period. */
+ * grace period, which began at @stopped_at (see
+ * gather_task_record_stopped_at()). */
 static void
-helper_stop_locked (GatherHelper *helper)
+helper_stop_locked (GatherHelper *helper,
+                    gint64        stopped_at)
 {
-  gint64 when = g_get_monotonic_time () + (gint64) helper->grace_msec * 1000;
+  gint64 when = stopped_at + (gint64) helper->grace_msec * 1000;
 
   helper->stopped = TRUE;
   helper_signal_cancel_locked (helper, helper->serial);
@@ -1044,7 +1046,7 @@ helper_start_task (GatherHelper     *helper,
           /* Started there as the run stopped: a ghost, stopped at once. */
           helper->record = NULL;
           helper->begun = TRUE;
-          helper_stop_locked (helper);
+          helper_stop_locked (helper, g_get_monotonic_time ());
         }
       g_mutex_unlock (&helpers_lock);
 
@@ -1250,6 +1252,8 @@ gather_helper_pool_push (GatherHelperPool *self,
 void
 gather_helper_pool_cancelled (GatherTaskRecord *record)
 {
+  gint64 stopped_at = gather_task_record_stopped_at (record);
+
   g_mutex_lock (&helpers_lock);
 
   for (guint i = 0; pools != NULL && i < pools->len; i++)
@@ -1267,7 +1271,7 @@ gather_helper_pool_cancelled (GatherTaskRecord *record)
            * yet must not be taken back: the helper starts it cancelled. */
           if (helper->sent)
             revoke_locked (helper);
-          helper_stop_locked (helper);
+          helper_stop_locked (helper, stopped_at);
           g_mutex_unlock (&helpers_lock);
           return;
         }

@@ -250,6 +250,7 @@ gboolean          gather_task_record_try_begin    (GatherTaskRecord   *record,
 void              gather_task_record_skip         (GatherTaskRecord   *record);
 gboolean          gather_task_record_stop         (GatherTaskRecord   *record,
                                                    GatherStopReason    reason);
+gint64            gather_task_record_stopped_at   (GatherTaskRecord   *record);
 void              gather_task_record_cancel       (GatherTaskRecord   *record);
 gboolean          gather_task_record_finish       (GatherTaskRecord   *record,
                                                    GVariant           *result,

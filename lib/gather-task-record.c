@@ -329,6 +329,29 @@ gather_task_record_stop (GatherTaskRecord *record,
 }
 
 /*
+ * gather_task_record_stopped_at:
+ * When a stopped task was due to stop: at its timeout (its start time plus
+ * its timeout) if that is what stopped it, however late the timer thread
+ * got to it; otherwise now. Never later than now. An isolated task is
+ * killed at this plus its grace period, so that the timeout's lateness
+ * does not add to the kill's. (A body or an operation that ignores its
+ * cancellation is abandoned a grace period after the cancellation: it
+ * could not have seen it before.) Any thread, once the task is seen
+ * stopped.
+ */
+gint64
+gather_task_record_stopped_at (GatherTaskRecord *record)
+{
+  gint64 now = g_get_monotonic_time ();
+
+  if (GATHER_STATE_REASON (g_atomic_int_get (&record->state)) == GATHER_STOP_TIMEOUT &&
+      record->timeout_msec > 0)
+    return MIN (now, record->start_time + (gint64) record->timeout_msec * 1000);
+
+  return now;
+}
+
+/*
  * gather_task_record_cancel:
  * Cancels a stopped task's cancellable and gives its body the grace period
  * to return. Called once per stopped task: on the thread that stopped it,

@@ -391,6 +391,86 @@ test_isolation_timeout_kills (void)
   finish (g_steal_pointer (&group), outcomes);
 }
 
+/* What /gather/isolation/kill-on-time keeps the timer thread busy with. */
+typedef struct
+{
+  gint   done;        /* atomic: the stall is over */
+  gint64 end;         /* when, written before done */
+} TimerStall;
+
+#define STALL_MSEC 3000
+
+/* On gather's timer thread, as the thread task's timeout cancels it. */
+static void
+stall_timer_thread (GCancellable *cancellable,
+                    gpointer      data)
+{
+  TimerStall *stall = data;
+
+  g_usleep (STALL_MSEC * 1000);
+  stall->end = g_get_monotonic_time ();
+  g_atomic_int_set (&stall->done, 1);
+}
+
+static GVariant *
+stalling_body (GCancellable  *cancellable,
+               gpointer       data,
+               GError       **error)
+{
+  /* Left connected: disconnecting would wait for the handler. */
+  g_cancellable_connect (cancellable, G_CALLBACK (stall_timer_thread), data, NULL);
+  while (!g_cancellable_is_cancelled (cancellable))
+    g_usleep (1000);
+
+  return g_variant_new_boolean (TRUE);
+}
+
+static void
+test_isolation_kill_on_time (void)
+{
+  g_autoptr(GatherGroup) group = new_group (2);
+  g_autoptr(GError) error = NULL;
+  TimerStall stall = { 0, 0 };
+  guint grace_msec = 1000;
+  guint timeout_msec = 200;
+  GatherOutcome *hung;
+  GPtrArray *outcomes;
+  gint64 due;
+  gint64 killed_seen;
+
+  g_test_summary ("An isolated task that ignores its cancellation is killed its grace "
+                  "period after its timeout, however late gather's timer thread gets "
+                  "to the timeout: the lateness does not add to the kill's");
+
+  /* A thread task whose cancellation handler holds the timer thread for
+   * 3 s from 100 ms on; the isolated task's timeout and its grace period
+   * are both over before that ends. */
+  gather_group_set_grace_period (group, grace_msec);
+  gather_group_add_task (group, "stall", 100, stalling_body, &stall, NULL, &error);
+  g_assert_no_error (error);
+  add (group, "isolate-hang", NULL, "hang", timeout_msec);
+
+  outcomes = run (group);
+  g_assert_true (g_atomic_int_get (&stall.done));
+  g_assert_cmpint (gather_outcome_get_status (test_outcome (outcomes, 0)), ==, GATHER_STATUS_TIMEOUT);
+  hung = test_outcome (outcomes, 1);
+  g_assert_cmpint (gather_outcome_get_status (hung), ==, GATHER_STATUS_TIMEOUT);
+  g_assert_true (test_iterate_until_killed (hung, 30000));
+  killed_seen = g_get_monotonic_time ();
+
+  /* The kill was due while the timer thread was held (the helper started
+   * the task within 1.8 s of the run). */
+  due = gather_outcome_get_start_time (hung) + (gint64) (timeout_msec + grace_msec) * 1000;
+  g_assert_cmpint (due, <=, stall.end);
+
+  /* A grace period counted from when the timer thread got to the timeout
+   * would end 1 s after the stall. */
+  g_assert_cmpint (killed_seen - stall.end, <, (gint64) (grace_msec - 300) * 1000);
+  g_assert_false (gather_outcome_get_abandoned (hung));
+
+  finish (g_steal_pointer (&group), outcomes);
+}
+
 static void
 test_isolation_grandchildren (void)
 {
@@ -1622,6 +1702,7 @@ main (int    argc,
   g_test_add_func ("/gather/isolation/crashes", test_isolation_crashes);
   g_test_add_func ("/gather/isolation/declaration-changed", test_isolation_declaration_changed);
   g_test_add_func ("/gather/isolation/timeout-kills", test_isolation_timeout_kills);
+  g_test_add_func ("/gather/isolation/kill-on-time", test_isolation_kill_on_time);
   g_test_add_func ("/gather/isolation/grandchildren", test_isolation_grandchildren);
   g_test_add_func ("/gather/isolation/memory-limit", test_isolation_memory_limit);
   g_test_add_func ("/gather/isolation/cpu-limit", test_isolation_cpu_limit);

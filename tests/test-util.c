@@ -332,6 +332,19 @@ test_iterate_until_abandoned (GatherOutcome *outcome,
   return test_iterate (test_is_abandoned, outcome, max_msec);
 }
 
+static gboolean
+test_is_killed (gpointer data)
+{
+  return gather_outcome_get_killed (data);
+}
+
+gboolean
+test_iterate_until_killed (GatherOutcome *outcome,
+                           guint          max_msec)
+{
+  return test_iterate (test_is_killed, outcome, max_msec);
+}
+
 static const char *
 test_plugins_source (const char *source)
 {

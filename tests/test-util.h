@@ -77,6 +77,9 @@ GatherOutcome *test_outcome         (GPtrArray    *outcomes,
  * at most @max_msec; returns whether it is. */
 gboolean   test_iterate_until_abandoned (GatherOutcome *outcome,
                                          guint          max_msec);
+/* The same, until @outcome is marked killed. */
+gboolean   test_iterate_until_killed    (GatherOutcome *outcome,
+                                         guint          max_msec);
 /* Fails the test unless @error's message contains @part. */
 void       test_assert_message_has  (const GError *error,
                                      const char   *part);
