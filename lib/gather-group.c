@@ -757,7 +757,8 @@ gather_group_class_init (GatherGroupClass *klass)
    * hard guarantee: a task that has not returned
    * [property@Gather.Group:grace-period] after its timeout (or after it was
    * asked to cancel, if something else stopped it) is killed, with every
-   * process it started, and its outcome says so (see
+   * process it started, even if gather got to the timeout so late that the
+   * task had less than that after being asked; its outcome says so (see
    * [method@Gather.Outcome.get_killed]). Tasks can also have memory and
    * CPU-time limits ([method@Gather.Group.set_task_limits]).
    *

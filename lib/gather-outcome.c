@@ -305,8 +305,11 @@ gather_outcome_set_abandoned (GatherOutcome *self)
  * [property@Gather.Group:isolate-workers]) that gather killed: the task was
  * stopped, by its timeout, the group's deadline, the run's cancellable or
  * the policy, and had not returned within the group's
- * [property@Gather.Group:grace-period] after it was asked to cancel. The
- * helper process was then killed with `SIGKILL`, with every process it had
+ * [property@Gather.Group:grace-period] after it was due to stop: its
+ * timeout if that stopped it, otherwise when it was asked to cancel. (If
+ * gather gets to a timeout later than that, on a loaded machine, the task
+ * is killed as soon as it is asked to cancel.) The helper process was then
+ * killed with `SIGKILL`, with every process it had
  * started, and nothing of the task runs on. The outcome's status says why
  * the task was stopped, [enum@Gather.Status.TIMEOUT] for a timeout.
  *

@@ -394,8 +394,10 @@ test_isolation_timeout_kills (void)
 /* What /gather/isolation/kill-on-time keeps the timer thread busy with. */
 typedef struct
 {
-  gint   done;        /* atomic: the stall is over */
-  gint64 end;         /* when, written before done */
+  gboolean  done;     /* atomic: the stall is over */
+  gint64    end;      /* when, written before done */
+  GThread  *body;     /* the thread task's thread, set before it connects */
+  GThread  *stalled;  /* where the handler ran, written before done */
 } TimerStall;
 
 #define STALL_MSEC 3000
@@ -407,6 +409,7 @@ stall_timer_thread (GCancellable *cancellable,
 {
   TimerStall *stall = data;
 
+  stall->stalled = g_thread_self ();
   g_usleep (STALL_MSEC * 1000);
   stall->end = g_get_monotonic_time ();
   g_atomic_int_set (&stall->done, 1);
@@ -417,6 +420,9 @@ stalling_body (GCancellable  *cancellable,
                gpointer       data,
                GError       **error)
 {
+  TimerStall *stall = data;
+
+  stall->body = g_thread_self ();
   /* Left connected: disconnecting would wait for the handler. */
   g_cancellable_connect (cancellable, G_CALLBACK (stall_timer_thread), data, NULL);
   while (!g_cancellable_is_cancelled (cancellable))
@@ -430,9 +436,12 @@ test_isolation_kill_on_time (void)
 {
   g_autoptr(GatherGroup) group = new_group (2);
   g_autoptr(GError) error = NULL;
-  TimerStall stall = { 0, 0 };
+  TimerStall stall = { FALSE, 0, NULL, NULL };
+  /* The thread task's body must connect its handler before its timeout,
+   * and the isolated task's timeout come while the handler runs. */
+  guint stall_timeout_msec = 300 * test_slowdown ();
+  guint timeout_msec = stall_timeout_msec + 200;
   guint grace_msec = 1000;
-  guint timeout_msec = 200;
   GatherOutcome *hung;
   GPtrArray *outcomes;
   gint64 due;
@@ -443,15 +452,18 @@ test_isolation_kill_on_time (void)
                   "to the timeout: the lateness does not add to the kill's");
 
   /* A thread task whose cancellation handler holds the timer thread for
-   * 3 s from 100 ms on; the isolated task's timeout and its grace period
-   * are both over before that ends. */
+   * 3 s from its timeout on; the isolated task's timeout and its grace
+   * period are both over before that ends. */
   gather_group_set_grace_period (group, grace_msec);
-  gather_group_add_task (group, "stall", 100, stalling_body, &stall, NULL, &error);
+  gather_group_add_task (group, "stall", stall_timeout_msec, stalling_body, &stall, NULL, &error);
   g_assert_no_error (error);
   add (group, "isolate-hang", NULL, "hang", timeout_msec);
 
   outcomes = run (group);
-  g_assert_true (g_atomic_int_get (&stall.done));
+  g_assert_true (test_iterate_until (&stall.done, 10000));
+  /* On gather's timer thread, not on the body's: had the body connected
+   * after its timeout, the handler would have run there. */
+  g_assert_true (stall.stalled != stall.body);
   g_assert_cmpint (gather_outcome_get_status (test_outcome (outcomes, 0)), ==, GATHER_STATUS_TIMEOUT);
   hung = test_outcome (outcomes, 1);
   g_assert_cmpint (gather_outcome_get_status (hung), ==, GATHER_STATUS_TIMEOUT);
@@ -459,7 +471,7 @@ test_isolation_kill_on_time (void)
   killed_seen = g_get_monotonic_time ();
 
   /* The kill was due while the timer thread was held (the helper started
-   * the task within 1.8 s of the run). */
+   * the task within 1.8 s of the thread task). */
   due = gather_outcome_get_start_time (hung) + (gint64) (timeout_msec + grace_msec) * 1000;
   g_assert_cmpint (due, <=, stall.end);
 
