@@ -224,6 +224,23 @@ offset_size_of (gsize size)
   return 1;
 }
 
+/* How many bytes each offset of a container takes, as GLib sizes them: the
+ * smallest of 1, 2, 4 or 8 with which its body (@body_size bytes) and its
+ * @n_offsets offsets fit. */
+static guint
+container_offset_size (gsize body_size,
+                       gsize n_offsets)
+{
+  if (body_size + n_offsets <= G_MAXUINT8)
+    return 1;
+  if (body_size + 2 * n_offsets <= G_MAXUINT16)
+    return 2;
+  if (body_size + 4 * n_offsets <= G_MAXUINT32)
+    return 4;
+
+  return 8;
+}
+
 static void
 write_offset (guint8 *data,
               gsize   value,
@@ -247,6 +264,148 @@ read_offset (const guint8 *data,
 }
 
 /*
+ * Parameters of type a{sv}, by hand too. A program builds them as a tree
+ * of values (g_variant_new(), a builder, g_variant_new_parsed(), the
+ * bindings' GLib.Variant), and GLib's serializer took ~4,700 instructions
+ * to size and write a one-entry dictionary, a fifth of the owner's work
+ * for a trivial isolated task (benchmarks/isolation-instructions.sh).
+ * Here only each entry's value goes through GLib (a string or a number
+ * usually is serialized already, and then costs a copy). In normal form:
+ *
+ *   each entry, 8-aligned (a v is): its key, 0-terminated; (8-aligned) the
+ *     value's bytes, a 0 byte and the value's type string; the end of the
+ *     key, in the smallest offset that can hold the entry's size
+ *   the end of each entry, first to last, in the smallest offset that can
+ *     hold the dictionary's size (none if it is empty)
+ *
+ * Little-endian machines only (elsewhere the frame's bytes are swapped),
+ * and dictionaries of up to HAND_MAX_ENTRIES entries (more would not fit
+ * on the stack, and cost their values more than the serializer).
+ */
+#define HAND_MAX_ENTRIES 32
+
+typedef struct
+{
+  GVariant   *key;           /* owned */
+  GVariant   *value;         /* owned: the v's child */
+  const char *key_string;
+  gsize       key_length;    /* without its 0 */
+  const char *type_string;
+  gsize       type_length;
+  gsize       value_size;
+} HandEntry;
+
+typedef struct
+{
+  HandEntry entries[HAND_MAX_ENTRIES];
+  guint     n_entries;
+  guint     offset_size;     /* of the dictionary's offsets */
+  gsize     size;            /* the dictionary's */
+} HandDict;
+
+static void
+hand_dict_clear (HandDict *dict)
+{
+  for (guint i = 0; i < dict->n_entries; i++)
+    {
+      g_variant_unref (dict->entries[i].key);
+      g_variant_unref (dict->entries[i].value);
+    }
+  dict->n_entries = 0;
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HandDict, hand_dict_clear)
+
+/* The size of an entry: its body up to the value's type string, then its
+ * one offset. */
+static gsize
+hand_entry_size (const HandEntry *entry,
+                 gsize           *body_size)
+{
+  *body_size = align8 (entry->key_length + 1) + entry->value_size + 1 + entry->type_length;
+
+  return *body_size + container_offset_size (*body_size, 1);
+}
+
+/* Takes @parameters apart into @dict and sizes it. FALSE if it is not
+ * written by hand (then @dict is empty) or is larger than a frame takes. */
+static gboolean
+hand_dict_init (HandDict *dict,
+                GVariant *parameters)
+{
+  gsize n = g_variant_n_children (parameters);
+  gsize end = 0;
+
+  dict->n_entries = 0;
+  if (G_BYTE_ORDER != G_LITTLE_ENDIAN || n > HAND_MAX_ENTRIES ||
+      !g_variant_is_of_type (parameters, G_VARIANT_TYPE_VARDICT))
+    return FALSE;
+
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr(GVariant) pair = g_variant_get_child_value (parameters, i);
+      g_autoptr(GVariant) boxed = g_variant_get_child_value (pair, 1);
+      HandEntry *entry = &dict->entries[dict->n_entries++];
+      gsize body_size;
+
+      entry->key = g_variant_get_child_value (pair, 0);
+      entry->value = g_variant_get_child_value (boxed, 0);
+      entry->key_string = g_variant_get_string (entry->key, &entry->key_length);
+      entry->type_string = g_variant_get_type_string (entry->value);
+      entry->type_length = strlen (entry->type_string);
+      entry->value_size = g_variant_get_size (entry->value);
+
+      /* Each part at most GATHER_HELPER_MAX_FRAME, so that no sum
+       * overflows, even where a size is 32 bits. */
+      if (entry->key_length > GATHER_HELPER_MAX_FRAME || entry->value_size > GATHER_HELPER_MAX_FRAME ||
+          entry->type_length > GATHER_HELPER_MAX_FRAME)
+        {
+          hand_dict_clear (dict);
+          return FALSE;
+        }
+      end = align8 (end) + hand_entry_size (entry, &body_size);
+      if (end > GATHER_HELPER_MAX_FRAME)
+        {
+          hand_dict_clear (dict);
+          return FALSE;
+        }
+    }
+
+  dict->offset_size = container_offset_size (end, n);
+  dict->size = n > 0 ? end + n * dict->offset_size : 0;
+
+  return TRUE;
+}
+
+/* Writes @dict at @data (8-aligned, zeroed: the padding is left as it
+ * is). */
+static void
+hand_dict_write (const HandDict *dict,
+                 guint8   *data)
+{
+  gsize ends[HAND_MAX_ENTRIES];
+  gsize end = 0;
+
+  for (guint i = 0; i < dict->n_entries; i++)
+    {
+      const HandEntry *entry = &dict->entries[i];
+      gsize start = align8 (end);
+      gsize value_start = start + align8 (entry->key_length + 1);
+      gsize body_size;
+      gsize size = hand_entry_size (entry, &body_size);
+
+      memcpy (data + start, entry->key_string, entry->key_length + 1);
+      write_variant (data + value_start, entry->value, entry->value_size,
+                     entry->type_string, entry->type_length);
+      write_offset (data + start + body_size, entry->key_length + 1, size - body_size);
+      end = ends[i] = start + size;
+    }
+
+  for (guint i = 0; i < dict->n_entries; i++)
+    write_offset (data + end + i * dict->offset_size, ends[i], dict->offset_size);
+}
+
+/*
  * gather_helper_run_frame_new:
  * @parameters: the worker's parameters (not floating)
  *
@@ -264,10 +423,18 @@ gather_helper_run_frame_new (const char *plugin_path,
                              guint32     cpu_limit)
 {
   static const char run_type[] = "(aysvttu)";
-  g_autoptr(GVariant) value = to_little_endian (parameters);
+  /* The helper trusts its host's frames to be in normal form (it does not
+   * check them again): parameters made from bytes may not be, and are
+   * sent as GLib would make them. (Values built by calls are in normal
+   * form, and the check costs them nothing.) */
+  g_autoptr(GVariant) normal = g_variant_is_normal_form (parameters)
+                               ? g_variant_ref (parameters) : g_variant_get_normal_form (parameters);
+  g_auto(HandDict) dict = { .n_entries = 0 };
+  gboolean by_hand = hand_dict_init (&dict, normal);
+  g_autoptr(GVariant) value = by_hand ? g_variant_ref (normal) : to_little_endian (normal);
   const char *type_string = g_variant_get_type_string (value);
   gsize type_length = strlen (type_string);
-  gsize value_size = g_variant_get_size (value);
+  gsize value_size = by_hand ? dict.size : g_variant_get_size (value);
   gsize path_end, name_end, variant_start, variant_end, limits_start, end, body_size, size;
   guint offset_size;
   guint64 memory_le = GUINT64_TO_LE (memory_limit);
@@ -290,13 +457,8 @@ gather_helper_run_frame_new (const char *plugin_path,
   if (end > GATHER_HELPER_MAX_FRAME)
     return NULL;
 
-  /* As GLib sizes a tuple: the smallest offsets that can hold its size. */
-  if (end + RUN_N_OFFSETS <= G_MAXUINT8)
-    offset_size = 1;
-  else if (end + 2 * RUN_N_OFFSETS <= G_MAXUINT16)
-    offset_size = 2;
-  else
-    offset_size = 4;
+  /* As GLib sizes a tuple. */
+  offset_size = container_offset_size (end, RUN_N_OFFSETS);
   body_size = end + offset_size * RUN_N_OFFSETS;
   g_assert (offset_size_of (body_size) == offset_size);
 
@@ -310,7 +472,13 @@ gather_helper_run_frame_new (const char *plugin_path,
 
   memcpy (body, plugin_path, path_end);
   memcpy (body + path_end, worker_name, name_end - path_end);
-  write_variant (body + variant_start, value, value_size, type_string, type_length);
+  if (by_hand)
+    {
+      hand_dict_write (&dict, body + variant_start);
+      memcpy (body + variant_start + value_size + 1, type_string, type_length);
+    }
+  else
+    write_variant (body + variant_start, value, value_size, type_string, type_length);
   memcpy (body + limits_start, &memory_le, sizeof memory_le);
   memcpy (body + limits_start + 8, &declaration_le, sizeof declaration_le);
   memcpy (body + limits_start + 16, &cpu_le, sizeof cpu_le);

@@ -71,11 +71,6 @@ gather_helper_runner_start (GatherRun        *run,
 
   if (gather_helper_runner_check (task, &error))
     {
-      /* Parameters built with a builder or parsed are a tree of values,
-       * which would be serialized again for every frame they go into: once
-       * is enough (this does not change their value). */
-      g_variant_get_data (task->parameters);
-
       /* Sent as it is to whichever helper runs it, with its serial. */
       task->request = gather_helper_run_frame_new (gather_worker_get_plugin_path (task->worker),
                                                    gather_worker_get_name (task->worker),

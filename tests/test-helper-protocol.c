@@ -186,6 +186,155 @@ test_protocol_run_frame (void)
       }
 }
 
+/* A value of a random type and size, as a program might put in its
+ * parameters: leaves, containers built as trees, and values made from
+ * bytes (as a parser or a binding may hand over), in or out of normal
+ * form. */
+static GVariant *
+random_value (GRand *rand,
+              guint  depth)
+{
+  switch (g_rand_int_range (rand, 0, depth < 3 ? 14 : 9))
+    {
+    case 0: return g_variant_new_uint32 (g_rand_int (rand));
+    case 1: return g_variant_new_int64 ((gint64) g_rand_int (rand) << 20);
+    case 2: return g_variant_new_boolean (g_rand_boolean (rand));
+    case 3: return g_variant_new_byte ((guchar) g_rand_int (rand));
+    case 4: return g_variant_new_double (g_rand_double (rand));
+    case 5:
+      {
+        /* Long enough, now and then, for offsets of 2 and 4 bytes. */
+        gsize length = g_rand_int_range (rand, 0, 8) == 0 ? g_rand_int_range (rand, 250, 70000)
+                                                          : g_rand_int_range (rand, 0, 20);
+        g_autofree char *string = g_strnfill (length, 'a' + g_rand_int_range (rand, 0, 26));
+
+        return g_variant_new_string (string);
+      }
+    case 6:
+      {
+        gsize length = g_rand_int_range (rand, 0, 600);
+        g_autofree guint8 *bytes = g_malloc (length + 1);
+
+        for (gsize i = 0; i < length; i++)
+          bytes[i] = (guint8) g_rand_int (rand);
+        return g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, bytes, length, 1);
+      }
+    case 7: return g_variant_new_parsed ("()");
+    case 8:
+      {
+        /* From bytes, in normal form or not (GLib copies them as they are). */
+        gsize length = g_rand_int_range (rand, 0, 24);
+        guint8 *bytes = g_malloc (length + 1);
+
+        for (gsize i = 0; i < length; i++)
+          bytes[i] = (guint8) g_rand_int (rand);
+        return g_variant_new_from_data (G_VARIANT_TYPE ("(sqas)"), bytes, length, FALSE, g_free, bytes);
+      }
+    case 9: return g_variant_new_variant (random_value (rand, depth + 1));
+    case 10:
+      return g_variant_new_maybe (G_VARIANT_TYPE_STRING,
+                                  g_rand_boolean (rand) ? g_variant_new_string ("just") : NULL);
+    case 11:
+      {
+        GVariant *children[2] = { random_value (rand, depth + 1), random_value (rand, depth + 1) };
+
+        return g_variant_new_tuple (children, 2);
+      }
+    case 12:
+      {
+        g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE_STRING_ARRAY);
+        guint n = g_rand_int_range (rand, 0, 5);
+
+        for (guint i = 0; i < n; i++)
+          g_variant_builder_add (builder, "s", i % 2 ? "odd" : "");
+        return g_variant_builder_end (builder);
+      }
+    default:
+      {
+        g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
+        guint n = g_rand_int_range (rand, 0, 4);
+
+        for (guint i = 0; i < n; i++)
+          g_variant_builder_add (builder, "{sv}", "inner", random_value (rand, depth + 1));
+        return g_variant_builder_end (builder);
+      }
+    }
+}
+
+/* An a{sv} of @n entries (keys may repeat: GVariant allows it). */
+static GVariant *
+random_parameters (GRand *rand,
+                   guint  n)
+{
+  g_autoptr(GVariantBuilder) builder = g_variant_builder_new (G_VARIANT_TYPE_VARDICT);
+
+  for (guint i = 0; i < n; i++)
+    {
+      gsize length;
+      g_autofree char *key = NULL;
+
+      switch (g_rand_int_range (rand, 0, 16))
+        {
+        case 0: length = 0; break;
+        case 1: length = g_rand_int_range (rand, 240, 300); break;
+        case 2: length = g_rand_int_range (rand, 65500, 70000); break;
+        default: length = g_rand_int_range (rand, 1, 12); break;
+        }
+      key = g_strnfill (length, 'k');
+      if (length > 0)
+        key[0] = 'a' + i % 26;
+      g_variant_builder_add (builder, "{sv}", key, random_value (rand, 0));
+    }
+
+  return g_variant_builder_end (builder);
+}
+
+static void
+test_protocol_run_frame_parameters (void)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (11);
+
+  g_test_summary ("Parameters written into a RUN frame by hand are GLib's normal form "
+                  "byte for byte, as a tree of values or serialized, with 0 to 40 "
+                  "entries, offsets of every size, and values of every kind; "
+                  "parameters made from bytes not in normal form are sent in it");
+
+  for (guint i = 0; i < 300; i++)
+    {
+      guint n = i < 41 ? i : (guint) g_rand_int_range (rand, 0, 41);
+      g_autoptr(GVariant) params = g_variant_ref_sink (random_parameters (rand, n));
+      /* The helper trusts the host's frames: what goes in them is in
+       * normal form, whatever the parameters were made of. */
+      g_autoptr(GVariant) normal = g_variant_get_normal_form (params);
+      g_autoptr(GBytes) theirs = glib_frame (GATHER_HELPER_RUN, 0,
+                                             g_variant_new ("(^aysvttu)", "/p/x.so", "w", normal,
+                                                            (guint64) 1, (guint64) i, (guint32) 2));
+
+      /* As the program built it, then as it is once serialized. */
+      for (int serialized = 0; serialized <= 1; serialized++)
+        {
+          g_autoptr(GBytes) ours = NULL;
+          g_autoptr(GVariant) body = NULL;
+          g_autoptr(GError) error = NULL;
+          g_auto(GatherHelperRequest) request = { NULL, };
+          GatherHelperMessage kind = 0;
+          guint32 serial = 1;
+
+          if (serialized)
+            g_variant_get_data (params);
+          ours = gather_helper_run_frame_new ("/p/x.so", "w", params, i, 1, 2);
+          assert_same_bytes (ours, theirs);
+
+          g_assert_cmpint (read_frame (ours, TRUE, &kind, &serial, &body, &error), ==, 1);
+          g_assert_no_error (error);
+          g_assert_true (gather_helper_run_parse (body, &request, &error));
+          g_assert_no_error (error);
+          g_assert_true (g_variant_is_normal_form (request.parameters));
+          g_assert_true (g_variant_equal (request.parameters, normal));
+        }
+    }
+}
+
 static void
 test_protocol_run_frame_too_large (void)
 {
@@ -387,6 +536,7 @@ main (int   argc,
 
   g_test_add_func ("/gather/helper-protocol/encode", test_protocol_encode);
   g_test_add_func ("/gather/helper-protocol/run-frame", test_protocol_run_frame);
+  g_test_add_func ("/gather/helper-protocol/run-frame-parameters", test_protocol_run_frame_parameters);
   g_test_add_func ("/gather/helper-protocol/run-frame-too-large", test_protocol_run_frame_too_large);
   g_test_add_func ("/gather/helper-protocol/run-parse-bad", test_protocol_run_parse_bad);
   g_test_add_func ("/gather/helper-protocol/reader-refuses", test_protocol_reader_refuses);
