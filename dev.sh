@@ -211,7 +211,7 @@ case "${1:-}" in
       -Dvapi=disabled -Dman=disabled -Ddocs=false
     ninja -C "$BUILD/fuzz" tests/fuzz/fuzz-task-file tests/fuzz/fuzz-task-argument \
       tests/fuzz/fuzz-json-output tests/fuzz/fuzz-plugin-elf-libfuzzer \
-      tests/fuzz/fuzz-helper-frames-libfuzzer
+      tests/fuzz/fuzz-helper-frames-libfuzzer tests/fuzz/fuzz-run-frame
     rm -f "$BUILD"/fuzz/meson-logs/testlog*.json
     say "Tests: fuzz ($BUILD/fuzz, ${GATHER_FUZZ_SECONDS:-60} s each)"
     meson test -C "$BUILD/fuzz" --suite fuzz --no-rebuild --print-errorlogs \
