@@ -8,8 +8,12 @@
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
 
+/* sched_setaffinity(), CPU_SET() */
+#define _GNU_SOURCE
+
 #include <errno.h>
 #include <locale.h>
+#include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -47,7 +51,7 @@ static GOptionEntry entries[] = {
   { "lateness-rows", 0, 0, G_OPTION_ARG_STRING, &opt_lateness_rows, "Which lateness rows to measure: async, async-floor, threads, floor (default: all)", "LIST" },
   { "quick", 'q', 0, G_OPTION_ARG_NONE, &opt_quick, "Small sizes, one run: checks the program works", NULL },
   { "sections", 's', 0, G_OPTION_ARG_STRING, &opt_sections, "Which tables to print: speed, async, lateness, memory, model, isolation, storm (default: all but storm)", "LIST" },
-  { "only", 0, 0, G_OPTION_ARG_STRING, &opt_only, "Time one variant at N = 10^E and exit, for profiling: gather, gather-model, batched, idle, gtask, async, async-floor, async-floor-bare, naive, isolated or isolated-floor", "NAME" },
+  { "only", 0, 0, G_OPTION_ARG_STRING, &opt_only, "Time one variant at N = 10^E and exit, for profiling: gather, gather-model, batched, idle, gtask, async, async-floor, async-floor-bare, naive, isolated, isolated-floor or isolated-floor-parameters", "NAME" },
   { "memory-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &opt_memory_child, NULL, NULL },
   { "memory-n", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT, &opt_memory_n, NULL, NULL },
   { "echo-child", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &opt_echo_child, NULL, NULL },
@@ -1152,7 +1156,8 @@ measure_isolated_only (guint n)
   return 1000 * usec;
 }
 
-static double measure_raw_in_flight (guint n);
+static double measure_raw_in_flight (guint    n,
+                                     gboolean with_parameters);
 
 /* --only isolated-floor: what --only isolated is compared with, 2 echo
  * processes with 4 framed round trips in flight each and no gather, ns
@@ -1160,7 +1165,15 @@ static double measure_raw_in_flight (guint n);
 static double
 measure_isolated_floor_only (guint n)
 {
-  return 1000 * measure_raw_in_flight (n);
+  return 1000 * measure_raw_in_flight (n, FALSE);
+}
+
+/* --only isolated-floor-parameters: the same, each request carrying the
+ * isolated task's a{sv} parameters. */
+static double
+measure_isolated_floor_parameters_only (guint n)
+{
+  return 1000 * measure_raw_in_flight (n, TRUE);
 }
 
 typedef struct
@@ -1397,6 +1410,25 @@ raw_send (int       fd,
   g_variant_unref (message);
 }
 
+/* A request of the floors: @serial, and a string or, @with_parameters,
+ * the isolated task's parameters built as isolation_add_echo() builds
+ * them. */
+static GVariant *
+floor_request (guint64  serial,
+               gboolean with_parameters)
+{
+  GVariant *entry;
+
+  if (!with_parameters)
+    return g_variant_new ("(tv)", serial, g_variant_new_string ("x"));
+
+  entry = g_variant_new_dict_entry (g_variant_new_string ("value"),
+                                    g_variant_new_variant (g_variant_new_string ("x")));
+  return g_variant_new ("(tv)", serial, g_variant_new_array (G_VARIANT_TYPE ("{sv}"), &entry, 1));
+}
+
+/* Answers each request with a string: the parameters' "value" if it
+ * carries parameters, as the isolate-echo worker reads it. */
 static int
 echo_child (void)
 {
@@ -1404,10 +1436,13 @@ echo_child (void)
     {
       g_autoptr(GVariant) request = raw_receive (3);
       g_autoptr(GVariant) value = NULL;
+      const char *answer = "x";
       guint64 serial;
 
       g_variant_get (request, "(tv)", &serial, &value);
-      raw_send (3, g_variant_new ("(tv)", serial, g_variant_new_string ("x")));
+      if (g_variant_is_of_type (value, G_VARIANT_TYPE_VARDICT))
+        g_variant_lookup (value, "value", "&s", &answer);
+      raw_send (3, g_variant_new ("(tv)", serial, g_variant_new_string (answer)));
     }
 
   return 0;
@@ -1441,6 +1476,20 @@ echo_child_spawn (EchoChild *child)
   child->socket = sv[0];
   child->pidfd = pidfd_open (child->pid, 0);
   g_assert (child->pidfd >= 0);
+}
+
+/* Sets the CPUs of every thread of this process (gather's own threads
+ * too) to @cpus: what it starts afterwards (helpers, echo processes)
+ * inherits them. */
+static void
+set_process_cpus (const cpu_set_t *cpus)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  const char *name;
+
+  g_assert (dir != NULL);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    sched_setaffinity ((pid_t) g_ascii_strtoll (name, NULL, 10), sizeof *cpus, cpus);
 }
 
 /* p50 in µs of @n round trips; *@kill_usec gets how long a SIGKILL of the
@@ -1538,9 +1587,13 @@ raw_receive_all (int        fd,
 
 /* The floor under isolated tasks 8 in flight, as the issue measured it: 2
  * echo processes with 4 requests each in flight, fed and read by one
- * thread that polls both sockets. µs per round trip over @n. */
+ * thread that polls both sockets. µs per round trip over @n. Each request
+ * carries a string or, @with_parameters, the parameters of an isolated
+ * task, which the echo process looks up as the task's worker does: what
+ * any program pays to send a plugin an a{sv} with GLib. */
 static double
-measure_raw_in_flight (guint n)
+measure_raw_in_flight (guint    n,
+                       gboolean with_parameters)
 {
   EchoChild children[2];
   RawBuffer buffers[2] = { { NULL, }, };
@@ -1563,7 +1616,7 @@ measure_raw_in_flight (guint n)
       for (guint c = 0; c < 2; c++)
         while (in_flight[c] < 4 && sent < n + warm_up)
           {
-            raw_send (children[c].socket, g_variant_new ("(tv)", (guint64) sent, g_variant_new_string ("x")));
+            raw_send (children[c].socket, floor_request (sent, with_parameters));
             in_flight[c]++;
             sent++;
           }
@@ -1688,6 +1741,9 @@ print_isolation (void)
   g_autofree double *v_raw = g_new (double, opt_repeat);
   g_autofree double *v_raw_kill = g_new (double, opt_repeat);
   g_autofree double *v_raw_flight = g_new (double, opt_repeat);
+  g_autofree double *v_raw_params = g_new (double, opt_repeat);
+  g_autofree double *v_cycle_one_cpu = g_new (double, opt_repeat);
+  g_autofree double *v_raw_one_cpu = g_new (double, opt_repeat);
   g_autofree double *v_kill_p50 = g_new (double, opt_repeat);
   g_autofree double *v_kill_p99 = g_new (double, opt_repeat);
   g_autofree double *v_kill_max = g_new (double, opt_repeat);
@@ -1695,7 +1751,9 @@ print_isolation (void)
   g_autofree double *v_floor_p99 = g_new (double, opt_repeat);
   g_autofree double *v_rec_p99 = g_new (double, opt_repeat);
   g_autofree double *v_rec_max = g_new (double, opt_repeat);
-  double flight, threads, serial, serial_threads, cycle, fresh, raw, raw_flight;
+  double flight, threads, serial, serial_threads, cycle, fresh, raw, raw_flight, raw_params;
+  double cycle_one_cpu, raw_one_cpu;
+  cpu_set_t all_cpus, one_cpu;
   double kill_p50, kill_p99, kill_max, raw_kill, rec_p99, rec_max, floor_p50, floor_p99;
   guint64 rss_before = 0, rss_after = 0;
   guint children_left = 0;
@@ -1728,7 +1786,32 @@ print_isolation (void)
       v_serial_threads[r] = measure_isolated (threads_pool, FALSE, n / 4, 1, NULL);
       v_fresh[r] = measure_fresh_process (n_fresh);
       v_raw[r] = measure_raw_round_trip (n / 4, &v_raw_kill[r]);
-      v_raw_flight[r] = measure_raw_in_flight (n);
+      v_raw_flight[r] = measure_raw_in_flight (n, FALSE);
+      v_raw_params[r] = measure_raw_in_flight (n, TRUE);
+
+      /* One at a time again, with every thread and process on one CPU: a
+       * task crosses three wake-ups, and on a VM waking an idle virtual
+       * CPU may cost more than the rest of the task. */
+      g_assert (sched_getaffinity (0, sizeof all_cpus, &all_cpus) == 0);
+      CPU_ZERO (&one_cpu);
+      for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+        if (CPU_ISSET (cpu, &all_cpus))
+          {
+            CPU_SET (cpu, &one_cpu);
+            break;
+          }
+      set_process_cpus (&one_cpu);
+      {
+        g_autoptr(GatherPool) one_cpu_helpers = gather_pool_new (2);
+        g_autoptr(GArray) one_cpu_cycles = g_array_new (FALSE, FALSE, sizeof (double));
+        double kill_usec;
+
+        isolation_warm_up (one_cpu_helpers, TRUE);
+        measure_isolated (one_cpu_helpers, TRUE, n / 4, 1, one_cpu_cycles);
+        v_cycle_one_cpu[r] = percentile (one_cpu_cycles, 0.5);
+        v_raw_one_cpu[r] = measure_raw_round_trip (n / 4, &kill_usec);
+      }
+      set_process_cpus (&all_cpus);
     }
 
   flight = median (v_flight, opt_repeat);
@@ -1739,6 +1822,9 @@ print_isolation (void)
   fresh = median (v_fresh, opt_repeat);
   raw = median (v_raw, opt_repeat);
   raw_flight = median (v_raw_flight, opt_repeat);
+  raw_params = median (v_raw_params, opt_repeat);
+  cycle_one_cpu = median (v_cycle_one_cpu, opt_repeat);
+  raw_one_cpu = median (v_raw_one_cpu, opt_repeat);
 
   g_print ("Trivial worker (isolate-echo), a timeout each that does not fire, result on the main context; "
            "%u tasks per run (%u one at a time, %u with a fresh process each).\n\n", n, n / 4, n_fresh);
@@ -1756,9 +1842,17 @@ print_isolation (void)
   g_print ("| floor: raw framed GVariant round trips, 2 processes, 4 in flight each, one thread feeding them "
            "| %.1f (%.1f-%.1f) | | | 8 in flight / floor: %.1fx | |\n",
            raw_flight, v_raw_flight[0], v_raw_flight[opt_repeat - 1], flight / raw_flight);
+  g_print ("| floor as above, each request the task's a{sv} parameters, built, sent and looked up with GLib "
+           "| %.1f (%.1f-%.1f) | | | 8 in flight / floor: %.1fx | |\n",
+           raw_params, v_raw_params[0], v_raw_params[opt_repeat - 1], flight / raw_params);
   g_print ("| floor: raw framed GVariant round trip between two processes, p50 | %.1f (%.1f-%.1f) "
-           "| | | one at a time p50 / floor: %.1fx | |\n\n",
+           "| | | one at a time p50 / floor: %.1fx | |\n",
            raw, v_raw[0], v_raw[opt_repeat - 1], cycle / raw);
+  g_print ("| one at a time, p50 outcome to outcome, this process and its helpers on one CPU | **%.1f** (%.1f-%.1f) "
+           "| | | | |\n", cycle_one_cpu, v_cycle_one_cpu[0], v_cycle_one_cpu[opt_repeat - 1]);
+  g_print ("| floor: the framed round trip, p50, both processes on that CPU | %.1f (%.1f-%.1f) "
+           "| | | one at a time p50 / floor, on one CPU: %.1fx | |\n\n",
+           raw_one_cpu, v_raw_one_cpu[0], v_raw_one_cpu[opt_repeat - 1], cycle_one_cpu / raw_one_cpu);
 
   /* The kill path, then many tasks of which some must be killed. */
   for (guint r = 0; r < opt_repeat; r++)
@@ -2805,6 +2899,7 @@ main (int   argc,
         { "async-floor-bare", measure_async_floor_bare },
         { "isolated", measure_isolated_only },
         { "isolated-floor", measure_isolated_floor_only },
+        { "isolated-floor-parameters", measure_isolated_floor_parameters_only },
       };
       guint n = 1;
 
