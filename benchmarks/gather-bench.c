@@ -1480,16 +1480,19 @@ echo_child_spawn (EchoChild *child)
 
 /* Sets the CPUs of every thread of this process (gather's own threads
  * too) to @cpus: what it starts afterwards (helpers, echo processes)
- * inherits them. */
-static void
+ * inherits them. FALSE if a thread's could not be set. */
+static gboolean
 set_process_cpus (const cpu_set_t *cpus)
 {
   g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
   const char *name;
+  gboolean all = dir != NULL;
 
-  g_assert (dir != NULL);
-  while ((name = g_dir_read_name (dir)) != NULL)
-    sched_setaffinity ((pid_t) g_ascii_strtoll (name, NULL, 10), sizeof *cpus, cpus);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    if (sched_setaffinity ((pid_t) g_ascii_strtoll (name, NULL, 10), sizeof *cpus, cpus) != 0)
+      all = FALSE;
+
+  return all;
 }
 
 /* p50 in µs of @n round trips; *@kill_usec gets how long a SIGKILL of the
@@ -1754,6 +1757,7 @@ print_isolation (void)
   double flight, threads, serial, serial_threads, cycle, fresh, raw, raw_flight, raw_params;
   double cycle_one_cpu, raw_one_cpu;
   cpu_set_t all_cpus, one_cpu;
+  gboolean one_cpu_ok = TRUE;
   double kill_p50, kill_p99, kill_max, raw_kill, rec_p99, rec_max, floor_p50, floor_p99;
   guint64 rss_before = 0, rss_after = 0;
   guint children_left = 0;
@@ -1791,27 +1795,35 @@ print_isolation (void)
 
       /* One at a time again, with every thread and process on one CPU: a
        * task crosses three wake-ups, and on a VM waking an idle virtual
-       * CPU may cost more than the rest of the task. */
-      g_assert (sched_getaffinity (0, sizeof all_cpus, &all_cpus) == 0);
-      CPU_ZERO (&one_cpu);
-      for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
-        if (CPU_ISSET (cpu, &all_cpus))
-          {
-            CPU_SET (cpu, &one_cpu);
-            break;
-          }
-      set_process_cpus (&one_cpu);
-      {
-        g_autoptr(GatherPool) one_cpu_helpers = gather_pool_new (2);
-        g_autoptr(GArray) one_cpu_cycles = g_array_new (FALSE, FALSE, sizeof (double));
-        double kill_usec;
+       * CPU may cost more than the rest of the task. Not where the
+       * process may not choose its CPUs. */
+      v_cycle_one_cpu[r] = v_raw_one_cpu[r] = 0;
+      if (one_cpu_ok && sched_getaffinity (0, sizeof all_cpus, &all_cpus) == 0)
+        {
+          CPU_ZERO (&one_cpu);
+          for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+            if (CPU_ISSET (cpu, &all_cpus))
+              {
+                CPU_SET (cpu, &one_cpu);
+                break;
+              }
+          if (set_process_cpus (&one_cpu))
+            {
+              g_autoptr(GatherPool) one_cpu_helpers = gather_pool_new (2);
+              g_autoptr(GArray) one_cpu_cycles = g_array_new (FALSE, FALSE, sizeof (double));
+              double kill_usec;
 
-        isolation_warm_up (one_cpu_helpers, TRUE);
-        measure_isolated (one_cpu_helpers, TRUE, n / 4, 1, one_cpu_cycles);
-        v_cycle_one_cpu[r] = percentile (one_cpu_cycles, 0.5);
-        v_raw_one_cpu[r] = measure_raw_round_trip (n / 4, &kill_usec);
-      }
-      set_process_cpus (&all_cpus);
+              isolation_warm_up (one_cpu_helpers, TRUE);
+              measure_isolated (one_cpu_helpers, TRUE, n / 4, 1, one_cpu_cycles);
+              v_cycle_one_cpu[r] = percentile (one_cpu_cycles, 0.5);
+              v_raw_one_cpu[r] = measure_raw_round_trip (n / 4, &kill_usec);
+            }
+          else
+            one_cpu_ok = FALSE;
+          set_process_cpus (&all_cpus);
+        }
+      else
+        one_cpu_ok = FALSE;
     }
 
   flight = median (v_flight, opt_repeat);
@@ -1848,11 +1860,16 @@ print_isolation (void)
   g_print ("| floor: raw framed GVariant round trip between two processes, p50 | %.1f (%.1f-%.1f) "
            "| | | one at a time p50 / floor: %.1fx | |\n",
            raw, v_raw[0], v_raw[opt_repeat - 1], cycle / raw);
-  g_print ("| one at a time, p50 outcome to outcome, this process and its helpers on one CPU | **%.1f** (%.1f-%.1f) "
-           "| | | | |\n", cycle_one_cpu, v_cycle_one_cpu[0], v_cycle_one_cpu[opt_repeat - 1]);
-  g_print ("| floor: the framed round trip, p50, both processes on that CPU | %.1f (%.1f-%.1f) "
-           "| | | one at a time p50 / floor, on one CPU: %.1fx | |\n\n",
-           raw_one_cpu, v_raw_one_cpu[0], v_raw_one_cpu[opt_repeat - 1], cycle_one_cpu / raw_one_cpu);
+  if (one_cpu_ok)
+    {
+      g_print ("| one at a time, p50 outcome to outcome, this process and its helpers on one CPU | **%.1f** (%.1f-%.1f) "
+               "| | | | |\n", cycle_one_cpu, v_cycle_one_cpu[0], v_cycle_one_cpu[opt_repeat - 1]);
+      g_print ("| floor: the framed round trip, p50, both processes on that CPU | %.1f (%.1f-%.1f) "
+               "| | | one at a time p50 / floor, on one CPU: %.1fx | |\n\n",
+               raw_one_cpu, v_raw_one_cpu[0], v_raw_one_cpu[opt_repeat - 1], cycle_one_cpu / raw_one_cpu);
+    }
+  else
+    g_print ("| one at a time on one CPU | skipped: this process may not choose its CPUs | | | | |\n\n");
 
   /* The kill path, then many tasks of which some must be killed. */
   for (guint r = 0; r < opt_repeat; r++)

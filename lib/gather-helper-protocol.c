@@ -328,17 +328,22 @@ hand_entry_size (const HandEntry *entry,
 }
 
 /* Takes @parameters apart into @dict and sizes it. FALSE if it is not
- * written by hand (then @dict is empty) or is larger than a frame takes. */
+ * written by hand (then @dict is empty) or is larger than a frame takes.
+ * A worker may take parameters of any type: only an a{sv} is written by
+ * hand (its type is checked first, since a basic value has no children to
+ * count). */
 static gboolean
 hand_dict_init (HandDict *dict,
                 GVariant *parameters)
 {
-  gsize n = g_variant_n_children (parameters);
+  gsize n;
   gsize end = 0;
 
   dict->n_entries = 0;
-  if (G_BYTE_ORDER != G_LITTLE_ENDIAN || n > HAND_MAX_ENTRIES ||
-      !g_variant_is_of_type (parameters, G_VARIANT_TYPE_VARDICT))
+  if (G_BYTE_ORDER != G_LITTLE_ENDIAN || !g_variant_is_of_type (parameters, G_VARIANT_TYPE_VARDICT))
+    return FALSE;
+  n = g_variant_n_children (parameters);
+  if (n > HAND_MAX_ENTRIES)
     return FALSE;
 
   for (gsize i = 0; i < n; i++)
@@ -424,11 +429,10 @@ gather_helper_run_frame_new (const char *plugin_path,
 {
   static const char run_type[] = "(aysvttu)";
   /* The helper trusts its host's frames to be in normal form (it does not
-   * check them again): parameters made from bytes may not be, and are
-   * sent as GLib would make them. (Values built by calls are in normal
-   * form, and the check costs them nothing.) */
-  g_autoptr(GVariant) normal = g_variant_is_normal_form (parameters)
-                               ? g_variant_ref (parameters) : g_variant_get_normal_form (parameters);
+   * check them again): parameters made from untrusted bytes may not be,
+   * and are sent as GLib would make them. (This is a new reference to
+   * @parameters itself if they are, as values built by calls are.) */
+  g_autoptr(GVariant) normal = g_variant_get_normal_form (parameters);
   g_auto(HandDict) dict = { .n_entries = 0 };
   gboolean by_hand = hand_dict_init (&dict, normal);
   g_autoptr(GVariant) value = by_hand ? g_variant_ref (normal) : to_little_endian (normal);

@@ -144,6 +144,12 @@ test_protocol_run_frame (void)
     "@a{sv} {}",
     "{'value': <'x'>}",
     "{'ms': <uint32 10>, 'argv': <[b'/bin/true']>, 'deep': <<<int64 -1>>>}",
+    /* A worker may take parameters of any type. */
+    "'a string'",
+    "uint32 7",
+    "('name', uint32 3)",
+    "[{'not': <'a vardict'>}, {'but': <'an array of them'>}]",
+    "@a{ss} {'k': 'v'}",
   };
 
   g_test_summary ("A RUN frame built by hand is GLib's (aysvttu) byte for byte, with "
@@ -329,7 +335,8 @@ test_protocol_run_frame_parameters (void)
           g_assert_no_error (error);
           g_assert_true (gather_helper_run_parse (body, &request, &error));
           g_assert_no_error (error);
-          g_assert_true (g_variant_is_normal_form (request.parameters));
+          /* (The bytes above are GLib's normal form: the helper's value is
+           * trusted, so asking it would prove nothing.) */
           g_assert_true (g_variant_equal (request.parameters, normal));
         }
     }

@@ -11,7 +11,8 @@
  * for byte, and read back to the same value.
  *
  * A libFuzzer target only (-Dfuzzing=true): the plain tests check the
- * same over seeded random dictionaries (test-helper-protocol.c).
+ * same over seeded random dictionaries (test-helper-protocol.c), which
+ * also reach the 4-byte offsets that inputs of at most 64 KiB cannot.
  *
  * SPDX-License-Identifier: LGPL-2.1-or-later
  */
@@ -101,7 +102,8 @@ read_back (GBytes   *frame,
   g_assert_cmpuint (request.declaration, ==, DECLARATION);
   g_assert_cmpuint (request.memory_limit, ==, MEMORY_LIMIT);
   g_assert_cmpuint (request.cpu_limit, ==, CPU_LIMIT);
-  g_assert_true (g_variant_is_normal_form (request.parameters));
+  /* (check() compared the bytes with GLib's normal form: the helper's
+   * value is trusted, so asking it whether it is would prove nothing.) */
   g_assert_true (g_variant_equal (request.parameters, normal));
   gather_frame_reader_clear (&reader);
 }
