@@ -324,6 +324,34 @@ test_isolation_declaration_changed (void)
 }
 
 static void
+test_isolation_parameters_of_any_type (void)
+{
+  g_autoptr(GatherGroup) group = new_group (2);
+  g_autoptr(GError) error = NULL;
+  GPtrArray *outcomes;
+
+  g_test_summary ("Workers whose parameters are not an a{sv} (a string, a tuple) run "
+                  "isolated like the others; the host once aborted in GLib sending "
+                  "a string");
+
+  g_assert_cmpuint (gather_group_add_worker_task (group, "isolate-upper", g_variant_new_string ("plain"),
+                                                  "upper", 5000, &error), ==, 0);
+  g_assert_no_error (error);
+  g_assert_cmpuint (gather_group_add_worker_task (group, "isolate-pair",
+                                                  g_variant_new ("(su)", "pair", 42), "pair", 5000,
+                                                  &error), ==, 1);
+  g_assert_no_error (error);
+  add (group, "isolate-echo", "{'value': <'a'>}", "echo", 5000);
+
+  outcomes = run (group);
+  assert_ok_string (test_outcome (outcomes, 0), "PLAIN");
+  assert_ok_string (test_outcome (outcomes, 1), "pair 42");
+  assert_ok_string (test_outcome (outcomes, 2), "a");
+
+  finish (g_steal_pointer (&group), outcomes);
+}
+
+static void
 test_isolation_crashes (void)
 {
   g_autoptr(GatherGroup) group = new_group (2);
@@ -1713,6 +1741,7 @@ main (int    argc,
   g_test_add_func ("/gather/isolation/results", test_isolation_results);
   g_test_add_func ("/gather/isolation/crashes", test_isolation_crashes);
   g_test_add_func ("/gather/isolation/declaration-changed", test_isolation_declaration_changed);
+  g_test_add_func ("/gather/isolation/parameters-of-any-type", test_isolation_parameters_of_any_type);
   g_test_add_func ("/gather/isolation/timeout-kills", test_isolation_timeout_kills);
   g_test_add_func ("/gather/isolation/kill-on-time", test_isolation_kill_on_time);
   g_test_add_func ("/gather/isolation/grandchildren", test_isolation_grandchildren);

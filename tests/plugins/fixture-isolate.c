@@ -406,7 +406,35 @@ shifty_run (GatherWorker  *worker,
   return g_variant_new_string ("ran");
 }
 
+/* Parameters that are a string, not an a{sv}: the string in capitals. */
+static GVariant *
+upper_run (GatherWorker  *worker,
+           GVariant      *parameters,
+           GCancellable  *cancellable,
+           GError       **error)
+{
+  g_autofree char *upper = g_ascii_strup (g_variant_get_string (parameters, NULL), -1);
+
+  return g_variant_new_string (upper);
+}
+
+/* Parameters that are a tuple: the string, then the number. */
+static GVariant *
+pair_run (GatherWorker  *worker,
+          GVariant      *parameters,
+          GCancellable  *cancellable,
+          GError       **error)
+{
+  const char *text;
+  guint32 number;
+
+  g_variant_get (parameters, "(&su)", &text, &number);
+  return g_variant_new_take_string (g_strdup_printf ("%s %u", text, number));
+}
+
 TEST_WORKER (IsolateEcho, isolate_echo, ISOLATE, ECHO, "isolate-echo", value_parameter, 1, "s", echo_run)
+TEST_WORKER_TYPED (IsolateUpper, isolate_upper, ISOLATE, UPPER, "isolate-upper", "s", NULL, 0, "s", upper_run)
+TEST_WORKER_TYPED (IsolatePair, isolate_pair, ISOLATE, PAIR, "isolate-pair", "(su)", NULL, 0, "s", pair_run)
 TEST_WORKER (IsolatePid, isolate_pid, ISOLATE, PID, "isolate-pid", NULL, 0, "t", pid_run)
 TEST_WORKER (IsolateCrash, isolate_crash, ISOLATE, CRASH, "isolate-crash", how_parameter, 1, "s", crash_run)
 TEST_WORKER (IsolateHang, isolate_hang, ISOLATE, HANG, "isolate-hang", hang_parameter, 1, "s", hang_run)
@@ -434,6 +462,8 @@ isolate_register (GatherPluginModule *module)
   isolate_garbage_register_type (type_module);
   isolate_touch_register_type (type_module);
   isolate_shifty_register_type (type_module);
+  isolate_upper_register_type (type_module);
+  isolate_pair_register_type (type_module);
 
   gather_plugin_module_add_worker (module, isolate_echo_get_type ());
   gather_plugin_module_add_worker (module, isolate_pid_get_type ());
@@ -446,6 +476,8 @@ isolate_register (GatherPluginModule *module)
   gather_plugin_module_add_worker (module, isolate_garbage_get_type ());
   gather_plugin_module_add_worker (module, isolate_touch_get_type ());
   gather_plugin_module_add_worker (module, isolate_shifty_get_type ());
+  gather_plugin_module_add_worker (module, isolate_upper_get_type ());
+  gather_plugin_module_add_worker (module, isolate_pair_get_type ());
 }
 
 GATHER_PLUGIN_DEFINE (isolate, "Workers that misbehave in helper processes", isolate_register)

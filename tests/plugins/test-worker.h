@@ -11,6 +11,12 @@
  *              "s", run): a final dynamic type implementing GatherWorker,
  *              taking a{sv} parameters. */
 #define TEST_WORKER(TypeName, type_name, MODULE, NAME, WORKER_NAME, PARAMS, N_PARAMS, RESULT_TYPE, RUN) \
+  TEST_WORKER_TYPED (TypeName, type_name, MODULE, NAME, WORKER_NAME, "a{sv}", PARAMS, N_PARAMS, RESULT_TYPE, RUN)
+
+/* TEST_WORKER_TYPED (TestFoo, test_foo, TEST, FOO, "test-foo", "s", NULL,
+ *                    0, "s", run): the same, taking parameters of the type
+ *                    given (with no named parameters unless it is a{sv}). */
+#define TEST_WORKER_TYPED(TypeName, type_name, MODULE, NAME, WORKER_NAME, PARAMETER_TYPE, PARAMS, N_PARAMS, RESULT_TYPE, RUN) \
   G_DECLARE_FINAL_TYPE (TypeName, type_name, MODULE, NAME, GObject)                      \
   struct _##TypeName { GObject parent_instance; };                                        \
   static void                                                                            \
@@ -18,7 +24,7 @@
   {                                                                                      \
     iface->name = WORKER_NAME;                                                           \
     iface->description = "A worker of the test suite";                                   \
-    iface->parameter_type = "a{sv}";                                                     \
+    iface->parameter_type = PARAMETER_TYPE;                                              \
     iface->parameters = PARAMS;                                                          \
     iface->n_parameters = N_PARAMS;                                                      \
     iface->result_type = RESULT_TYPE;                                                    \
