@@ -1348,7 +1348,7 @@ helper_handle_message (GatherHelper        *helper,
   expected = helper->serial;
   begun = helper->begun;
   if (state == HELPER_BUSY && helper->record != NULL)
-    result_type = gather_worker_get_result_type (((GatherWorkerTask *) helper->record->user_data)->worker);
+    result_type = ((GatherWorkerTask *) helper->record->user_data)->result_type;
   g_mutex_unlock (&helpers_lock);
 
   if (state == HELPER_STARTING && kind == GATHER_HELPER_HELLO && serial == 0)

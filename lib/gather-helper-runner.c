@@ -31,22 +31,30 @@
 
 #define KILL_MARGIN_MSEC 5000
 
+/* The plugin file a helper loads the worker of @task from, or NULL with
+ * @error if it has none. Owner's context. */
+static const char *
+plugin_path (GatherWorkerTask  *task,
+             GError           **error)
+{
+  const char *path = gather_worker_get_plugin_path (task->worker);
+
+  if (path == NULL)
+    g_set_error (error, GATHER_ERROR, GATHER_ERROR_NOT_ISOLATABLE,
+                 "Worker “%s” cannot run in a helper process: the program added "
+                 "it, and a helper loads workers only from plugin files",
+                 task->name);
+
+  return path;
+}
+
 /* Whether the task of @task can run in a helper; see
  * gather-runner-private.h. Owner's context. */
 gboolean
 gather_helper_runner_check (GatherWorkerTask  *task,
                             GError           **error)
 {
-  if (gather_worker_get_plugin_path (task->worker) == NULL)
-    {
-      g_set_error (error, GATHER_ERROR, GATHER_ERROR_NOT_ISOLATABLE,
-                   "Worker “%s” cannot run in a helper process: the program added "
-                   "it, and a helper loads workers only from plugin files",
-                   gather_worker_get_name (task->worker));
-      return FALSE;
-    }
-
-  return TRUE;
+  return plugin_path (task, error) != NULL;
 }
 
 static void
@@ -56,6 +64,7 @@ gather_helper_runner_start (GatherRun        *run,
   GatherWorkerTask *task = record->user_data;
   GatherPool *pool = gather_run_get_pool (run);
   GError *error = NULL;
+  const char *path;
 
   /* Released when the helper pool has posted its last event. */
   record->dispatched = TRUE;
@@ -63,18 +72,16 @@ gather_helper_runner_start (GatherRun        *run,
   /* Worker tasks are labelled (by the worker's name if not by the
    * caller); a format string cost a trivial task more than its request. */
   g_assert (record->label != NULL);
-  task->description = g_strconcat ("task “", record->label, "” (worker “",
-                                   gather_worker_get_name (task->worker), "”)", NULL);
+  task->description = g_strconcat ("task “", record->label, "” (worker “", task->name, "”)", NULL);
   task->grace_msec = record->grace_msec;
   record->grace_msec = record->grace_msec <= G_MAXUINT - KILL_MARGIN_MSEC
                        ? record->grace_msec + KILL_MARGIN_MSEC : G_MAXUINT;
 
-  if (gather_helper_runner_check (task, &error))
+  path = plugin_path (task, &error);
+  if (path != NULL)
     {
       /* Sent as it is to whichever helper runs it, with its serial. */
-      task->request = gather_helper_run_frame_new (gather_worker_get_plugin_path (task->worker),
-                                                   gather_worker_get_name (task->worker),
-                                                   task->parameters,
+      task->request = gather_helper_run_frame_new (path, task->name, task->parameters,
                                                    gather_worker_declaration_digest (task->worker),
                                                    task->memory_limit, task->cpu_limit);
       if (task->request == NULL)

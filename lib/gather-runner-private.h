@@ -92,6 +92,10 @@ typedef struct
 {
   /* Set on the owner before the task starts, then read-only. */
   GatherWorker    *worker;
+  /* @worker's name and result type (its type's, which live as long as
+   * @worker): looked up once, not at each use. */
+  const char      *name;
+  const char      *result_type;
   GVariant        *parameters;
   GatherIsolation  isolation;
   guint64          memory_limit;     /* bytes, 0 for none */

@@ -54,6 +54,8 @@ gather_worker_runner_init_spec (GatherTaskSpec *spec,
   GatherWorkerTask *task = g_new0 (GatherWorkerTask, 1);
 
   task->worker = g_object_ref (worker);
+  task->name = gather_worker_get_name (worker);
+  task->result_type = gather_worker_get_result_type (worker);
   task->parameters = g_variant_ref_sink (parameters);
 
   /* A worker loaded in a helper has no code here. */
@@ -61,7 +63,7 @@ gather_worker_runner_init_spec (GatherTaskSpec *spec,
     task->isolation = GATHER_ISOLATION_HELPER;
 
   gather_task_spec_init (spec, &gather_worker_runner,
-                         label != NULL ? label : gather_worker_get_name (worker),
+                         label != NULL ? label : task->name,
                          timeout_msec, worker_task_run, task, worker_task_free);
 }
 
@@ -94,8 +96,7 @@ gather_worker_runner_set_isolation (GatherTaskRecord  *record,
     {
       g_set_error (error, GATHER_ERROR, GATHER_ERROR_NOT_ISOLATABLE,
                    "Task %s cannot run in this process: worker “%s” was loaded in a "
-                   "helper process, and runs only there", name,
-                   gather_worker_get_name (task->worker));
+                   "helper process, and runs only there", name, task->name);
       return FALSE;
     }
 
