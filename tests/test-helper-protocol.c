@@ -13,23 +13,7 @@
 
 #include "gather-error.h"
 #include "gather-helper-protocol-private.h"
-
-/* The frame GLib makes of the same message: the header, then the (yuv). */
-static GBytes *
-glib_frame (GatherHelperMessage  kind,
-            guint32              serial,
-            GVariant            *body)
-{
-  g_autoptr(GVariant) message = g_variant_ref_sink (g_variant_new ("(yuv)", (guchar) kind, serial, body));
-  gsize size = g_variant_get_size (message);
-  guint8 *data = g_malloc (GATHER_HELPER_HEADER_SIZE + size);
-  guint32 header[2] = { GUINT32_TO_LE ((guint32) size), GUINT32_TO_LE (GATHER_HELPER_FRAME_MAGIC) };
-
-  memcpy (data, header, sizeof header);
-  g_variant_store (message, data + GATHER_HELPER_HEADER_SIZE);
-
-  return g_bytes_new_take (data, GATHER_HELPER_HEADER_SIZE + size);
-}
+#include "test-helper-frames.h"
 
 static void
 assert_same_bytes (GBytes *ours,
@@ -40,40 +24,6 @@ assert_same_bytes (GBytes *ours,
   const guint8 *their_data = g_bytes_get_data (theirs, &their_size);
 
   g_assert_cmpmem (our_data, our_size, their_data, their_size);
-}
-
-/* Reads one frame out of @frame, which must be whole. */
-static int
-read_frame (GBytes               *frame,
-            gboolean              trusted,
-            GatherHelperMessage  *kind,
-            guint32              *serial,
-            GVariant            **body,
-            GError              **error)
-{
-  GatherFrameReader reader = { NULL, };
-  gsize size;
-  const guint8 *data = g_bytes_get_data (frame, &size);
-  int ready;
-
-  reader.trusted = trusted;
-  while (size > 0)
-    {
-      gsize available;
-      guint8 *buffer = gather_frame_reader_reserve (&reader, &available);
-      gsize n = MIN (available, size);
-
-      memcpy (buffer, data, n);
-      gather_frame_reader_commit (&reader, n);
-      data += n;
-      size -= n;
-    }
-  ready = gather_frame_reader_next (&reader, kind, serial, body, error);
-  if (ready > 0)
-    g_assert_cmpuint (reader.len, ==, 0);
-  gather_frame_reader_clear (&reader);
-
-  return ready;
 }
 
 static GVariant *
@@ -116,7 +66,7 @@ test_protocol_encode (void)
         break;
       g_variant_ref_sink (body);
       ours = gather_helper_frame_encode (GATHER_HELPER_RESULT, serial, body);
-      theirs = glib_frame (GATHER_HELPER_RESULT, serial, body);
+      theirs = test_glib_frame (GATHER_HELPER_RESULT, serial, body);
       assert_same_bytes (ours, theirs);
 
       for (int trusted = 0; trusted <= 1; trusted++)
@@ -126,7 +76,7 @@ test_protocol_encode (void)
           GatherHelperMessage kind = 0;
           guint32 read_serial = 0;
 
-          g_assert_cmpint (read_frame (ours, trusted, &kind, &read_serial, &read, &error), ==, 1);
+          g_assert_cmpint (test_read_frame (ours, trusted, &kind, &read_serial, &read, &error), ==, 1);
           g_assert_no_error (error);
           g_assert_cmpint (kind, ==, GATHER_HELPER_RESULT);
           g_assert_cmpuint (read_serial, ==, serial);
@@ -166,7 +116,7 @@ test_protocol_run_frame (void)
         g_autoptr(GVariant) params = g_variant_ref_sink (g_variant_new_parsed (parameters[q]));
         g_autoptr(GBytes) ours = gather_helper_run_frame_new (path, name, params, declaration,
                                                               memory_limit, cpu_limit);
-        g_autoptr(GBytes) theirs = glib_frame (GATHER_HELPER_RUN, 0,
+        g_autoptr(GBytes) theirs = test_glib_frame (GATHER_HELPER_RUN, 0,
                                                g_variant_new ("(^aysvttu)", path, name, params,
                                                               memory_limit, declaration, cpu_limit));
         g_autoptr(GVariant) body = NULL;
@@ -177,7 +127,7 @@ test_protocol_run_frame (void)
 
         assert_same_bytes (ours, theirs);
 
-        g_assert_cmpint (read_frame (ours, TRUE, &kind, &serial, &body, &error), ==, 1);
+        g_assert_cmpint (test_read_frame (ours, TRUE, &kind, &serial, &body, &error), ==, 1);
         g_assert_no_error (error);
         g_assert_cmpint (kind, ==, GATHER_HELPER_RUN);
         g_assert_cmpuint (serial, ==, 0);
@@ -312,7 +262,7 @@ test_protocol_run_frame_parameters (void)
       /* The helper trusts the host's frames: what goes in them is in
        * normal form, whatever the parameters were made of. */
       g_autoptr(GVariant) normal = g_variant_get_normal_form (params);
-      g_autoptr(GBytes) theirs = glib_frame (GATHER_HELPER_RUN, 0,
+      g_autoptr(GBytes) theirs = test_glib_frame (GATHER_HELPER_RUN, 0,
                                              g_variant_new ("(^aysvttu)", "/p/x.so", "w", normal,
                                                             (guint64) 1, (guint64) i, (guint32) 2));
 
@@ -331,7 +281,7 @@ test_protocol_run_frame_parameters (void)
           ours = gather_helper_run_frame_new ("/p/x.so", "w", params, i, 1, 2);
           assert_same_bytes (ours, theirs);
 
-          g_assert_cmpint (read_frame (ours, TRUE, &kind, &serial, &body, &error), ==, 1);
+          g_assert_cmpint (test_read_frame (ours, TRUE, &kind, &serial, &body, &error), ==, 1);
           g_assert_no_error (error);
           g_assert_true (gather_helper_run_parse (body, &request, &error));
           g_assert_no_error (error);
@@ -477,7 +427,7 @@ test_protocol_reader_refuses (void)
       reference = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE ("(yuv)"), payload, FALSE));
       g_assert_false (g_variant_is_normal_form (reference));
 
-      g_assert_cmpint (read_frame (frame, FALSE, &kind, &serial, &body, &error), ==, -1);
+      g_assert_cmpint (test_read_frame (frame, FALSE, &kind, &serial, &body, &error), ==, -1);
       g_assert_error (error, GATHER_ERROR, GATHER_ERROR_HELPER);
       g_assert_cmpstr (error->message, ==, message);
       g_assert_null (body);
@@ -514,7 +464,7 @@ test_protocol_reader_refuses_deep (void)
       frame = frame_of (g_bytes_get_data (payload_bytes, NULL), g_bytes_get_size (payload_bytes));
 
       reference = g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE ("(yuv)"), payload_bytes, FALSE));
-      ready = read_frame (frame, FALSE, &kind, &serial, &body, &error);
+      ready = test_read_frame (frame, FALSE, &kind, &serial, &body, &error);
       if (g_variant_is_normal_form (reference))
         {
           g_assert_cmpint (ready, ==, 1);

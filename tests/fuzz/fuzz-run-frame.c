@@ -26,6 +26,7 @@
 
 #include "gather-error.h"
 #include "gather-helper-protocol-private.h"
+#include "test-helper-frames.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data,
                             size_t         size);
@@ -42,23 +43,15 @@ int LLVMFuzzerTestOneInput (const uint8_t *data,
 static GBytes *
 glib_run_frame (GVariant *parameters)
 {
-  /* Floating: the message takes it. */
-  GVariant *body = g_variant_new ("(^aysvttu)", PLUGIN_PATH, WORKER_NAME, parameters,
-                                  MEMORY_LIMIT, DECLARATION, CPU_LIMIT);
-  g_autoptr(GVariant) message = g_variant_ref_sink (g_variant_new ("(yuv)", (guchar) GATHER_HELPER_RUN,
-                                                                   (guint32) 0, body));
-  gsize size = g_variant_get_size (message);
-  guint32 header[2] = { GUINT32_TO_LE ((guint32) size), GUINT32_TO_LE (GATHER_HELPER_FRAME_MAGIC) };
-  guint8 *frame;
+  g_autoptr(GBytes) frame = test_glib_frame (GATHER_HELPER_RUN, 0,
+                                             g_variant_new ("(^aysvttu)", PLUGIN_PATH, WORKER_NAME,
+                                                            parameters, MEMORY_LIMIT, DECLARATION,
+                                                            CPU_LIMIT));
 
-  if (size > GATHER_HELPER_MAX_FRAME)
+  if (g_bytes_get_size (frame) - GATHER_HELPER_HEADER_SIZE > GATHER_HELPER_MAX_FRAME)
     return NULL;
 
-  frame = g_malloc (GATHER_HELPER_HEADER_SIZE + size);
-  memcpy (frame, header, sizeof header);
-  g_variant_store (message, frame + GATHER_HELPER_HEADER_SIZE);
-
-  return g_bytes_new_take (frame, GATHER_HELPER_HEADER_SIZE + size);
+  return g_steal_pointer (&frame);
 }
 
 /* Reads @frame back as the helper does, trusting it, and checks that it
@@ -67,31 +60,14 @@ static void
 read_back (GBytes   *frame,
            GVariant *normal)
 {
-  GatherFrameReader reader = { NULL, };
   g_auto(GatherHelperRequest) request = { NULL, };
   g_autoptr(GVariant) body = NULL;
   g_autoptr(GError) error = NULL;
   GatherHelperMessage kind = 0;
   guint32 serial = 1;
-  gsize size;
-  const guint8 *bytes = g_bytes_get_data (frame, &size);
-  gsize offset = 0;
-  int ready = 0;
 
-  reader.trusted = TRUE;
-  while (ready == 0 && offset < size)
-    {
-      gsize available;
-      guint8 *buffer = gather_frame_reader_reserve (&reader, &available);
-      gsize n = MIN (available, size - offset);
-
-      memcpy (buffer, bytes + offset, n);
-      gather_frame_reader_commit (&reader, n);
-      offset += n;
-      ready = gather_frame_reader_next (&reader, &kind, &serial, &body, &error);
-    }
+  g_assert_cmpint (test_read_frame (frame, TRUE, &kind, &serial, &body, &error), ==, 1);
   g_assert_no_error (error);
-  g_assert_cmpint (ready, ==, 1);
   g_assert_cmpint (kind, ==, GATHER_HELPER_RUN);
   g_assert_cmpuint (serial, ==, 0);
 
@@ -105,7 +81,6 @@ read_back (GBytes   *frame,
   /* (check() compared the bytes with GLib's normal form: the helper's
    * value is trusted, so asking it whether it is would prove nothing.) */
   g_assert_true (g_variant_equal (request.parameters, normal));
-  gather_frame_reader_clear (&reader);
 }
 
 static void
