@@ -162,7 +162,7 @@ struct _GatherHelper
   gboolean          kill_deferred;  /* ... whose kill was put off once */
   guint32           serial;         /* ... and its serial */
   guint             grace_msec;     /* ... and its grace period */
-  char             *description;    /* ... and what it is, for messages */
+  GRefString       *description;    /* ... and what it is, for messages */
   guint64           memory_limit;
   guint32           cpu_limit;
   guint32           kill_serial;    /* the task the kill timer is for */
@@ -513,7 +513,7 @@ helper_unref (GatherHelper *helper)
   g_byte_array_unref (helper->out);
   if (helper->taken != NULL)
     munmap (helper->taken, GATHER_HELPER_SHARED_SIZE);
-  g_free (helper->description);
+  g_clear_pointer (&helper->description, g_ref_string_release);
   g_free (helper->broke);
   gather_helper_pool_unref (helper->pool);
   g_free (helper);
@@ -746,8 +746,8 @@ helper_set_task_locked (GatherHelper     *helper,
   helper->grace_msec = task->grace_msec;
   helper->memory_limit = task->memory_limit;
   helper->cpu_limit = task->cpu_limit;
-  g_free (helper->description);
-  helper->description = g_strdup (task->description);
+  g_clear_pointer (&helper->description, g_ref_string_release);
+  helper->description = g_ref_string_acquire (task->description);
 }
 
 /* Called with helpers_lock held: idle @helper takes @record; the starter
@@ -993,7 +993,7 @@ helper_start_task (GatherHelper     *helper,
     {
       GCancellable *cancellable = take_cancellable ();
       GatherWorkerTask *task = record->user_data;
-      g_autofree char *description = NULL;
+      g_autoptr(GRefString) description = NULL;
       g_autofree char *how = NULL;
       GatherTaskRecord *next = NULL;
       gboolean begun;
@@ -1008,7 +1008,7 @@ helper_start_task (GatherHelper     *helper,
       g_mutex_unlock (&helpers_lock);
 
       /* Read now: once begin() fails, the record may be gone. */
-      description = g_strdup (task->description);
+      description = g_ref_string_acquire (task->description);
 
       /* If it does not start, the record stays ours until the helper no
        * longer names it (and a request it was sent, which it may have
@@ -1595,7 +1595,7 @@ helper_ended (GatherHelper *helper,
   GatherTaskRecord *record;
   g_autofree char *how = NULL;
   g_autofree char *broke = NULL;
-  g_autofree char *description = NULL;
+  g_autoptr(GRefString) description = NULL;
   gboolean killed;
   gboolean started;
   gboolean taken;

@@ -57,6 +57,38 @@ gather_helper_runner_check (GatherWorkerTask  *task,
   return plugin_path (task, error) != NULL;
 }
 
+/* "task “label” (worker “name”)", for messages: shared, not copied, by
+ * the helper that runs the task. Built by hand: a format string cost a
+ * trivial task more than its request, and a copy into a GRefString as
+ * much again. */
+static GRefString *
+describe (const char *label,
+          const char *name)
+{
+  static const char start[] = "task “";
+  static const char middle[] = "” (worker “";
+  static const char end[] = "”)";
+  gsize label_length = strlen (label);
+  gsize name_length = strlen (name);
+  gsize length = strlen (start) + label_length + strlen (middle) + name_length + strlen (end);
+  g_autofree char *heap = NULL;
+  char stack[256];
+  char *text = length < sizeof stack ? stack : (heap = g_malloc (length + 1));
+  char *at = text;
+
+  memcpy (at, start, strlen (start));
+  at += strlen (start);
+  memcpy (at, label, label_length);
+  at += label_length;
+  memcpy (at, middle, strlen (middle));
+  at += strlen (middle);
+  memcpy (at, name, name_length);
+  at += name_length;
+  memcpy (at, end, strlen (end));
+
+  return g_ref_string_new_len (text, length);
+}
+
 static void
 gather_helper_runner_start (GatherRun        *run,
                             GatherTaskRecord *record)
@@ -70,9 +102,9 @@ gather_helper_runner_start (GatherRun        *run,
   record->dispatched = TRUE;
 
   /* Worker tasks are labelled (by the worker's name if not by the
-   * caller); a format string cost a trivial task more than its request. */
+   * caller). */
   g_assert (record->label != NULL);
-  task->description = g_strconcat ("task “", record->label, "” (worker “", task->name, "”)", NULL);
+  task->description = describe (record->label, task->name);
   task->grace_msec = record->grace_msec;
   record->grace_msec = record->grace_msec <= G_MAXUINT - KILL_MARGIN_MSEC
                        ? record->grace_msec + KILL_MARGIN_MSEC : G_MAXUINT;

@@ -101,7 +101,8 @@ typedef struct
   guint64          memory_limit;     /* bytes, 0 for none */
   guint32          cpu_limit;        /* seconds, 0 for none */
   guint            grace_msec;       /* isolated: the group's grace period */
-  char            *description;      /* isolated: "task “x” (worker “y”)" */
+  GRefString      *description;      /* isolated: "task “x” (worker “y”)",
+                                      * shared with its helper */
   GBytes          *request;          /* isolated: its RUN frame, serial 0 */
 } GatherWorkerTask;
 

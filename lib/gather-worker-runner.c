@@ -27,7 +27,7 @@ worker_task_free (gpointer data)
 
   g_object_unref (task->worker);
   g_variant_unref (task->parameters);
-  g_free (task->description);
+  g_clear_pointer (&task->description, g_ref_string_release);
   g_clear_pointer (&task->request, g_bytes_unref);
   g_free (task);
 }
