@@ -171,7 +171,6 @@ struct _GatherHelper
   char             *broke;          /* why: it broke the protocol */
   gboolean          retire;         /* take no more tasks */
   gboolean          socket_done;    /* end-of-file, or shut down */
-  GByteArray       *out;            /* what is not written yet, in order */
   guint32           last_sent;      /* the serial of the last request */
   guint32           written;        /* what the host last wrote to *taken */
   guint32           took;           /* the last request it is known to
@@ -182,6 +181,15 @@ struct _GatherHelper
   int               worker_status;  /* from the status pipe */
   gboolean          has_status;
 
+  /* Guarded by out_lock, which may be taken with helpers_lock held, never
+   * the other way round. Requests are queued here in the order of their
+   * serials under both locks, and written to the socket under out_lock
+   * alone (helper_push_out()): a write held helpers_lock for a system
+   * call, and the owner and the helpers' thread then waited for each
+   * other on it. */
+  GMutex            out_lock;
+  GByteArray       *out;            /* what is not written yet, in order */
+
   /* The helpers' thread only. */
   GatherFrameReader reader;
 
@@ -191,7 +199,8 @@ struct _GatherHelper
 
 static GMutex      helpers_lock;
 static GPtrArray  *pools;              /* guarded: GatherHelperPool, one reference each */
-static GPtrArray  *spare_cancellables; /* guarded */
+static GMutex      spares_lock;
+static GPtrArray  *spare_cancellables; /* guarded by spares_lock */
 static int         wake_fd = -1;       /* eventfd: set once */
 static GCond       spawn_cond;         /* spawn_requests grew */
 static GQueue      spawn_requests;     /* guarded: GatherHelperPool, a reference each */
@@ -232,11 +241,11 @@ take_cancellable (void)
 {
   GCancellable *cancellable = NULL;
 
-  g_mutex_lock (&helpers_lock);
+  g_mutex_lock (&spares_lock);
   if (spare_cancellables != NULL && spare_cancellables->len > 0)
     cancellable = g_ptr_array_steal_index_fast (spare_cancellables,
                                                 spare_cancellables->len - 1);
-  g_mutex_unlock (&helpers_lock);
+  g_mutex_unlock (&spares_lock);
 
   return cancellable != NULL ? cancellable : g_cancellable_new ();
 }
@@ -250,7 +259,7 @@ give_back_cancellable (GCancellable *cancellable)
       return;
     }
 
-  g_mutex_lock (&helpers_lock);
+  g_mutex_lock (&spares_lock);
   if (spare_cancellables == NULL)
     spare_cancellables = g_ptr_array_new_with_free_func (g_object_unref);
   if (spare_cancellables->len < MAX_SPARE_CANCELLABLES)
@@ -258,7 +267,7 @@ give_back_cancellable (GCancellable *cancellable)
       g_ptr_array_add (spare_cancellables, cancellable);
       cancellable = NULL;
     }
-  g_mutex_unlock (&helpers_lock);
+  g_mutex_unlock (&spares_lock);
 
   g_clear_object (&cancellable);
 }
@@ -511,6 +520,7 @@ helper_unref (GatherHelper *helper)
     close (helper->worker_pidfd);
   gather_frame_reader_clear (&helper->reader);
   g_byte_array_unref (helper->out);
+  g_mutex_clear (&helper->out_lock);
   if (helper->taken != NULL)
     munmap (helper->taken, GATHER_HELPER_SHARED_SIZE);
   g_clear_pointer (&helper->description, g_ref_string_release);
@@ -559,6 +569,7 @@ helper_spawn (GatherHelperPool  *pool,
   helper->ref_count = 1;
   helper->worker_pidfd = -1;
   helper->state = HELPER_STARTING;
+  g_mutex_init (&helper->out_lock);
   helper->out = g_byte_array_new ();
 
   shared = shared_word_new (&helper->taken);
@@ -571,6 +582,7 @@ helper_spawn (GatherHelperPool  *pool,
       if (helper->taken != NULL)
         munmap (helper->taken, GATHER_HELPER_SHARED_SIZE);
       g_byte_array_unref (helper->out);
+      g_mutex_clear (&helper->out_lock);
       g_free (helper);
       return NULL;
     }
@@ -841,10 +853,10 @@ find_idle_locked (GatherHelperPool *pool)
   return NULL;
 }
 
-/* Called with helpers_lock held: writes what the socket takes now of what
- * is to be sent; the helpers' thread writes the rest. */
+/* Called with out_lock held: writes what the socket takes now of what is
+ * to be sent. */
 static void
-helper_write_locked (GatherHelper *helper)
+helper_write_out_locked (GatherHelper *helper)
 {
   ssize_t n;
 
@@ -859,22 +871,49 @@ helper_write_locked (GatherHelper *helper)
     g_byte_array_set_size (helper->out, 0);   /* Gone: its status pipe says how. */
 }
 
-/* Called with helpers_lock held: sends @helper @request as @serial, in
- * the order of serials. */
+/* Called with helpers_lock held: queues @request as @serial for @helper,
+ * in the order of serials. Whoever queues it calls helper_push_out() once
+ * helpers_lock is released. (Until it is written, it is no different from
+ * a request the socket took only in part: revoke_locked() may take it
+ * back all the same.) */
 static void
 helper_send_locked (GatherHelper *helper,
                     GBytes       *request,
                     guint32       serial)
 {
-  gboolean waiting = helper->out->len > 0;
-
+  g_mutex_lock (&helper->out_lock);
   gather_helper_frame_append (helper->out, request, serial);
-  if (waiting)
-    return;
+  g_mutex_unlock (&helper->out_lock);
+}
 
-  helper_write_locked (helper);
+/*
+ * Any thread, helpers_lock not held, a reference on @helper: writes what
+ * the socket takes now of what is queued for @helper. Returns whether
+ * some is left, which the helpers' thread writes once the socket takes
+ * more; @wake: wake it to see to it (FALSE on that thread only).
+ *
+ * If another thread holds out_lock, it is left to it: it took the lock
+ * after the caller queued its request (which took the lock too), so it
+ * either writes that request itself, or queues one of its own and then
+ * comes here. Nobody waits for a system call of another thread.
+ */
+static gboolean
+helper_push_out (GatherHelper *helper,
+                 gboolean      wake)
+{
+  gboolean left;
+
+  if (!g_mutex_trylock (&helper->out_lock))
+    return FALSE;
   if (helper->out->len > 0)
+    helper_write_out_locked (helper);
+  left = helper->out->len > 0;
+  g_mutex_unlock (&helper->out_lock);
+
+  if (left && wake)
     wake_helpers_thread ();
+
+  return left;
 }
 
 /* Called with helpers_lock held: whether @record may be queued on
@@ -1077,6 +1116,8 @@ helper_start_task (GatherHelper     *helper,
           continue;
         }
 
+      /* Its request, and what was queued behind it, off the lock. */
+      helper_push_out (helper, TRUE);
       return;
     }
 }
@@ -1215,6 +1256,7 @@ gather_helper_pool_push (GatherHelperPool *self,
   else if (queue_on != NULL)
     {
       helper_queue_locked (queue_on, record);
+      helper_ref (queue_on);
     }
   else
     {
@@ -1233,6 +1275,11 @@ gather_helper_pool_push (GatherHelperPool *self,
     {
       helper_start_task (helper, record);
       helper_unref (helper);
+    }
+  else if (queue_on != NULL)
+    {
+      helper_push_out (queue_on, TRUE);
+      helper_unref (queue_on);
     }
   else if (wake)
     {
@@ -1465,16 +1512,6 @@ helper_read (GatherHelper *helper)
     }
 }
 
-/* Helpers' thread: writes the rest of what is to be sent. */
-static void
-helper_flush (GatherHelper *helper)
-{
-  g_mutex_lock (&helpers_lock);
-  if (helper->out->len > 0)
-    helper_write_locked (helper);
-  g_mutex_unlock (&helpers_lock);
-}
-
 /* Called with helpers_lock held: gives every queued record of @pool an
  * ERROR outcome with @error, and returns them, since no helper can be
  * started for them. */
@@ -1617,7 +1654,9 @@ helper_ended (GatherHelper *helper,
   for (guint i = 0; i < helper->n_queued; i++)
     g_ptr_array_add (lost, helper->queued[i]);
   helper->n_queued = 0;
+  g_mutex_lock (&helper->out_lock);
   g_byte_array_set_size (helper->out, 0);
+  g_mutex_unlock (&helper->out_lock);
   if (helper->record != NULL && !helper->begun)
     {
       /* Its starter (helper_start_task()) has not begun the task: it sees
@@ -2059,8 +2098,9 @@ helpers_thread (gpointer data)
               struct pollfd socket_fd = { helper->process.socket, 0, 0 };
               struct pollfd status_fd = { helper->process.status_fd, POLLIN, 0 };
 
+              /* POLLOUT once what is queued for it is pushed, below. */
               if (!helper->socket_done)
-                socket_fd.events = POLLIN | (helper->out->len > 0 ? POLLOUT : 0);
+                socket_fd.events = POLLIN;
               else
                 socket_fd.fd = -1;
 
@@ -2071,8 +2111,18 @@ helpers_thread (gpointer data)
         }
       g_mutex_unlock (&helpers_lock);
 
-      /* Off the lock: the owner releases what will not start (its
-       * outcome is recorded already: the run was stopped)... */
+      /* Off the lock: what the helpers were sent above (queued behind
+       * their tasks, or sent again) is written... */
+      for (guint i = 0; i < polled->len; i++)
+        {
+          struct pollfd *socket_fd = &g_array_index (fds, struct pollfd, 1 + 2 * i);
+
+          if (helper_push_out (g_ptr_array_index (polled, i), FALSE) && socket_fd->fd >= 0)
+            socket_fd->events |= POLLOUT;
+        }
+
+      /* ... the owner releases what will not start (its outcome is
+       * recorded already: the run was stopped)... */
       for (guint i = 0; i < skipped->len; i++)
         {
           GatherTaskRecord *record = g_ptr_array_index (skipped, i);
@@ -2135,7 +2185,7 @@ helpers_thread (gpointer data)
           struct pollfd *status_fd = &g_array_index (fds, struct pollfd, 2 + 2 * i);
 
           if (socket_fd->revents & POLLOUT)
-            helper_flush (helper);
+            helper_push_out (helper, FALSE);
           if (socket_fd->revents & (POLLIN | POLLHUP | POLLERR))
             helper_read (helper);
           if (status_fd->revents & (POLLIN | POLLHUP | POLLERR))

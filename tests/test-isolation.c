@@ -1301,6 +1301,47 @@ test_isolation_too_large (void)
   finish (g_steal_pointer (&group), outcomes);
 }
 
+static void
+test_isolation_large_requests (void)
+{
+  g_autoptr(GatherGroup) group = new_group (2);
+  g_autoptr(GPtrArray) values = g_ptr_array_new_with_free_func (g_free);
+  GPtrArray *outcomes;
+  const guint n_tasks = 24;
+
+  g_test_summary ("Requests far larger than a socket takes at once (1 to 3 MiB) reach "
+                  "their helpers whole and in order, however the owner and gather's "
+                  "helpers thread share the writing; each result is its own task's");
+
+  for (guint i = 0; i < n_tasks; i++)
+    {
+      gsize size = (1 + i % 3) * 1024 * 1024 + i;
+      char *value = g_malloc (size + 1);
+      GVariantBuilder builder;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *label = g_strdup_printf ("large %u", i);
+
+      /* Each task's bytes differ, at its start and all along. */
+      for (gsize j = 0; j < size; j++)
+        value[j] = (char) ('a' + (i + j / 4096) % 26);
+      value[size] = '\0';
+      g_ptr_array_add (values, value);
+
+      g_variant_builder_init (&builder, G_VARIANT_TYPE_VARDICT);
+      g_variant_builder_add (&builder, "{sv}", "value", g_variant_new_string (value));
+      g_assert_cmpuint (gather_group_add_worker_task (group, "isolate-echo",
+                                                      g_variant_builder_end (&builder),
+                                                      label, 0, &error), ==, i);
+      g_assert_no_error (error);
+    }
+
+  outcomes = run (group);
+  g_assert_cmpuint (outcomes->len, ==, n_tasks);
+  for (guint i = 0; i < n_tasks; i++)
+    assert_ok_string (test_outcome (outcomes, i), g_ptr_array_index (values, i));
+  finish (g_steal_pointer (&group), outcomes);
+}
+
 /* Makes the shell script @text, in @dir, the helper program that pools
  * started from now on run (the caller restores GATHER_HELPER). */
 static void
@@ -1760,6 +1801,7 @@ main (int    argc,
   g_test_add_func ("/gather/isolation/per-task", test_isolation_per_task);
   g_test_add_func ("/gather/isolation/per-task-late", test_isolation_per_task_late);
   g_test_add_func ("/gather/isolation/too-large", test_isolation_too_large);
+  g_test_add_func ("/gather/isolation/large-requests", test_isolation_large_requests);
   g_test_add_func ("/gather/isolation/broken-hello", test_isolation_broken_hello);
   g_test_add_func ("/gather/isolation/silent-helper", test_isolation_silent_helper);
   g_test_add_func ("/gather/isolation/idle-dies", test_isolation_idle_dies);
