@@ -13,6 +13,12 @@
 # BENCH=PATH runs another gather-bench against BUILD_DIR's library and
 # helper (to compare builds with the same benchmark).
 #
+# Then, if strace is there, counts the system calls per task the same way
+# (every thread, every helper process): futex calls are the threads
+# waiting for each other's locks. strace slows every call, which makes
+# such waits likelier than untraced: compare builds, not absolutes.
+# PARTS=calls (or PARTS=instructions) measures only that part.
+#
 # SPDX-License-Identifier: LGPL-2.1-or-later
 
 set -eu
@@ -65,7 +71,9 @@ stats () {
 echo "# isolation-instructions.sh: $(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 runs=${RUNS:-3}
+parts=" ${PARTS:-instructions calls} "
 o=""; t=""; x=""; h=""
+case $parts in *" instructions "*)
 for r in $(seq "$runs"); do
   set -- $(count 3 "$out/$r.3") $(count 4 "$out/$r.4")
   o="$o $(( ($5 - $1) / 9000 ))"
@@ -78,3 +86,41 @@ echo
 echo "| owner's thread | gather's helpers thread | other threads of the host | helper processes |"
 echo "|---|---|---|---|"
 echo "| $(stats $o) | $(stats $t) | $(stats $x) | $(stats $h) |"
+;; esac
+
+case $parts in *" calls "*) ;; *) exit 0 ;; esac
+command -v strace >/dev/null || exit 0
+
+# calls EXPONENT: "futex send recv poll all" system calls of one run
+calls () {
+  strace -f -c -o "$out/st.$1" env GATHER_HELPER="$build/lib/gather-helper-1" \
+    "$bench" --only isolated -e "$1" -r 1 >/dev/null 2>&1
+  awk '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ {
+         n[$NF] = $4
+       }
+       END { printf "%d %d %d %d %d\n", n["futex"], n["sendto"] + n["sendmsg"] + n["write"],
+               n["recvfrom"] + n["recvmsg"] + n["read"], n["poll"] + n["ppoll"], n["total"] }' "$out/st.$1"
+}
+
+# hundredths: "median (min-max)" of values in hundredths, as decimals
+hundredths () {
+  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+    END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
+          printf "%.2f (%.2f-%.2f)", m / 100, v[1] / 100, v[NR] / 100 }'
+}
+
+fu=""; se=""; re=""; po=""; al=""
+for r in $(seq "$runs"); do
+  set -- $(calls 3) $(calls 4)
+  fu="$fu $(( ($6 - $1) * 100 / 9000 ))"
+  se="$se $(( ($7 - $2) * 100 / 9000 ))"
+  re="$re $(( ($8 - $3) * 100 / 9000 ))"
+  po="$po $(( ($9 - $4) * 100 / 9000 ))"
+  al="$al $(( (${10} - $5) * 100 / 9000 ))"
+done
+echo
+echo "System calls per task under strace -f, marginal between N = 10^3 and 10^4, median (min-max) of $runs runs:"
+echo
+echo "| futex | send, write | recv, read | poll | all |"
+echo "|---|---|---|---|---|"
+echo "| $(hundredths $fu) | $(hundredths $se) | $(hundredths $re) | $(hundredths $po) | $(hundredths $al) |"
