@@ -102,15 +102,18 @@ gather_helper_runner_start (GatherRun        *run,
   record->dispatched = TRUE;
 
   /* Worker tasks are labelled (by the worker's name if not by the
-   * caller). */
+   * caller). The attempts of a retried task share @task, and their
+   * description and request are the same: made once, by the first
+   * (a helper of an abandoned attempt may still read them). */
   g_assert (record->label != NULL);
-  task->description = describe (record->label, task->name);
+  if (task->description == NULL)
+    task->description = describe (record->label, task->name);
   task->grace_msec = record->grace_msec;
   record->grace_msec = record->grace_msec <= G_MAXUINT - KILL_MARGIN_MSEC
                        ? record->grace_msec + KILL_MARGIN_MSEC : G_MAXUINT;
 
   path = plugin_path (task, &error);
-  if (path != NULL)
+  if (path != NULL && task->request == NULL)
     {
       /* Sent as it is to whichever helper runs it, with its serial. */
       task->request = gather_helper_run_frame_new (path, task->name, task->parameters,

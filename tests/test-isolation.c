@@ -1304,26 +1304,41 @@ test_isolation_too_large (void)
 static void
 test_isolation_large_requests (void)
 {
-  g_autoptr(GatherGroup) group = new_group (2);
+  GatherPool *pool = gather_pool_new (2);
+  GatherGroup *warm = new_group_on (pool);
+  g_autoptr(GatherGroup) group = NULL;
   g_autoptr(GPtrArray) values = g_ptr_array_new_with_free_func (g_free);
   GPtrArray *outcomes;
-  const guint n_tasks = 24;
+  const guint n_tasks = 12;
 
-  g_test_summary ("Requests far larger than a socket takes at once (1 to 3 MiB) reach "
-                  "their helpers whole and in order, however the owner and gather's "
-                  "helpers thread share the writing; each result is its own task's");
+  g_test_summary ("Requests far larger than a socket takes at once (0.5 to 1.5 MiB) reach "
+                  "their helpers whole and in order, written by the owner (to helpers "
+                  "already idle, and queued behind their tasks) and by gather's helpers "
+                  "thread; each result is its own task's");
 
+  /* Two helpers idle first, so that the owner writes requests itself. */
+  add (warm, "isolate-echo", "{'value': <'warm'>}", "warm 0", 0);
+  add (warm, "isolate-echo", "{'value': <'warm'>}", "warm 1", 0);
+  outcomes = run (warm);
+  assert_ok_string (test_outcome (outcomes, 0), "warm");
+  g_ptr_array_unref (outcomes);
+  wait_settled (warm);
+  g_assert_finalize_object (warm);
+
+  /* The group holds the pool, and its helpers, from now on. */
+  group = new_group_on (pool);
+  g_object_unref (pool);
   for (guint i = 0; i < n_tasks; i++)
     {
-      gsize size = (1 + i % 3) * 1024 * 1024 + i;
+      gsize size = (1 + i % 3) * 512 * 1024 + i;
       char *value = g_malloc (size + 1);
       GVariantBuilder builder;
       g_autoptr(GError) error = NULL;
       g_autofree char *label = g_strdup_printf ("large %u", i);
 
-      /* Each task's bytes differ, at its start and all along. */
-      for (gsize j = 0; j < size; j++)
-        value[j] = (char) ('a' + (i + j / 4096) % 26);
+      /* Each task's bytes differ, at its start and every 4 KiB. */
+      for (gsize j = 0; j < size; j += 4096)
+        memset (value + j, 'a' + (i + j / 4096) % 26, MIN (4096, size - j));
       value[size] = '\0';
       g_ptr_array_add (values, value);
 
@@ -1339,6 +1354,31 @@ test_isolation_large_requests (void)
   g_assert_cmpuint (outcomes->len, ==, n_tasks);
   for (guint i = 0; i < n_tasks; i++)
     assert_ok_string (test_outcome (outcomes, i), g_ptr_array_index (values, i));
+  finish (g_steal_pointer (&group), outcomes);
+}
+
+static void
+test_isolation_retries (void)
+{
+  g_autoptr(GatherGroup) group = new_group (1);
+  g_autoptr(GatherRetryPolicy) policy = gather_retry_policy_new (3, GATHER_RETRY_FLAGS_ERROR, 1, 1);
+  GPtrArray *outcomes;
+
+  g_test_summary ("An isolated task that fails is retried in a helper as the group's retry "
+                  "policy says; each attempt's request is its own, and none is leaked");
+
+  gather_group_set_retry_policy (group, policy);
+  add (group, "isolate-crash", "{'how': <'nowhere'>}", "fails", 0);
+  add (group, "isolate-echo", "{'value': <'fine'>}", "fine", 0);
+
+  outcomes = run (group);
+  g_assert_cmpint (gather_outcome_get_status (test_outcome (outcomes, 0)), ==, GATHER_STATUS_ERROR);
+  g_assert_error (gather_outcome_get_error (test_outcome (outcomes, 0)),
+                  G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  test_assert_message_has (gather_outcome_get_error (test_outcome (outcomes, 0)), "“nowhere”");
+  g_assert_cmpuint (gather_outcome_get_attempts (test_outcome (outcomes, 0)), ==, 3);
+  assert_ok_string (test_outcome (outcomes, 1), "fine");
+  g_assert_cmpuint (gather_outcome_get_attempts (test_outcome (outcomes, 1)), ==, 1);
   finish (g_steal_pointer (&group), outcomes);
 }
 
@@ -1802,6 +1842,7 @@ main (int    argc,
   g_test_add_func ("/gather/isolation/per-task-late", test_isolation_per_task_late);
   g_test_add_func ("/gather/isolation/too-large", test_isolation_too_large);
   g_test_add_func ("/gather/isolation/large-requests", test_isolation_large_requests);
+  g_test_add_func ("/gather/isolation/retries", test_isolation_retries);
   g_test_add_func ("/gather/isolation/broken-hello", test_isolation_broken_hello);
   g_test_add_func ("/gather/isolation/silent-helper", test_isolation_silent_helper);
   g_test_add_func ("/gather/isolation/idle-dies", test_isolation_idle_dies);
