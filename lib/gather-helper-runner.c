@@ -58,35 +58,14 @@ gather_helper_runner_check (GatherWorkerTask  *task,
 }
 
 /* "task “label” (worker “name”)", for messages: shared, not copied, by
- * the helper that runs the task. Built by hand: a format string cost a
- * trivial task more than its request, and a copy into a GRefString as
- * much again. */
+ * the helper that runs the task. */
 static GRefString *
 describe (const char *label,
           const char *name)
 {
-  static const char start[] = "task “";
-  static const char middle[] = "” (worker “";
-  static const char end[] = "”)";
-  gsize label_length = strlen (label);
-  gsize name_length = strlen (name);
-  gsize length = strlen (start) + label_length + strlen (middle) + name_length + strlen (end);
-  g_autofree char *heap = NULL;
-  char stack[256];
-  char *text = length < sizeof stack ? stack : (heap = g_malloc (length + 1));
-  char *at = text;
+  g_autofree char *text = g_strconcat ("task “", label, "” (worker “", name, "”)", NULL);
 
-  memcpy (at, start, strlen (start));
-  at += strlen (start);
-  memcpy (at, label, label_length);
-  at += label_length;
-  memcpy (at, middle, strlen (middle));
-  at += strlen (middle);
-  memcpy (at, name, name_length);
-  at += name_length;
-  memcpy (at, end, strlen (end));
-
-  return g_ref_string_new_len (text, length);
+  return g_ref_string_new (text);
 }
 
 static void
