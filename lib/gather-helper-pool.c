@@ -2112,7 +2112,8 @@ helpers_thread (gpointer data)
       g_mutex_unlock (&helpers_lock);
 
       /* Off the lock: what the helpers were sent above (queued behind
-       * their tasks, or sent again) is written... */
+       * their tasks, or sent again), and what a socket did not take
+       * before, is written... */
       for (guint i = 0; i < polled->len; i++)
         {
           struct pollfd *socket_fd = &g_array_index (fds, struct pollfd, 1 + 2 * i);
@@ -2184,8 +2185,7 @@ helpers_thread (gpointer data)
           struct pollfd *socket_fd = &g_array_index (fds, struct pollfd, 1 + 2 * i);
           struct pollfd *status_fd = &g_array_index (fds, struct pollfd, 2 + 2 * i);
 
-          if (socket_fd->revents & POLLOUT)
-            helper_push_out (helper, FALSE);
+          /* POLLOUT: the next pass writes what is left (above). */
           if (socket_fd->revents & (POLLIN | POLLHUP | POLLERR))
             helper_read (helper);
           if (status_fd->revents & (POLLIN | POLLHUP | POLLERR))
